@@ -1,0 +1,67 @@
+/**
+ * The error vocabulary of the public API. Every failure a partner sees is one of these rows:
+ * an HTTP status, a stable `error` slug and a machine-readable `code`.
+ */
+export const API_ERRORS = {
+  validation_error: { status: 400, error: 'invalid_request' },
+  decode_error: { status: 400, error: 'invalid_request' },
+  missing_param: { status: 400, error: 'invalid_request' },
+  currency_not_allowed: { status: 400, error: 'invalid_request' },
+  amount_out_of_range: { status: 400, error: 'invalid_request' },
+  WALLET_NOT_SUPPORTED: { status: 400, error: 'wallet_not_supported' },
+  missing_token: { status: 401, error: 'unauthorised' },
+  invalid_token: { status: 401, error: 'unauthorised' },
+  forbidden_origin: { status: 403, error: 'forbidden' },
+  forbidden_ip: { status: 403, error: 'forbidden' },
+  offramp_disabled: { status: 403, error: 'forbidden' },
+  not_found: { status: 404, error: 'not_found' },
+  session_already_used: { status: 409, error: 'conflict' },
+  idempotency_key_reused: { status: 409, error: 'conflict' },
+  body_too_large: { status: 413, error: 'invalid_request' },
+  unsupported_media_type: { status: 415, error: 'invalid_request' },
+  rate_limit_exceeded: { status: 429, error: 'rate_limited' },
+  internal_error: { status: 500, error: 'internal_error' },
+  provider_error: { status: 502, error: 'upstream_error' },
+  upstream_unavailable: { status: 502, error: 'upstream_unavailable' },
+  upstream_invalid_response: { status: 502, error: 'upstream_unavailable' },
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export interface ErrorDetail {
+  field: string;
+  issue: string;
+}
+
+/** Thrown anywhere in request handling; the HTTP layer turns it into the documented error body. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  readonly error: string;
+  readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(code: ApiErrorCode, message: string, options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = API_ERRORS[code].status;
+    this.error = API_ERRORS[code].error;
+    this.details = options.details;
+    this.headers = options.headers;
+  }
+}
+
+export function invalidField(field: string, issue: string): ApiError {
+  return new ApiError('validation_error', `${field}: ${issue}`, { details: [{ field, issue }] });
+}
+
+/** Errors raised by operator tools (CLI and admin API) for bad configuration input. */
+export class ConfigurationError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigurationError';
+    this.field = field;
+  }
+}

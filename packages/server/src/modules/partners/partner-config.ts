@@ -1,0 +1,247 @@
+import ipaddr from 'ipaddr.js';
+import { validateAddress } from '../../lib/address.ts';
+import { ASSETS, FIATS, NETWORKS, assetTravelsOn, isAsset, isFiat, isNetwork, type Asset, type Fiat, type Network } from '../../lib/catalog.ts';
+import { ConfigurationError } from '../../lib/errors.ts';
+import { AmountError, parseAmount, parseRatio } from '../../lib/money.ts';
+import { normalizeOrigin } from './policy.ts';
+
+/** A partner's policy as stored: everything the session rules need, already validated. */
+export interface PartnerConfig {
+  partner_type: string;
+  ip_allowlist: string[];
+  assets: PartnerAsset[];
+  fiat_currencies: Fiat[];
+  default_fiat: Fiat;
+  sell: { enabled: boolean; fiat_currencies: Fiat[] };
+  widget: { type: 'buy' | 'sell'; lang: string; theme: 'light' | 'dark'; redirect_url: string | null };
+  /** percent: a decimal string ("1.5" = 1.5 %); fixed: per fiat, in that fiat. */
+  fees: { percent: string; fixed: Partial<Record<Fiat, string>> };
+  /** Fiat amount bounds per fiat currency; a currency without an entry uses DEFAULT_LIMITS. */
+  limits: Partial<Record<Fiat, { min: string; max: string }>>;
+  allow_partner_address: boolean;
+}
+
+export interface PartnerAsset {
+  currency: Asset;
+  network: Network;
+  /** The partner's wallet that receives bought crypto; null when the partner only sells or supplies addresses. */
+  address: string | null;
+  /** The network used when a session names the currency but not the network. */
+  is_default: boolean;
+}
+
+/** What an operator gives to create or update a partner (admin API body; the CLI builds the same). */
+export interface PartnerInput {
+  name?: string;
+  contact_email?: string;
+  origins?: string[];
+  ip_allowlist?: string[];
+  partner_type?: string;
+  assets?: Array<{ currency: string; network: string; address?: string | null; is_default?: boolean }>;
+  fiat_currencies?: string[];
+  default_fiat?: string;
+  sell?: boolean;
+  sell_fiat_currencies?: string[];
+  widget?: { type?: string; lang?: string; theme?: string; redirect_url?: string | null };
+  fees?: { percent?: string; fixed?: Record<string, string> };
+  limits?: Record<string, { min: string; max: string }>;
+  webhook_url?: string | null;
+  allow_partner_address?: boolean;
+}
+
+export interface NormalizedPartner {
+  name: string;
+  contact_email: string;
+  origins: string[];
+  webhook_url: string | null;
+  config: PartnerConfig;
+}
+
+export const DEFAULT_LIMITS = { min: '10', max: '10000' } as const;
+export const LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'pt'] as const;
+
+const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,190}\.[^\s@\p{Cc}]{2,63}$/u;
+
+export function normalizePartnerInput(input: PartnerInput): NormalizedPartner {
+  const name = text('name', input.name, 200);
+  const contact_email = text('email', input.contact_email, 254);
+  if (!EMAIL.test(contact_email)) throw new ConfigurationError('email', `not an email address: ${contact_email}`);
+  const origins = unique((input.origins ?? []).map((origin) => normalizeOrigin(origin)));
+  if (origins.length === 0) throw new ConfigurationError('origin', 'at least one origin is required');
+
+  const fiat_currencies = fiatList('fiat', input.fiat_currencies ?? ['EUR']);
+  const default_fiat = fiatCode('default-fiat', input.default_fiat ?? fiat_currencies[0]!);
+  if (!fiat_currencies.includes(default_fiat)) fiat_currencies.unshift(default_fiat);
+  const sellEnabled = input.sell ?? false;
+  const sell = {
+    enabled: sellEnabled,
+    fiat_currencies: input.sell_fiat_currencies ? fiatList('sell-fiat', input.sell_fiat_currencies) : [...fiat_currencies],
+  };
+
+  const widgetType = input.widget?.type ?? 'buy';
+  if (widgetType !== 'buy' && widgetType !== 'sell') throw new ConfigurationError('type', 'must be buy or sell');
+  if (widgetType === 'sell' && !sellEnabled) throw new ConfigurationError('type', 'sell as default type needs sell enabled');
+  const lang = input.widget?.lang ?? 'en';
+  if (!(LANGUAGES as readonly string[]).includes(lang)) throw new ConfigurationError('lang', `must be one of ${LANGUAGES.join(', ')}`);
+  const theme = input.widget?.theme ?? 'light';
+  if (theme !== 'light' && theme !== 'dark') throw new ConfigurationError('theme', 'must be light or dark');
+  const redirect = input.widget?.redirect_url ?? null;
+
+  return {
+    name,
+    contact_email,
+    origins,
+    webhook_url: input.webhook_url == null ? null : httpUrl('webhook-url', input.webhook_url),
+    config: {
+      partner_type: input.partner_type ? text('partner-type', input.partner_type, 50) : 'wallet',
+      ip_allowlist: unique((input.ip_allowlist ?? []).map(normalizeCidr)),
+      assets: normalizeAssets(input.assets ?? []),
+      fiat_currencies,
+      default_fiat,
+      sell,
+      widget: { type: widgetType, lang, theme, redirect_url: redirect === null ? null : httpUrl('redirect-url', redirect) },
+      fees: normalizeFees(input.fees),
+      limits: normalizeLimits(input.limits ?? {}),
+      allow_partner_address: input.allow_partner_address ?? false,
+    },
+  };
+}
+
+/** The inverse of normalization, so an update can overlay changed fields and validate the whole again. */
+export function toPartnerInput(partner: NormalizedPartner): PartnerInput {
+  const { config } = partner;
+  return {
+    name: partner.name,
+    contact_email: partner.contact_email,
+    origins: partner.origins,
+    webhook_url: partner.webhook_url,
+    partner_type: config.partner_type,
+    ip_allowlist: config.ip_allowlist,
+    assets: config.assets,
+    fiat_currencies: config.fiat_currencies,
+    default_fiat: config.default_fiat,
+    sell: config.sell.enabled,
+    sell_fiat_currencies: config.sell.fiat_currencies,
+    widget: config.widget,
+    fees: config.fees,
+    limits: config.limits,
+    allow_partner_address: config.allow_partner_address,
+  };
+}
+
+function normalizeAssets(assets: NonNullable<PartnerInput['assets']>): PartnerAsset[] {
+  const out: PartnerAsset[] = [];
+  for (const asset of assets) {
+    const currency = asset.currency.toUpperCase();
+    const network = asset.network.toUpperCase();
+    const label = `${currency}:${network}`;
+    if (!isAsset(currency)) throw new ConfigurationError('asset', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
+    if (!isNetwork(network)) throw new ConfigurationError('asset', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
+    if (!assetTravelsOn(currency, network)) throw new ConfigurationError('asset', `${currency} is not available on ${network}`);
+    if (out.some((other) => other.currency === currency && other.network === network)) {
+      throw new ConfigurationError('asset', `${label} is listed twice`);
+    }
+    let address: string | null = null;
+    if (asset.address != null && asset.address !== '') {
+      const check = validateAddress(NETWORKS[network].addressFormat, asset.address);
+      if (!check.ok) throw new ConfigurationError('asset', `${label} wallet ${asset.address}: ${check.issue}`);
+      address = check.address;
+    }
+    out.push({ currency, network, address, is_default: asset.is_default ?? false });
+  }
+  // Each currency has exactly one default network: the one marked, else the first listed.
+  for (const currency of unique(out.map((asset) => asset.currency))) {
+    const ofCurrency = out.filter((asset) => asset.currency === currency);
+    const marked = ofCurrency.filter((asset) => asset.is_default);
+    if (marked.length > 1) throw new ConfigurationError('asset', `${currency} has more than one default network`);
+    if (marked.length === 0) ofCurrency[0]!.is_default = true;
+  }
+  return out;
+}
+
+function normalizeFees(fees: PartnerInput['fees']): PartnerConfig['fees'] {
+  const percent = fees?.percent ?? '0';
+  try {
+    const value = parseRatio(percent);
+    if (value.num >= 50n * value.den) throw new ConfigurationError('fee-percent', 'must be below 50');
+  } catch (error) {
+    if (error instanceof AmountError) throw new ConfigurationError('fee-percent', `not a decimal: ${percent}`);
+    throw error;
+  }
+  const fixed: Partial<Record<Fiat, string>> = {};
+  for (const [code, amount] of Object.entries(fees?.fixed ?? {})) {
+    const fiat = fiatCode('fee-fixed', code);
+    fixed[fiat] = fiatAmount('fee-fixed', fiat, amount);
+  }
+  return { percent, fixed };
+}
+
+function normalizeLimits(limits: Record<string, { min: string; max: string }>): PartnerConfig['limits'] {
+  const out: PartnerConfig['limits'] = {};
+  for (const [code, { min, max }] of Object.entries(limits)) {
+    const fiat = fiatCode('limits', code);
+    const decimals = FIATS[fiat].decimals;
+    fiatAmount('limits', fiat, min);
+    fiatAmount('limits', fiat, max);
+    if (parseAmount(min, decimals) > parseAmount(max, decimals)) throw new ConfigurationError('limits', `${fiat} minimum is above its maximum`);
+    out[fiat] = { min, max };
+  }
+  return out;
+}
+
+export function normalizeCidr(input: string): string {
+  try {
+    const [address, prefix] = input.includes('/') ? ipaddr.parseCIDR(input) : (() => {
+      const parsed = ipaddr.parse(input);
+      return [parsed, parsed.kind() === 'ipv4' ? 32 : 128] as const;
+    })();
+    return `${address.toString()}/${prefix}`;
+  } catch {
+    throw new ConfigurationError('ip', `not an IP address or CIDR range: ${input}`);
+  }
+}
+
+function fiatList(field: string, codes: string[]): Fiat[] {
+  const list = unique(codes.map((code) => fiatCode(field, code)));
+  if (list.length === 0) throw new ConfigurationError(field, 'at least one fiat currency is required');
+  return list;
+}
+
+function fiatCode(field: string, code: string): Fiat {
+  const upper = code.trim().toUpperCase();
+  if (!isFiat(upper)) throw new ConfigurationError(field, `unknown fiat currency ${code} (known: ${Object.keys(FIATS).join(', ')})`);
+  return upper;
+}
+
+function fiatAmount(field: string, fiat: Fiat, amount: string): string {
+  try {
+    parseAmount(amount, FIATS[fiat].decimals);
+    return amount;
+  } catch {
+    throw new ConfigurationError(field, `${fiat} amount ${amount} is not a decimal with at most ${FIATS[fiat].decimals} places`);
+  }
+}
+
+function text(field: string, value: string | undefined, max: number): string {
+  const trimmed = value?.trim() ?? '';
+  if (trimmed === '') throw new ConfigurationError(field, 'is required');
+  if (trimmed.length > max || /\p{Cc}/u.test(trimmed)) throw new ConfigurationError(field, `must be at most ${max} printable characters`);
+  return trimmed;
+}
+
+function httpUrl(field: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(field, `not a URL: ${value}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigurationError(field, 'must be an http(s) URL');
+  if (url.username || url.password) throw new ConfigurationError(field, 'must not carry credentials');
+  if (value.length > 2048) throw new ConfigurationError(field, 'is longer than 2048 characters');
+  return url.toString();
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
