@@ -1,0 +1,83 @@
+import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
+
+export type TransactionStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type TransactionType = 'buy' | 'sell';
+
+/** Money columns hold integer minor units as numeric (ETH has 18 decimals: more than int8 holds). */
+type Minor = ColumnType<string, string, string>;
+
+export interface TransactionsTable {
+  id: string;
+  partner_id: string;
+  merchant_transaction_id: string;
+  identity_id: string;
+  partner_user_id: string;
+  type: TransactionType;
+  status: TransactionStatus;
+  failure_reason: string | null;
+  currency: string;
+  network: string;
+  address: string;
+  quote_crypto_minor: Minor;
+  fiat_currency: string;
+  quote_fiat_minor: Minor;
+  fee_fiat_minor: Minor;
+  network_fee_crypto_minor: Minor;
+  rate: string;
+  /** What was actually sent or received; unknown until the transaction reaches processing. */
+  settled_crypto_minor: Minor | null;
+  payment_method: string | null;
+  client_ip: string | null;
+  /** Digest of the creating request, to tell a retry from a different request with the same id. */
+  request_hash: string;
+  /** The session response as first returned, replayed verbatim on an idempotent retry. */
+  session: ColumnType<Record<string, unknown>, string, string>;
+  init_token_expires_at: Date;
+  version: ColumnType<number, number, number>;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+export interface TransactionTables {
+  transactions: TransactionsTable;
+}
+
+export const transactionMigrations: Record<string, Migration> = {
+  '0003_transactions': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('transactions')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull().references('partners.id'))
+        .addColumn('merchant_transaction_id', 'text', (c) => c.notNull())
+        .addColumn('identity_id', 'uuid', (c) => c.notNull().references('identities.id'))
+        .addColumn('partner_user_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('buy', 'sell')`))
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('pending', 'processing', 'completed', 'failed', 'cancelled')`),
+        )
+        .addColumn('failure_reason', 'text')
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('quote_crypto_minor', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('fiat_currency', 'text', (c) => c.notNull())
+        .addColumn('quote_fiat_minor', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('fee_fiat_minor', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('network_fee_crypto_minor', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('rate', 'text', (c) => c.notNull())
+        .addColumn('settled_crypto_minor', 'numeric(78, 0)')
+        .addColumn('payment_method', 'text')
+        .addColumn('client_ip', 'text')
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('session', 'jsonb', (c) => c.notNull())
+        .addColumn('init_token_expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addUniqueConstraint('transactions_partner_mtid_key', ['partner_id', 'merchant_transaction_id'])
+        .execute();
+      await db.schema.createIndex('transactions_user_idx').on('transactions').columns(['partner_id', 'partner_user_id']).execute();
+    },
+  },
+};

@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { Clock } from './lib/clock.ts';
+import type { Sealer } from './lib/crypto.ts';
+import type { TokenCache } from './modules/partners/authenticate.ts';
+import type { RateProvider } from './modules/pricing/rate-provider.ts';
+import type { DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
+
+/** What every module's service functions get: the store, the clock, the keys and the adapters. */
+export interface Platform {
+  config: Config;
+  db: Db;
+  dbKind: 'pglite' | 'postgres';
+  clock: Clock;
+  logger: Logger;
+  /** Root secret for signatures and init tokens; never leaves the platform. */
+  signingSecret: string;
+  /** Encrypts secrets and PII at rest. */
+  sealer: Sealer;
+  rates: RateProvider;
+  depositAddresses: DepositAddressProvider;
+  tokenCache: TokenCache;
+}
