@@ -1,4 +1,4 @@
-import { Migrator, type Migration } from 'kysely';
+import { Migrator, type Migration } from 'kysely/migration';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';

@@ -1,4 +1,5 @@
-import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnType, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 
 export type KycStatus = 'not_started' | 'pending' | 'verified' | 'failed';
 

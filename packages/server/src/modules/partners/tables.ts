@@ -1,4 +1,5 @@
-import { sql, type ColumnType, type Generated, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import type { PartnerConfig } from './partner-config.ts';
 
 export interface PartnersTable {

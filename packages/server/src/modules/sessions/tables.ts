@@ -1,4 +1,5 @@
-import type { ColumnType, Kysely, Migration } from 'kysely';
+import type { ColumnType, Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 
 /** Idempotency-Key records: kept for IDEMPOTENCY_TTL (default 24 h), then the key may be used afresh. */
 export interface IdempotencyKeysTable {

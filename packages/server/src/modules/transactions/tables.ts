@@ -1,4 +1,5 @@
-import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnType, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
 
 export type TransactionStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
 export type TransactionType = 'buy' | 'sell';

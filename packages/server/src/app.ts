@@ -1,0 +1,60 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { installErrorHandling } from './http/error-handler.ts';
+import { partnerApi } from './http/partner-api.ts';
+import { randomBase62 } from './lib/ids.ts';
+import { adminApi } from './modules/partners/admin-routes.ts';
+import type { Platform } from './platform.ts';
+
+/** Builds the HTTP server from the platform's modules; listening is the caller's business. */
+export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: platform.logger as FastifyBaseLogger,
+    genReqId: () => `req_${randomBase62(20)}`,
+    requestIdHeader: false,
+    bodyLimit: platform.config.bodyLimitBytes,
+    trustProxy: platform.config.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Proof Ramp API',
+        version: '1.0.0',
+        description: 'Partner API of the Proof Ramp on-ramp and off-ramp platform. Amounts are decimal strings.',
+      },
+      components: {
+        securitySchemes: {
+          clientToken: { type: 'http', scheme: 'bearer', description: 'The partner client_token (server side only).' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator ADMIN_TOKEN.' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: 'Readiness: the database answers', tags: ['operations'] } }, async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(platform.db);
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  await app.register(async (scope) => partnerApi(scope, platform));
+  await app.register(async (scope) => adminApi(scope, platform));
+  return app;
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { openDatabase, type Database, type DatabaseOptions } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { Sealer, deriveKey } from './lib/crypto.ts';
+import { TokenCache } from './modules/partners/authenticate.ts';
+import { SandboxRateProvider, type RateProvider } from './modules/pricing/rate-provider.ts';
+import { SandboxDepositAddresses, type DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
+import type { Platform } from './platform.ts';
+
+export interface PlatformOptions {
+  clock?: Clock;
+  logger?: Logger;
+  rates?: RateProvider;
+  depositAddresses?: DepositAddressProvider;
+  /** Overrides where the database is (tests use an in-memory PGlite or their own schema). */
+  database?: DatabaseOptions;
+  secrets?: PlatformSecrets;
+}
+
+export interface PlatformSecrets {
+  signingSecret: string;
+  encryptionKey: Buffer;
+}
+
+export interface RunningPlatform extends Platform {
+  close(): Promise<void>;
+}
+
+/** Opens the database, brings its schema up to date and wires the adapters chosen by configuration. */
+export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.client_token', '*.webhook_secret'] });
+  const secrets = options.secrets ?? loadSecrets(config);
+  const database: Database = await openDatabase(
+    options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize },
+  );
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return {
+    config,
+    db: database.db,
+    dbKind: database.kind,
+    clock: options.clock ?? systemClock,
+    logger,
+    signingSecret: secrets.signingSecret,
+    sealer: new Sealer(secrets.encryptionKey),
+    rates: options.rates ?? new SandboxRateProvider(),
+    depositAddresses: options.depositAddresses ?? new SandboxDepositAddresses(deriveKey(secrets.signingSecret, 'sandbox-deposit-addresses')),
+    tokenCache: new TokenCache(config.authCacheTtlMs),
+    close: () => database.close(),
+  };
+}
+
+/**
+ * Secrets from the environment; in development, missing ones are generated once and kept in
+ * DATA_DIR/secrets.json (mode 0600) so sessions and encrypted rows survive a restart.
+ */
+export function loadSecrets(config: Config): PlatformSecrets {
+  let stored: { signing_secret?: string; encryption_key?: string } = {};
+  const file = join(config.dataDir, 'secrets.json');
+  const needGenerated = !config.signingSecret || !config.encryptionKey;
+  if (needGenerated) {
+    if (config.mode === 'production') throw new Error('production mode needs SIGNING_SECRET and ENCRYPTION_KEY');
+    if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
+    if (!stored.signing_secret || !stored.encryption_key) {
+      stored = { signing_secret: randomBytes(32).toString('base64url'), encryption_key: randomBytes(32).toString('base64'), ...stored };
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    }
+  }
+  const encryptionKey = Buffer.from(config.encryptionKey ?? stored.encryption_key!, 'base64');
+  if (encryptionKey.length !== 32) throw new Error('ENCRYPTION_KEY must be 32 bytes, base64-encoded');
+  const signingSecret = config.signingSecret ?? stored.signing_secret!;
+  if (signingSecret.length < 32) throw new Error('SIGNING_SECRET must be at least 32 characters');
+  return { signingSecret, encryptionKey };
+}

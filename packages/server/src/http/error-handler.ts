@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, type ErrorDetail } from '../lib/errors.ts';
+
+/**
+ * Every failure leaves as {error, code, message, request_id[, details]} with the id also in
+ * X-Request-Id. Bad input is always a 4xx: framework errors (parsing, validation, size, media type)
+ * are translated here, and only a genuine fault of ours becomes a 500, logged with its stack.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500 && apiError.code === 'internal_error') {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    return sendError(request, reply, apiError);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new ApiError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)));
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
+  if (error.headers) reply.headers(error.headers);
+  return reply.status(error.status).send({
+    error: error.error,
+    code: error.code,
+    message: error.message,
+    request_id: request.id,
+    ...(error.details ? { details: error.details } : {}),
+  });
+}
+
+function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) return fromValidation(error);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('body_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('decode_error', 'The body is empty; send a JSON object.');
+  }
+  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return new ApiError('decode_error', 'The body is not valid JSON.');
+  }
+  const status = error.statusCode ?? 500;
+  if (status === 404) return new ApiError('not_found', 'Not found.');
+  if (status >= 400 && status < 500) return new ApiError('decode_error', 'The request could not be read.');
+  return new ApiError('internal_error', 'Something went wrong on our side; the request id helps us find it.');
+}
+
+function fromValidation(error: FastifyError): ApiError {
+  const details: ErrorDetail[] = (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown>;
+    const base = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    switch (issue.keyword) {
+      case 'required':
+        return { field: join(base, String(params.missingProperty)), issue: 'is required' };
+      case 'additionalProperties':
+        return { field: join(base, String(params.additionalProperty)), issue: 'is not a known field' };
+      case 'enum':
+        return { field: base || error.validationContext || 'body', issue: `must be one of: ${(params.allowedValues as unknown[]).join(', ')}` };
+      case 'type':
+        return { field: base || error.validationContext || 'body', issue: `must be ${String(params.type).replace(',', ' or ')}` };
+      case 'pattern':
+        return { field: base, issue: 'contains characters that are not allowed' };
+      default:
+        return { field: base || error.validationContext || 'body', issue: issue.message ?? 'is invalid' };
+    }
+  });
+  const missing = (error.validation ?? []).some((issue) => issue.keyword === 'required');
+  const summary = details.map((detail) => `${detail.field} ${detail.issue}`).join('; ');
+  return new ApiError(missing ? 'missing_param' : 'validation_error', summary || 'The request is invalid.', { details });
+}
+
+function join(base: string, name: string): string {
+  return base ? `${base}.${name}` : name;
+}

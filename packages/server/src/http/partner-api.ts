@@ -1,0 +1,64 @@
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../lib/errors.ts';
+import { authenticatePartner, bearerToken } from '../modules/partners/authenticate.ts';
+import { hashToken, isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
+import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
+import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
+import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
+import { registerTransactionRoutes } from '../modules/transactions/transaction-routes.ts';
+import type { Platform } from '../platform.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    partner: PartnerRecord | null;
+  }
+}
+
+/**
+ * The /widget API: CORS for registered origins only, then the partner's token, Origin and IP rules,
+ * then a per-token rate limit (per node, in memory), then the route.
+ */
+export async function partnerApi(app: FastifyInstance, platform: Platform): Promise<void> {
+  app.decorateRequest('partner', null);
+
+  await app.register(cors, {
+    // Preflights carry no token, so any active partner's registered origin gets CORS headers;
+    // the real request is then held to its own partner's origins.
+    origin: (origin, callback) => {
+      const canonical = origin === undefined ? null : canonicalRequestOrigin(origin);
+      if (canonical === null) return callback(null, false);
+      isRegisteredOrigin(platform, canonical).then(
+        (known) => callback(null, known),
+        (error: Error) => callback(error, false),
+      );
+    },
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'],
+    maxAge: 600,
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'OPTIONS') return;
+    request.partner = await authenticatePartner(platform, {
+      authorization: request.headers.authorization,
+      origin: request.headers.origin,
+      ip: request.ip,
+    });
+  });
+
+  await app.register(rateLimit, {
+    max: platform.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    hook: 'onRequest',
+    keyGenerator: (request) => (request.partner ? hashToken(bearerToken(request.headers.authorization)) : request.ip),
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('rate_limit_exceeded', `Too many requests: at most ${context.max} a minute per token. Retry after ${context.after}.`),
+  });
+
+  registerSessionRoutes(app, platform);
+  registerTransactionRoutes(app, platform);
+  registerKycRoutes(app, platform);
+}

@@ -1,0 +1,29 @@
+import { Type, type TSchema } from 'typebox';
+
+/** No control characters (NUL in particular cannot be stored in PostgreSQL text). */
+export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+
+export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, pattern: PRINTABLE, ...options });
+
+/** An optional request field that also accepts null (some integrations send null for "not set"). */
+export const OptionalText = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength, pattern: PRINTABLE, ...options }));
+
+/** Amounts are decimal strings; their format and precision are checked against the asset later. */
+export const OptionalAmount = (description: string) =>
+  Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength: 64, description, examples: ['100', '99.50'] }));
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.String({ examples: ['invalid_request'] }),
+    code: Type.String({ examples: ['validation_error'] }),
+    message: Type.String(),
+    request_id: Type.String(),
+    details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), issue: Type.String() }))),
+  },
+  { description: 'Every error has this shape; request_id is also sent as X-Request-Id.' },
+);
+
+export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
+  Object.fromEntries(statuses.map((status) => [status, ErrorBody]));

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildApp } from './app.ts';
+import { startPlatform } from './bootstrap.ts';
+import { loadConfig, type Config } from './config.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { ConfigurationError } from './lib/errors.ts';
+import { PARTNERS_USAGE, runPartnersCommand } from './modules/partners/partner-cli.ts';
+import { localPartnerOperations, remotePartnerOperations } from './modules/partners/partner-operations.ts';
+import { PartnerNotFoundError } from './modules/partners/partner-service.ts';
+import { ensureSandboxPartner } from './modules/partners/sandbox-partner.ts';
+
+const USAGE = `proof <command>
+
+  serve                 run the platform (HTTP API, admin API, docs)
+  migrate               bring the database schema up to date
+  partners …            manage partners (proof partners help)
+
+Configuration comes from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate':
+      return migrate(config);
+    case 'partners':
+      if (!args[0] || args[0] === 'help' || args[0] === '--help') {
+        console.log(PARTNERS_USAGE);
+        return 0;
+      }
+      return partners(config, args);
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** Embedded mode: PGlite is one process's database; this file says which process has it. */
+interface ServerMarker {
+  pid: number;
+  url: string;
+}
+
+function markerFile(config: Config): string {
+  return join(config.dataDir, 'server.json');
+}
+
+function runningEmbeddedServer(config: Config): ServerMarker | null {
+  if (config.databaseUrl || !existsSync(markerFile(config))) return null;
+  const marker = JSON.parse(readFileSync(markerFile(config), 'utf8')) as ServerMarker;
+  try {
+    process.kill(marker.pid, 0);
+    return marker;
+  } catch {
+    return null;
+  }
+}
+
+function adminToken(config: Config): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(config.dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = `adm_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function serve(baseConfig: Config): Promise<number> {
+  const other = runningEmbeddedServer(baseConfig);
+  if (other) {
+    console.error(`Another proof serve (pid ${other.pid}, ${other.url}) already uses the embedded database in ${resolve(baseConfig.dataDir)}.`);
+    return 1;
+  }
+  const config = { ...baseConfig, adminToken: adminToken(baseConfig) };
+  const platform = await startPlatform(config);
+  const app = await buildApp(platform);
+  const sandbox = config.mode === 'development' ? await ensureSandboxPartner(platform) : null;
+  await app.listen({ host: config.host, port: config.port });
+  if (platform.dbKind === 'pglite') writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
+
+  const database = platform.dbKind === 'pglite' ? `embedded database in ${resolve(config.dataDir, 'db')}` : 'PostgreSQL';
+  const lines = [`Proof Ramp listening on ${config.publicUrl} (${database})`, `  API reference: ${config.publicUrl}/docs`];
+  if (sandbox) {
+    lines.push(
+      '',
+      `Sandbox partner (saved in ${resolve(config.dataDir, 'sandbox-partner.json')}):`,
+      `  partner_id      ${sandbox.partner_id}`,
+      `  widget_id       ${sandbox.widget_id}`,
+      `  client_token    ${sandbox.client_token}`,
+      `  webhook_secret  ${sandbox.webhook_secret}`,
+      '',
+      'Try:',
+      `  curl -s ${config.publicUrl}/widget/session \\`,
+      `    -H "Authorization: Bearer ${sandbox.client_token}" -H "Content-Type: application/json" \\`,
+      `    -d '{"partner_user_id":"user-1","user_email":"user@example.com","currency":"USDT","network":"TRC20","amount":"100"}'`,
+    );
+  }
+  lines.push('', config.adminToken === baseConfig.adminToken ? 'Admin API: ADMIN_TOKEN from the environment' : `Admin token in ${resolve(config.dataDir, 'admin-token')}`);
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await app.close();
+    await platform.close();
+    if (platform.dbKind === 'pglite') rmSync(markerFile(config), { force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return new Promise<number>(() => {});
+}
+
+async function migrate(config: Config): Promise<number> {
+  const server = runningEmbeddedServer(config);
+  if (server) {
+    console.log(`The server (pid ${server.pid}) owns the embedded database and brought it up to date when it started; nothing to do.`);
+    return 0;
+  }
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await migrateToLatest(database.db);
+    console.log(applied.length === 0 ? 'The schema is up to date.' : `Applied: ${applied.join(', ')}`);
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function partners(config: Config, args: string[]): Promise<number> {
+  const server = runningEmbeddedServer(config);
+  if (server) {
+    // The running server holds the embedded database: ask it through the admin API instead.
+    return report(() => runPartnersCommand(args, remotePartnerOperations(server.url, adminToken(config))));
+  }
+  const platform = await startPlatform({ ...config, logLevel: 'error' });
+  try {
+    return await report(() => runPartnersCommand(args, localPartnerOperations(platform)));
+  } finally {
+    await platform.close();
+  }
+}
+
+async function report(run: () => Promise<string>): Promise<number> {
+  try {
+    console.log(await run());
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigurationError || error instanceof PartnerNotFoundError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

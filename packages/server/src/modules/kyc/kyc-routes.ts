@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { errorResponses } from '../../http/schemas.ts';
+import { ApiError } from '../../lib/errors.ts';
+import type { Platform } from '../../platform.ts';
+import { getKycStatus } from './identities.ts';
+
+const KycStatusBody = Type.Object({
+  partner_user_id: Type.String(),
+  status: Type.Union(['not_started', 'pending', 'verified', 'failed'].map((s) => Type.Literal(s))),
+  verified_at: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export function registerKycRoutes(app: FastifyInstance, platform: Platform): void {
+  app.get<{ Params: { partner_user_id: string } }>(
+    '/widget/users/:partner_user_id/kyc-status',
+    {
+      schema: {
+        summary: "Get a user's verification status",
+        tags: ['widget'],
+        security: [{ clientToken: [] }],
+        params: Type.Object({ partner_user_id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: KycStatusBody, ...errorResponses(401, 403, 404, 429, 502) },
+      },
+    },
+    async (request) => {
+      const partnerUserId = request.params.partner_user_id;
+      const identity = await getKycStatus(platform, { partnerId: request.partner!.id, partnerUserId });
+      if (!identity) throw new ApiError('not_found', 'No such user.');
+      return {
+        partner_user_id: partnerUserId,
+        status: identity.status,
+        ...(identity.status === 'verified' && identity.verified_at ? { verified_at: identity.verified_at.toISOString() } : {}),
+      };
+    },
+  );
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { sendError } from '../../http/error-handler.ts';
+import { safeEqual } from '../../lib/crypto.ts';
+import { ApiError, ConfigurationError } from '../../lib/errors.ts';
+import type { Platform } from '../../platform.ts';
+import type { PartnerInput } from './partner-config.ts';
+import { localPartnerOperations } from './partner-operations.ts';
+import { PartnerNotFoundError } from './partner-service.ts';
+
+const Strings = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 200 });
+const PartnerBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    contact_email: Type.Optional(Type.String({ maxLength: 254 })),
+    origins: Type.Optional(Strings),
+    ip_allowlist: Type.Optional(Strings),
+    partner_type: Type.Optional(Type.String({ maxLength: 50 })),
+    assets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            currency: Type.String({ maxLength: 16 }),
+            network: Type.String({ maxLength: 16 }),
+            address: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+            is_default: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 100 },
+      ),
+    ),
+    fiat_currencies: Type.Optional(Strings),
+    default_fiat: Type.Optional(Type.String({ maxLength: 8 })),
+    sell: Type.Optional(Type.Boolean()),
+    sell_fiat_currencies: Type.Optional(Strings),
+    widget: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(Type.String({ maxLength: 8 })),
+          lang: Type.Optional(Type.String({ maxLength: 8 })),
+          theme: Type.Optional(Type.String({ maxLength: 8 })),
+          redirect_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    fees: Type.Optional(
+      Type.Object(
+        { percent: Type.Optional(Type.String({ maxLength: 16 })), fixed: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 32 }))) },
+        { additionalProperties: false },
+      ),
+    ),
+    limits: Type.Optional(Type.Record(Type.String(), Type.Object({ min: Type.String({ maxLength: 32 }), max: Type.String({ maxLength: 32 }) }))),
+    webhook_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
+    allow_partner_address: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, tags: ['admin'], security: [{ adminToken: [] }], ...extra });
+
+/** The operator's API, under /admin, guarded by ADMIN_TOKEN. Same operations as `proof partners`. */
+export async function adminApi(app: FastifyInstance, platform: Platform): Promise<void> {
+  const operations = localPartnerOperations(platform);
+  const adminToken = platform.config.adminToken;
+
+  app.addHook('onRequest', async (request) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    if (!match) throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
+    if (!adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
+  });
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ConfigurationError) {
+      return sendError(request, reply, new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.message }] }));
+    }
+    if (error instanceof PartnerNotFoundError) return sendError(request, reply, new ApiError('not_found', error.message));
+    throw error;
+  });
+
+  app.post<{ Body: PartnerInput }>('/admin/partners', { schema: adminSchema('Create a partner', { body: PartnerBody }) }, async (request, reply) => {
+    reply.status(201);
+    return operations.create(request.body);
+  });
+  app.get('/admin/partners', { schema: adminSchema('List partners') }, async () => ({ partners: await operations.list() }));
+  app.get<{ Params: { id: string } }>('/admin/partners/:id', { schema: adminSchema('Show a partner', { params: IdParams }) }, async (request) =>
+    operations.show(request.params.id),
+  );
+  app.patch<{ Params: { id: string }; Body: PartnerInput }>(
+    '/admin/partners/:id',
+    { schema: adminSchema('Update a partner', { params: IdParams, body: PartnerBody }) },
+    async (request) => operations.update(request.params.id, request.body),
+  );
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: number } }>(
+    '/admin/partners/:id/rotate-token',
+    {
+      schema: adminSchema('Issue a new client token; older ones stay valid for the grace period', {
+        params: IdParams,
+        body: Type.Object({ grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86400 })) }, { additionalProperties: false }),
+      }),
+    },
+    async (request) => {
+      const graceSeconds = request.body?.grace_seconds;
+      return operations.rotateToken(request.params.id, graceSeconds === undefined ? undefined : graceSeconds * 1000);
+    },
+  );
+  for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
+    app.post<{ Params: { id: string } }>(`/admin/partners/:id/${action}`, { schema: adminSchema(`${action} a partner`, { params: IdParams }) }, async (request) =>
+      operations.setStatus(request.params.id, status),
+    );
+  }
+}

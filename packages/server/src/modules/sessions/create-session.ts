@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { ASSETS, FIATS } from '../../lib/catalog.ts';
+import { deriveKey, sha256Hex } from '../../lib/crypto.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { formatAmount, parseAmount } from '../../lib/money.ts';
+import type { Platform } from '../../platform.ts';
+import { ensureIdentity } from '../kyc/identities.ts';
+import { DEFAULT_LIMITS } from '../partners/partner-config.ts';
+import type { PartnerRecord } from '../partners/partner-service.ts';
+import { computeQuote, type Quote } from '../pricing/quote.ts';
+import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
+import { claimKey, findStoredResponse, storeResponse } from './idempotency.ts';
+import { issueInitToken } from './init-token.ts';
+import { resolveSessionTerms, type CreateSessionBody, type SessionTerms } from './session-terms.ts';
+import { signSession } from './signature.ts';
+
+export interface CreateSessionCommand {
+  partner: PartnerRecord;
+  body: CreateSessionBody;
+  /** The request came from a registered browser origin rather than the partner's server. */
+  fromBrowser: boolean;
+  idempotencyKey: string | undefined;
+}
+
+export interface SessionOutcome {
+  response: SessionResponse;
+  /** True when an earlier response was replayed rather than a new session created. */
+  replayed: boolean;
+}
+
+export type SessionResponse = Record<string, unknown> & { merchant_transaction_id: string };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export async function createSession(platform: Platform, command: CreateSessionCommand): Promise<SessionOutcome> {
+  const { partner, body, idempotencyKey } = command;
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ApiError('validation_error', 'Idempotency-Key must be 1–255 printable ASCII characters.', {
+      details: [{ field: 'Idempotency-Key', issue: 'must be 1–255 printable ASCII characters' }],
+    });
+  }
+  const requestHash = sha256Hex(canonicalJson(body));
+  const liveSince = new Date(platform.clock.now().getTime() - platform.config.idempotencyTtlMs);
+
+  // Retries are answered before any pricing work.
+  if (idempotencyKey !== undefined) {
+    const stored = await findStoredResponse(platform.db, partner.id, idempotencyKey, liveSince);
+    if (stored) return replay(stored.requestHash, requestHash, stored.response, 'Idempotency-Key');
+  }
+  if (body.merchant_transaction_id != null) {
+    const existing = await findTransaction(platform.db, partner.id, body.merchant_transaction_id);
+    if (existing) return replay(existing.request_hash, requestHash, existing.session, 'merchant_transaction_id');
+  }
+
+  const terms = resolveSessionTerms(partner.config, body);
+  const quote = await priceSession(platform, partner, terms);
+  const id = randomUUID();
+  const merchantTransactionId = body.merchant_transaction_id ?? id;
+  const address = terms.buyAddress ?? (await allocateDepositAddress(platform, id, terms));
+  const identityId = await ensureIdentity(platform, { partnerId: partner.id, partnerUserId: body.partner_user_id, email: body.user_email });
+
+  const now = platform.clock.now();
+  const amount = formatAmount(quote.cryptoMinor, ASSETS[terms.asset.currency].decimals);
+  const fiatDecimals = FIATS[terms.fiat].decimals;
+  const initTokenType = command.fromBrowser ? 'sdk_customer_token' : 'sdk_partner_authorization';
+  const { token: initToken, expiresAt } = await issueInitToken(
+    deriveKey(platform.signingSecret, 'init-token'),
+    { sub: merchantTransactionId, tid: id, pid: partner.id, wid: partner.widget_id, typ: initTokenType },
+    now,
+    platform.config.initTokenTtlMs,
+  );
+  const response: SessionResponse = {
+    merchant_transaction_id: merchantTransactionId,
+    widget_id: partner.widget_id,
+    address,
+    signature: signSession(deriveKey(platform.signingSecret, 'session-signature'), {
+      address,
+      merchant_transaction_id: merchantTransactionId,
+      widget_id: partner.widget_id,
+      currency: terms.asset.currency,
+      network: terms.asset.network,
+      amount,
+      type: terms.type,
+      client_ip: terms.clientIp,
+    }),
+    init_token: initToken,
+    init_token_type: initTokenType,
+    currency: terms.asset.currency,
+    currencies: [...new Set(partner.config.assets.map((asset) => asset.currency))],
+    fix_currency: true,
+    network: terms.asset.network,
+    networks: partner.config.assets.filter((asset) => asset.currency === terms.asset.currency).map((asset) => asset.network),
+    fix_network: [terms.asset.network],
+    amount,
+    fix_amount: 'crypto' in terms.given,
+    fiat_currency: terms.fiat,
+    fiat_currencies: terms.type === 'sell' ? partner.config.sell.fiat_currencies : partner.config.fiat_currencies,
+    fix_fiat_currency: false,
+    fiat_amount: formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals),
+    fix_fiat_amount: 'fiat' in terms.given,
+    type: terms.type,
+    lang: partner.config.widget.lang,
+    theme: partner.config.widget.theme,
+    redirect_url: terms.redirectUrl,
+    widget_url: `${platform.config.publicUrl}/widget.2.0.js`,
+  };
+  const row = {
+    id,
+    partner_id: partner.id,
+    merchant_transaction_id: merchantTransactionId,
+    identity_id: identityId,
+    partner_user_id: body.partner_user_id,
+    type: terms.type,
+    status: 'pending' as const,
+    failure_reason: null,
+    currency: terms.asset.currency,
+    network: terms.asset.network,
+    address,
+    quote_crypto_minor: quote.cryptoMinor.toString(),
+    fiat_currency: terms.fiat,
+    quote_fiat_minor: quote.fiatMinor.toString(),
+    fee_fiat_minor: quote.feeFiatMinor.toString(),
+    network_fee_crypto_minor: quote.networkFeeCryptoMinor.toString(),
+    rate: quote.rate,
+    settled_crypto_minor: null,
+    payment_method: null,
+    client_ip: terms.clientIp,
+    request_hash: requestHash,
+    session: JSON.stringify(response),
+    init_token_expires_at: expiresAt,
+    version: 1,
+    created_at: now,
+    updated_at: now,
+  };
+
+  if (idempotencyKey === undefined) {
+    if (await insertTransaction(platform.db, row)) return { response, replayed: false };
+    return replayExisting(platform, partner.id, merchantTransactionId, requestHash);
+  }
+
+  const outcome = await platform.db.transaction().execute(async (trx) => {
+    const claim = { partnerId: partner.id, key: idempotencyKey, requestHash, now, liveSince };
+    if (!(await claimKey(trx, claim))) return 'key-taken' as const;
+    if (!(await insertTransaction(trx, row))) return 'id-taken' as const;
+    await storeResponse(trx, partner.id, idempotencyKey, response);
+    return 'created' as const;
+  });
+  if (outcome === 'created') return { response, replayed: false };
+  if (outcome === 'id-taken') return replayExisting(platform, partner.id, merchantTransactionId, requestHash);
+  const stored = await findStoredResponse(platform.db, partner.id, idempotencyKey, liveSince);
+  if (!stored) throw new Error('idempotency key claimed by a request that left no response');
+  return replay(stored.requestHash, requestHash, stored.response, 'Idempotency-Key');
+}
+
+async function priceSession(platform: Platform, partner: PartnerRecord, terms: SessionTerms): Promise<Quote & { rate: string }> {
+  let market;
+  try {
+    market = await platform.rates.quote(terms.asset.currency, terms.asset.network, terms.fiat);
+  } catch (error) {
+    platform.logger.warn({ err: error, provider: platform.rates.name }, 'rate provider failed');
+    throw new ApiError('provider_error', 'Pricing is unavailable right now; retry with the same request.');
+  }
+  const fiatDecimals = FIATS[terms.fiat].decimals;
+  const quote = computeQuote({
+    type: terms.type,
+    cryptoDecimals: ASSETS[terms.asset.currency].decimals,
+    fiatDecimals,
+    rate: market.rate,
+    networkFee: market.networkFee,
+    feePercent: partner.config.fees.percent,
+    feeFixedMinor: parseAmount(partner.config.fees.fixed[terms.fiat] ?? '0', fiatDecimals),
+    given: terms.given,
+  });
+  const limits = partner.config.limits[terms.fiat] ?? DEFAULT_LIMITS;
+  const min = parseAmount(limits.min, fiatDecimals);
+  const max = parseAmount(limits.max, fiatDecimals);
+  if (quote.cryptoMinor <= 0n || quote.fiatMinor < min || quote.fiatMinor > max) {
+    const field = 'fiat' in terms.given ? 'fiat_amount' : 'amount';
+    throw new ApiError('amount_out_of_range', `The amount must be between ${limits.min} and ${limits.max} ${terms.fiat}.`, {
+      details: [{ field, issue: `worth ${formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals)} ${terms.fiat}; allowed ${limits.min}–${limits.max}` }],
+    });
+  }
+  return { ...quote, rate: market.rate };
+}
+
+async function allocateDepositAddress(platform: Platform, transactionId: string, terms: SessionTerms): Promise<string> {
+  try {
+    return await platform.depositAddresses.allocate({ transactionId, currency: terms.asset.currency, network: terms.asset.network });
+  } catch (error) {
+    platform.logger.warn({ err: error, provider: platform.depositAddresses.name }, 'deposit address allocation failed');
+    throw new ApiError('provider_error', 'A deposit address could not be allocated; retry with the same request.');
+  }
+}
+
+async function replayExisting(platform: Platform, partnerId: string, merchantTransactionId: string, requestHash: string): Promise<SessionOutcome> {
+  const existing = await findTransaction(platform.db, partnerId, merchantTransactionId);
+  if (!existing) throw new Error('transaction vanished after a unique conflict');
+  return replay(existing.request_hash, requestHash, existing.session, 'merchant_transaction_id');
+}
+
+function replay(storedHash: string, requestHash: string, response: Record<string, unknown>, by: string): SessionOutcome {
+  if (storedHash !== requestHash) {
+    throw new ApiError('idempotency_key_reused', `This ${by} was already used with a different request body.`);
+  }
+  return { response: response as SessionResponse, replayed: true };
+}
+
+/** JSON with sorted keys and absent/null fields dropped, so equal requests hash equally. */
+function canonicalJson(body: CreateSessionBody): string {
+  const entries = Object.entries(body).filter(([, value]) => value !== undefined && value !== null);
+  entries.sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify(Object.fromEntries(entries));
+}

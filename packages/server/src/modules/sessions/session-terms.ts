@@ -1,0 +1,131 @@
+import ipaddr from 'ipaddr.js';
+import { validateAddress } from '../../lib/address.ts';
+import { ASSETS, FIATS, NETWORKS, type Asset, type Fiat, type Network } from '../../lib/catalog.ts';
+import { ApiError, invalidField } from '../../lib/errors.ts';
+import { AmountError, parseAmount } from '../../lib/money.ts';
+import type { PartnerAsset, PartnerConfig } from '../partners/partner-config.ts';
+
+export interface CreateSessionBody {
+  partner_user_id: string;
+  user_email: string;
+  currency: string;
+  network?: string | null;
+  amount?: string | null;
+  crypto_amount?: string | null;
+  fiat_amount?: string | null;
+  fiat_currency?: string | null;
+  type?: 'buy' | 'sell' | null;
+  redirect_url?: string | null;
+  client_ip?: string | null;
+  address?: string | null;
+  merchant_transaction_id?: string | null;
+}
+
+/** A session request checked against the partner's policy: what will be quoted and where it goes. */
+export interface SessionTerms {
+  type: 'buy' | 'sell';
+  asset: PartnerAsset & { currency: Asset; network: Network };
+  fiat: Fiat;
+  given: { crypto: bigint } | { fiat: bigint };
+  /** For a buy: the wallet the crypto goes to. Sell addresses are allocated per transaction. */
+  buyAddress: string | null;
+  clientIp: string | null;
+  redirectUrl: string | null;
+}
+
+/** Applies the partner's rules to a request, without I/O; throws the documented 4xx on the first breach. */
+export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBody): SessionTerms {
+  const type = body.type ?? config.widget.type;
+  if (type === 'sell' && !config.sell.enabled) {
+    throw new ApiError('offramp_disabled', 'Selling crypto (off-ramp) is not enabled for this partner.');
+  }
+
+  const currency = body.currency.toUpperCase();
+  const enabled = config.assets.filter((asset) => asset.currency === currency);
+  if (enabled.length === 0) {
+    throw new ApiError('currency_not_allowed', `Currency ${body.currency} is not enabled for this partner.`, {
+      details: [{ field: 'currency', issue: `enabled: ${[...new Set(config.assets.map((a) => a.currency))].join(', ') || 'none'}` }],
+    });
+  }
+  let asset: PartnerAsset | undefined;
+  if (body.network == null) {
+    asset = enabled.find((candidate) => candidate.is_default);
+    if (!asset) throw new ApiError('missing_param', 'network is required.', { details: [{ field: 'network', issue: 'is required' }] });
+  } else {
+    const network = body.network.toUpperCase();
+    asset = enabled.find((candidate) => candidate.network === network);
+    if (!asset) {
+      throw new ApiError('currency_not_allowed', `${currency} on network ${body.network} is not enabled for this partner.`, {
+        details: [{ field: 'network', issue: `enabled for ${currency}: ${enabled.map((a) => a.network).join(', ')}` }],
+      });
+    }
+  }
+
+  const fiatList = type === 'sell' ? config.sell.fiat_currencies : config.fiat_currencies;
+  const fiatCode = (body.fiat_currency ?? (fiatList.includes(config.default_fiat) ? config.default_fiat : fiatList[0]!)).toUpperCase();
+  const fiat = fiatList.find((code) => code === fiatCode);
+  if (!fiat) {
+    throw new ApiError('currency_not_allowed', `Fiat currency ${body.fiat_currency} is not enabled for ${type} with this partner.`, {
+      details: [{ field: 'fiat_currency', issue: `enabled: ${fiatList.join(', ')}` }],
+    });
+  }
+
+  return {
+    type,
+    asset: asset as SessionTerms['asset'],
+    fiat,
+    given: requestedAmount(body, asset.currency, fiat),
+    buyAddress: type === 'buy' ? routeBuyWallet(config, asset, body.address ?? null) : null,
+    clientIp: body.client_ip == null ? null : normalizeIp(body.client_ip),
+    redirectUrl: body.redirect_url ?? config.widget.redirect_url,
+  };
+}
+
+function requestedAmount(body: CreateSessionBody, currency: Asset, fiat: Fiat): SessionTerms['given'] {
+  const { amount, crypto_amount: alias, fiat_amount: fiatAmount } = body;
+  if (amount != null && alias != null && amount !== alias) {
+    throw invalidField('crypto_amount', 'is another name for amount; send one of them');
+  }
+  const crypto = amount ?? alias ?? null;
+  if (crypto !== null && fiatAmount != null) {
+    throw invalidField('fiat_amount', 'send either a crypto amount or fiat_amount, not both');
+  }
+  if (crypto === null && fiatAmount == null) {
+    throw new ApiError('missing_param', 'amount (or fiat_amount) is required.', { details: [{ field: 'amount', issue: 'is required' }] });
+  }
+  if (crypto !== null) return { crypto: positiveAmount(amount != null ? 'amount' : 'crypto_amount', crypto, ASSETS[currency].decimals) };
+  return { fiat: positiveAmount('fiat_amount', fiatAmount!, FIATS[fiat].decimals) };
+}
+
+function positiveAmount(field: string, text: string, decimals: number): bigint {
+  let minor: bigint;
+  try {
+    minor = parseAmount(text, decimals);
+  } catch (error) {
+    if (error instanceof AmountError) throw invalidField(field, error.issue);
+    throw error;
+  }
+  if (minor === 0n) throw invalidField(field, 'must be greater than zero');
+  return minor;
+}
+
+/** Wallet routing for a buy: the partner's own address when it may supply one, else its configured wallet. */
+function routeBuyWallet(config: PartnerConfig, asset: PartnerAsset, requested: string | null): string {
+  if (requested !== null && config.allow_partner_address) {
+    const check = validateAddress(NETWORKS[asset.network].addressFormat, requested);
+    if (!check.ok) throw invalidField('address', `not a valid ${asset.network} address: ${check.issue}`);
+    return check.address;
+  }
+  if (asset.address === null) {
+    throw new ApiError('WALLET_NOT_SUPPORTED', `No active wallet for ${asset.currency} on ${asset.network}.`);
+  }
+  return asset.address;
+}
+
+function normalizeIp(text: string): string {
+  // ipaddr.js also reads legacy forms such as "127.1" or octal parts; only standard notation is accepted.
+  if (ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValid(text))) {
+    return ipaddr.process(text).toString();
+  }
+  throw invalidField('client_ip', 'must be an IPv4 or IPv6 address');
+}

@@ -1,0 +1,35 @@
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import type { Tables } from '../../db/tables.ts';
+import type { Platform } from '../../platform.ts';
+import type { TransactionsTable } from './tables.ts';
+
+export type TransactionRow = Selectable<TransactionsTable>;
+export type NewTransaction = Insertable<TransactionsTable>;
+
+/**
+ * Creates a transaction unless the partner already has one with this merchant_transaction_id.
+ * Returns false on that conflict; concurrent callers with one id serialise on the unique index.
+ */
+export async function insertTransaction(db: Kysely<Tables>, values: NewTransaction): Promise<boolean> {
+  const inserted = await db
+    .insertInto('transactions')
+    .values(values)
+    .onConflict((oc) => oc.columns(['partner_id', 'merchant_transaction_id']).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Looks a transaction up within one partner: another partner's id is simply not found. */
+export async function findTransaction(db: Kysely<Tables>, partnerId: string, merchantTransactionId: string): Promise<TransactionRow | undefined> {
+  return db
+    .selectFrom('transactions')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .where('merchant_transaction_id', '=', merchantTransactionId)
+    .executeTakeFirst();
+}
+
+export async function getTransactionForPartner(platform: Platform, partnerId: string, merchantTransactionId: string) {
+  return findTransaction(platform.db, partnerId, merchantTransactionId);
+}
