@@ -83,11 +83,17 @@ async function serve(baseConfig: Config): Promise<number> {
     return 1;
   }
   const config = { ...baseConfig, adminToken: adminToken(baseConfig) };
+  const embedded = !config.databaseUrl;
+  if (embedded) {
+    // Claimed before the database opens, so a CLI started meanwhile never opens it a second time.
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
+    process.on('exit', () => rmSync(markerFile(config), { force: true }));
+  }
   const platform = await startPlatform(config);
   const app = await buildApp(platform);
   const sandbox = config.mode === 'development' ? await ensureSandboxPartner(platform) : null;
   await app.listen({ host: config.host, port: config.port });
-  if (platform.dbKind === 'pglite') writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
 
   const database = platform.dbKind === 'pglite' ? `embedded database in ${resolve(config.dataDir, 'db')}` : 'PostgreSQL';
   const lines = [`Proof Ramp listening on ${config.publicUrl} (${database})`, `  API reference: ${config.publicUrl}/docs`];
@@ -115,7 +121,6 @@ async function serve(baseConfig: Config): Promise<number> {
     stopping = true;
     await app.close();
     await platform.close();
-    if (platform.dbKind === 'pglite') rmSync(markerFile(config), { force: true });
     process.exit(0);
   };
   process.on('SIGINT', stop);
@@ -143,7 +148,17 @@ async function partners(config: Config, args: string[]): Promise<number> {
   const server = runningEmbeddedServer(config);
   if (server) {
     // The running server holds the embedded database: ask it through the admin API instead.
-    return report(() => runPartnersCommand(args, remotePartnerOperations(server.url, adminToken(config))));
+    return report(async () => {
+      try {
+        return await runPartnersCommand(args, remotePartnerOperations(server.url, adminToken(config)));
+      } catch (error) {
+        if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
+        throw new ConfigurationError(
+          'server',
+          `the server (pid ${server.pid}) holds the embedded database but does not answer at ${server.url} yet; retry in a moment, or stop it to use the database directly`,
+        );
+      }
+    });
   }
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
