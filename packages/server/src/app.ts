@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { installErrorHandling } from './http/error-handler.ts';
+import { handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { adminApi } from './modules/partners/admin-routes.ts';
@@ -18,7 +18,11 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     trustProxy: platform.config.trustProxy,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
+    frameworkErrors: handleFrameworkError,
   });
+  // Bodies are JSON only: without this, Fastify's built-in text/plain parser would turn a text body
+  // into a string and answer 400 instead of the documented 415 unsupported_media_type.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

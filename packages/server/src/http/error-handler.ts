@@ -17,6 +17,15 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new ApiError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)));
 }
 
+/**
+ * Errors Fastify raises before routing (a URL that does not percent-decode, an over-long path
+ * parameter) skip the hooks and the error handler; this keeps them in the documented shape.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id);
+  return sendError(request, reply, toApiError(error));
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError) {
   if (error.headers) reply.headers(error.headers);
   return reply.status(error.status).send({
@@ -38,6 +47,10 @@ function toApiError(error: FastifyError): ApiError {
       return new ApiError('unsupported_media_type', 'Send the body as application/json.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ApiError('decode_error', 'The body is empty; send a JSON object.');
+    case 'FST_ERR_BAD_URL':
+      return new ApiError('decode_error', 'The URL is not validly percent-encoded.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ApiError('validation_error', 'A path parameter is too long.', { details: [{ field: 'path', issue: 'is too long' }] });
   }
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return new ApiError('decode_error', 'The body is not valid JSON.');
@@ -58,7 +71,7 @@ function fromValidation(error: FastifyError): ApiError {
       case 'additionalProperties':
         return { field: join(base, String(params.additionalProperty)), issue: 'is not a known field' };
       case 'enum':
-        return { field: base || error.validationContext || 'body', issue: `must be one of: ${(params.allowedValues as unknown[]).join(', ')}` };
+        return { field: base || error.validationContext || 'body', issue: `must be one of: ${(params.allowedValues as unknown[]).filter((value) => value !== null).join(', ')}` };
       case 'type':
         return { field: base || error.validationContext || 'body', issue: `must be ${String(params.type).replace(',', ' or ')}` };
       case 'pattern':

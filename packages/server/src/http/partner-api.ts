@@ -2,8 +2,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../lib/errors.ts';
-import { authenticatePartner, bearerToken } from '../modules/partners/authenticate.ts';
-import { hashToken, isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
+import { authenticatePartner } from '../modules/partners/authenticate.ts';
+import { isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
 import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
 import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
@@ -13,6 +13,8 @@ import type { Platform } from '../platform.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     partner: PartnerRecord | null;
+    /** Which client token authenticated the request (its hash): the rate limit counts per token. */
+    tokenHash: string | null;
   }
 }
 
@@ -22,6 +24,7 @@ declare module 'fastify' {
  */
 export async function partnerApi(app: FastifyInstance, platform: Platform): Promise<void> {
   app.decorateRequest('partner', null);
+  app.decorateRequest('tokenHash', null);
 
   await app.register(cors, {
     // Preflights carry no token, so any active partner's registered origin gets CORS headers;
@@ -42,18 +45,20 @@ export async function partnerApi(app: FastifyInstance, platform: Platform): Prom
 
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
-    request.partner = await authenticatePartner(platform, {
+    const { partner, tokenHash } = await authenticatePartner(platform, {
       authorization: request.headers.authorization,
       origin: request.headers.origin,
       ip: request.ip,
     });
+    request.partner = partner;
+    request.tokenHash = tokenHash;
   });
 
   await app.register(rateLimit, {
     max: platform.config.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    keyGenerator: (request) => (request.partner ? hashToken(bearerToken(request.headers.authorization)) : request.ip),
+    keyGenerator: (request) => request.tokenHash ?? request.ip,
     errorResponseBuilder: (_request, context) =>
       new ApiError('rate_limit_exceeded', `Too many requests: at most ${context.max} a minute per token. Retry after ${context.after}.`),
   });

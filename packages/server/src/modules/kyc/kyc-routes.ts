@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../http/schemas.ts';
+import { PRINTABLE, errorResponses } from '../../http/schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getKycStatus } from './identities.ts';
@@ -19,7 +19,7 @@ export function registerKycRoutes(app: FastifyInstance, platform: Platform): voi
         summary: "Get a user's verification status",
         tags: ['widget'],
         security: [{ clientToken: [] }],
-        params: Type.Object({ partner_user_id: Type.String({ minLength: 1, maxLength: 128 }) }),
+        params: Type.Object({ partner_user_id: Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE }) }),
         response: { 200: KycStatusBody, ...errorResponses(401, 403, 404, 429, 502) },
       },
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { sendError } from '../../http/error-handler.ts';
+import { PRINTABLE } from '../../http/schemas.ts';
 import { safeEqual } from '../../lib/crypto.ts';
 import { ApiError, ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
@@ -57,7 +58,8 @@ const PartnerBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+// NUL cannot reach a PostgreSQL text comparison: refused here as bad input rather than failing in the query.
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64, pattern: PRINTABLE }) });
 const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, tags: ['admin'], security: [{ adminToken: [] }], ...extra });
 
 /** The operator's API, under /admin, guarded by ADMIN_TOKEN. Same operations as `proof partners`. */

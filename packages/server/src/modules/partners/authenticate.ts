@@ -44,7 +44,7 @@ export interface CallerContext {
 }
 
 /** Resolves the partner behind a request, or throws the documented 401/403. */
-export async function authenticatePartner(platform: Platform, caller: CallerContext): Promise<PartnerRecord> {
+export async function authenticatePartner(platform: Platform, caller: CallerContext): Promise<{ partner: PartnerRecord; tokenHash: string }> {
   const token = bearerToken(caller.authorization);
   const tokenHash = hashToken(token);
   const now = platform.clock.now().getTime();
@@ -76,7 +76,7 @@ export async function authenticatePartner(platform: Platform, caller: CallerCont
   if (!ipAllowed(partner.config.ip_allowlist, caller.ip)) {
     throw new ApiError('forbidden_ip', 'Requests from this IP address are not allowed for the partner.');
   }
-  return partner;
+  return { partner, tokenHash };
 }
 
 export function bearerToken(authorization: string | undefined): string {

@@ -85,7 +85,7 @@ export async function runPartnersCommand(args: string[], operations: PartnerOper
       return output(updated, () => `Updated partner ${updated.partner_id}.`);
     }
     case 'rotate-token': {
-      const rotated = await operations.rotateToken(id(), values.grace === undefined ? undefined : parseDuration(values.grace));
+      const rotated = await operations.rotateToken(id(), values.grace === undefined ? undefined : graceFlag(values.grace));
       return output(rotated, () =>
         [`New client_token  ${rotated.client_token}    (shown once)`, `Older tokens stop working at ${rotated.previous_tokens_expire_at}.`].join('\n'),
       );
@@ -168,6 +168,15 @@ function pair(flag: string, value: string, parts: number): string[] {
     throw new ConfigurationError(flag, `expected ${parts === 2 ? 'FIAT:AMOUNT' : 'FIAT:MIN:MAX'}, got "${value}"`);
   }
   return split;
+}
+
+/** A bad --grace is bad input like any other flag (exit code 2), not a crash. */
+function graceFlag(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new ConfigurationError('grace', (error as Error).message);
+  }
 }
 
 function list(value: string): string[] {

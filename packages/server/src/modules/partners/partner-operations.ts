@@ -101,7 +101,11 @@ export function remotePartnerOperations(baseUrl: string, adminToken: string): Pa
     if (response.ok) return payload as T;
     if (response.status === 404) throw new PartnerNotFoundError(path.split('/')[2] ?? '');
     const detail = payload?.details?.[0];
-    if (detail) throw new ConfigurationError(detail.field, detail.issue);
+    if (detail) {
+      // The admin API's issue repeats the field ("asset: …"); ConfigurationError adds it again otherwise.
+      const issue = String(detail.issue);
+      throw new ConfigurationError(detail.field, issue.startsWith(`${detail.field}: `) ? issue.slice(detail.field.length + 2) : issue);
+    }
     throw new Error(`the server answered ${response.status}: ${payload?.message ?? 'no message'}`);
   };
   const encode = encodeURIComponent;

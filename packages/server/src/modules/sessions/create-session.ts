@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/database.ts';
 import { ASSETS, FIATS } from '../../lib/catalog.ts';
 import { deriveKey, sha256Hex } from '../../lib/crypto.ts';
 import { ApiError } from '../../lib/errors.ts';
@@ -135,18 +136,25 @@ export async function createSession(platform: Platform, command: CreateSessionCo
 
   if (idempotencyKey === undefined) {
     if (await insertTransaction(platform.db, row)) return { response, replayed: false };
-    return replayExisting(platform, partner.id, merchantTransactionId, requestHash);
+    return replayExisting(platform.db, partner.id, merchantTransactionId, requestHash);
   }
 
   const outcome = await platform.db.transaction().execute(async (trx) => {
     const claim = { partnerId: partner.id, key: idempotencyKey, requestHash, now, liveSince };
     if (!(await claimKey(trx, claim))) return 'key-taken' as const;
-    if (!(await insertTransaction(trx, row))) return 'id-taken' as const;
+    if (!(await insertTransaction(trx, row))) {
+      // A concurrent request created this merchant_transaction_id first. Its session is this request's
+      // result, and the key keeps it; a different body throws 409 here, rolling the key claim back so a
+      // failed request leaves no record (a claimed key without a response would answer 500 forever).
+      const existing = await replayExisting(trx, partner.id, merchantTransactionId, requestHash);
+      await storeResponse(trx, partner.id, idempotencyKey, existing.response);
+      return existing;
+    }
     await storeResponse(trx, partner.id, idempotencyKey, response);
     return 'created' as const;
   });
   if (outcome === 'created') return { response, replayed: false };
-  if (outcome === 'id-taken') return replayExisting(platform, partner.id, merchantTransactionId, requestHash);
+  if (outcome !== 'key-taken') return outcome;
   const stored = await findStoredResponse(platform.db, partner.id, idempotencyKey, liveSince);
   if (!stored) throw new Error('idempotency key claimed by a request that left no response');
   return replay(stored.requestHash, requestHash, stored.response, 'Idempotency-Key');
@@ -192,8 +200,8 @@ async function allocateDepositAddress(platform: Platform, transactionId: string,
   }
 }
 
-async function replayExisting(platform: Platform, partnerId: string, merchantTransactionId: string, requestHash: string): Promise<SessionOutcome> {
-  const existing = await findTransaction(platform.db, partnerId, merchantTransactionId);
+async function replayExisting(db: Db, partnerId: string, merchantTransactionId: string, requestHash: string): Promise<SessionOutcome> {
+  const existing = await findTransaction(db, partnerId, merchantTransactionId);
   if (!existing) throw new Error('transaction vanished after a unique conflict');
   return replay(existing.request_hash, requestHash, existing.session, 'merchant_transaction_id');
 }

@@ -77,7 +77,7 @@ export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBo
     given: requestedAmount(body, asset.currency, fiat),
     buyAddress: type === 'buy' ? routeBuyWallet(config, asset, body.address ?? null) : null,
     clientIp: body.client_ip == null ? null : normalizeIp(body.client_ip),
-    redirectUrl: body.redirect_url ?? config.widget.redirect_url,
+    redirectUrl: body.redirect_url == null ? config.widget.redirect_url : webRedirect(body.redirect_url),
   };
 }
 
@@ -120,6 +120,18 @@ function routeBuyWallet(config: PartnerConfig, asset: PartnerAsset, requested: s
     throw new ApiError('WALLET_NOT_SUPPORTED', `No active wallet for ${asset.currency} on ${asset.network}.`);
   }
   return asset.address;
+}
+
+/** The widget navigates the user to this URL: only http(s), never javascript:, data: and the like. */
+function webRedirect(text: string): string {
+  let protocol: string;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    throw invalidField('redirect_url', 'must be an http(s) URL');
+  }
+  if (protocol !== 'https:' && protocol !== 'http:') throw invalidField('redirect_url', 'must be an http(s) URL');
+  return text;
 }
 
 function normalizeIp(text: string): string {

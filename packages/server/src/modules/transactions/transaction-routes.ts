@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../http/schemas.ts';
+import { PRINTABLE, errorResponses } from '../../http/schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getTransactionForPartner } from './transaction-store.ts';
@@ -30,7 +30,7 @@ export function registerTransactionRoutes(app: FastifyInstance, platform: Platfo
         summary: 'Get a transaction',
         tags: ['widget'],
         security: [{ clientToken: [] }],
-        params: Type.Object({ merchant_transaction_id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        params: Type.Object({ merchant_transaction_id: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }) }),
         response: { 200: Transaction, ...errorResponses(401, 403, 404, 429) },
       },
     },

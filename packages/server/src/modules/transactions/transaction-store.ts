@@ -30,6 +30,30 @@ export async function findTransaction(db: Kysely<Tables>, partnerId: string, mer
     .executeTakeFirst();
 }
 
-export async function getTransactionForPartner(platform: Platform, partnerId: string, merchantTransactionId: string) {
-  return findTransaction(platform.db, partnerId, merchantTransactionId);
+/** The columns the public view needs; reading the stored session document too would double the work. */
+export const VIEW_COLUMNS = [
+  'merchant_transaction_id',
+  'partner_user_id',
+  'type',
+  'status',
+  'currency',
+  'network',
+  'settled_crypto_minor',
+  'fiat_currency',
+  'quote_fiat_minor',
+  'payment_method',
+  'failure_reason',
+  'created_at',
+  'updated_at',
+] as const;
+
+export type TransactionViewRow = Pick<TransactionRow, (typeof VIEW_COLUMNS)[number]>;
+
+export async function getTransactionForPartner(platform: Platform, partnerId: string, merchantTransactionId: string): Promise<TransactionViewRow | undefined> {
+  return platform.db
+    .selectFrom('transactions')
+    .select(VIEW_COLUMNS)
+    .where('partner_id', '=', partnerId)
+    .where('merchant_transaction_id', '=', merchantTransactionId)
+    .executeTakeFirst();
 }

@@ -1,6 +1,6 @@
 import { ASSETS, FIATS, isAsset, isFiat } from '../../lib/catalog.ts';
 import { formatAmount } from '../../lib/money.ts';
-import type { TransactionRow } from './transaction-store.ts';
+import type { TransactionViewRow } from './transaction-store.ts';
 
 export interface TransactionView {
   merchant_transaction_id: string;
@@ -19,7 +19,7 @@ export interface TransactionView {
 }
 
 /** The public shape of a transaction. crypto_amount stays empty until the amount is final (processing). */
-export function toTransactionView(row: TransactionRow): TransactionView {
+export function toTransactionView(row: TransactionViewRow): TransactionView {
   const cryptoDecimals = isAsset(row.currency) ? ASSETS[row.currency].decimals : 0;
   const fiatDecimals = isFiat(row.fiat_currency) ? FIATS[row.fiat_currency].decimals : 2;
   const view: TransactionView = {
