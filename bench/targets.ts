@@ -82,3 +82,4 @@ const baselineUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port
 
 const rowIds = (await sql<{ id: string }>`select id from bench_baseline limit 200`.execute(db)).rows.map((row) => row.id);
 process.stdout.write(`${JSON.stringify({ apiUrl, baselineUrl, token: partner.client_token, transactionIds, rowIds, dbKind: platform.dbKind })}\n`);
+process.on('SIGINT', () => process.exit(0));

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { partnerApi } from './http/partner-api.ts';
+import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { adminApi } from './modules/partners/admin-routes.ts';
 import type { Platform } from './platform.ts';
@@ -26,6 +27,11 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // JSON is UTF-8 (RFC 8259); a body declared in another charset would be misread, so it is refused.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new ApiError('unsupported_media_type', 'Send the body as application/json in UTF-8.');
+    }
   });
   installErrorHandling(app);
 

@@ -51,6 +51,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     clock: options.clock ?? systemClock,
     logger,
     signingSecret: secrets.signingSecret,
+    keys: {
+      initToken: deriveKey(secrets.signingSecret, 'init-token'),
+      sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
+    },
     sealer: new Sealer(secrets.encryptionKey),
     rates: options.rates ?? new SandboxRateProvider(),
     depositAddresses: options.depositAddresses ?? new SandboxDepositAddresses(deriveKey(secrets.signingSecret, 'sandbox-deposit-addresses')),

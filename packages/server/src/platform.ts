@@ -16,6 +16,8 @@ export interface Platform {
   logger: Logger;
   /** Root secret for signatures and init tokens; never leaves the platform. */
   signingSecret: string;
+  /** Keys derived from the signing secret, one per purpose. */
+  keys: { initToken: Buffer; sessionSignature: Buffer };
   /** Encrypts secrets and PII at rest. */
   sealer: Sealer;
   rates: RateProvider;

@@ -195,6 +195,17 @@ describe('partner security', () => {
       expect(await tokenPrefixes(partner.partner_id)).toEqual([[newToken.slice(0, 10), null]]);
     });
 
+    it('rotates without a body, using the default grace period of 24 h', async () => {
+      const partner = await server.createPartner();
+      const rotated = await request(`${server.url}/admin/partners/${partner.partner_id}/rotate-token`, { method: 'POST', token: ADMIN_TOKEN });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.previous_tokens_expire_at).toBe(new Date(server.clock.now().getTime() + 24 * HOUR_MS).toISOString());
+      const refused = await rotate(partner.partner_id, { grace_seconds: -5 });
+      expect(expectError(refused, 400, 'invalid_request', 'validation_error').details).toEqual([
+        { field: 'grace_seconds', issue: 'must be a whole number of seconds from 0 to 7776000 (90 days)' },
+      ]);
+    });
+
     it('revokes the old token at once with a grace of zero, even though this node had it cached', async () => {
       const partner = await server.createPartner();
       await expectTokenWorks(partner.client_token);
@@ -254,6 +265,11 @@ describe('partner security', () => {
       expectError(await admin(method, path, body, null), 401, 'unauthorised', 'missing_token');
       expectError(await admin(method, path, body, 'adm_wrong_0123456789abcdefghijklmnop'), 401, 'unauthorised', 'invalid_token');
       expectError(await admin(method, path, body, `${ADMIN_TOKEN}x`), 401, 'unauthorised', 'invalid_token');
+    });
+
+    it('answers a non-Bearer scheme with invalid_token, as the partner API does', async () => {
+      const basic = `Basic ${Buffer.from('admin:secret').toString('base64')}`;
+      expectError(await request(`${server.url}/admin/partners`, { headers: { authorization: basic } }), 401, 'unauthorised', 'invalid_token');
     });
 
     it("does not accept a partner's client_token as the admin token", async () => {

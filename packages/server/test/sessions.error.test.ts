@@ -168,9 +168,10 @@ describe('session errors on the default server', () => {
     });
 
     it('rejects an invalid Idempotency-Key header', async () => {
-      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'k'.repeat(300) } }), 'idempotency-key', 'must NOT have more than 255 characters');
-      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'has space' } }), 'idempotency-key');
-      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'clé' } }), 'idempotency-key');
+      const issue = 'must be 1–255 printable ASCII characters';
+      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'k'.repeat(300) } }), 'Idempotency-Key', issue);
+      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'has space' } }), 'Idempotency-Key', issue);
+      expectValidation(await createSession(sessionBody(), { headers: { 'idempotency-key': 'clé' } }), 'Idempotency-Key', issue);
       expect((await createSession(sessionBody(), { headers: { 'idempotency-key': 'k'.repeat(255) } })).status).toBe(200);
     });
   });
@@ -418,6 +419,20 @@ describe('session errors on the default server', () => {
         expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe('Send the body as application/json.');
       },
     );
+
+    it.each(['application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json;charset="iso-8859-1"'])(
+      'refuses JSON declared in another charset (%s) with 415',
+      async (contentType) => {
+        const result = await postRaw(JSON.stringify(sessionBody()), { 'content-type': contentType });
+        expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe('Send the body as application/json in UTF-8.');
+      },
+    );
+
+    it('accepts JSON declared as UTF-8 in either spelling', async () => {
+      for (const contentType of ['application/json; charset=utf-8', 'application/json; charset=UTF8']) {
+        expect((await postRaw(JSON.stringify(sessionBody()), { 'content-type': contentType })).status).toBe(200);
+      }
+    });
   });
 
   describe('never a 500 for bad input', () => {

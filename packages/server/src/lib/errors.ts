@@ -59,9 +59,11 @@ export function invalidField(field: string, issue: string): ApiError {
 /** Errors raised by operator tools (CLI and admin API) for bad configuration input. */
 export class ConfigurationError extends Error {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
+  readonly issue: string;
+  constructor(field: string, issue: string) {
+    super(`${field}: ${issue}`);
     this.name = 'ConfigurationError';
     this.field = field;
+    this.issue = issue;
   }
 }

@@ -13,13 +13,13 @@ export interface IdentityKey {
  * remembered and the write skipped: most sessions come from returning users.
  */
 export async function ensureIdentity(platform: Platform, key: IdentityKey & { email: string }): Promise<string> {
-  const emailIndex = platform.sealer.blindIndex(key.email.toLowerCase());
-  const memoKey = `${key.partnerId}\u0000${key.partnerUserId}\u0000${emailIndex}`;
+  const memoKey = `${key.partnerId}\u0000${key.partnerUserId}\u0000${key.email}`;
   let recentlyEnsured = memoByDatabase.get(platform.db);
   if (!recentlyEnsured) memoByDatabase.set(platform.db, (recentlyEnsured = new Map()));
   const known = recentlyEnsured.get(memoKey);
   if (known) return known;
   const now = platform.clock.now();
+  const emailIndex = platform.sealer.blindIndex(key.email.toLowerCase());
   const row = await platform.db
     .insertInto('identities')
     .values({

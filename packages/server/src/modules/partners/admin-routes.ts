@@ -68,13 +68,14 @@ export async function adminApi(app: FastifyInstance, platform: Platform): Promis
   const adminToken = platform.config.adminToken;
 
   app.addHook('onRequest', async (request) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!match) throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
-    if (!adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
+    const header = request.headers.authorization;
+    if (header === undefined || header.trim() === '') throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match || !adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
   });
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConfigurationError) {
-      return sendError(request, reply, new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.message }] }));
+      return sendError(request, reply, new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.issue }] }));
     }
     if (error instanceof PartnerNotFoundError) return sendError(request, reply, new ApiError('not_found', error.message));
     throw error;
@@ -93,17 +94,16 @@ export async function adminApi(app: FastifyInstance, platform: Platform): Promis
     { schema: adminSchema('Update a partner', { params: IdParams, body: PartnerBody }) },
     async (request) => operations.update(request.params.id, request.body),
   );
-  app.post<{ Params: { id: string }; Body: { grace_seconds?: number } }>(
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: unknown } | undefined }>(
     '/admin/partners/:id/rotate-token',
-    {
-      schema: adminSchema('Issue a new client token; older ones stay valid for the grace period', {
-        params: IdParams,
-        body: Type.Object({ grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 * 86400 })) }, { additionalProperties: false }),
-      }),
-    },
+    { schema: adminSchema('Issue a new client token; older ones stay valid for grace_seconds (default TOKEN_ROTATION_GRACE)', { params: IdParams }) },
     async (request) => {
+      // The body is optional, so it is checked here rather than by a schema that would demand one.
       const graceSeconds = request.body?.grace_seconds;
-      return operations.rotateToken(request.params.id, graceSeconds === undefined ? undefined : graceSeconds * 1000);
+      if (graceSeconds !== undefined && (!Number.isSafeInteger(graceSeconds) || (graceSeconds as number) < 0 || (graceSeconds as number) > 90 * 86400)) {
+        throw new ConfigurationError('grace_seconds', 'must be a whole number of seconds from 0 to 7776000 (90 days)');
+      }
+      return operations.rotateToken(request.params.id, graceSeconds === undefined ? undefined : (graceSeconds as number) * 1000);
     },
   );
   for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {

@@ -101,11 +101,7 @@ export function remotePartnerOperations(baseUrl: string, adminToken: string): Pa
     if (response.ok) return payload as T;
     if (response.status === 404) throw new PartnerNotFoundError(path.split('/')[2] ?? '');
     const detail = payload?.details?.[0];
-    if (detail) {
-      // The admin API's issue repeats the field ("asset: …"); ConfigurationError adds it again otherwise.
-      const issue = String(detail.issue);
-      throw new ConfigurationError(detail.field, issue.startsWith(`${detail.field}: `) ? issue.slice(detail.field.length + 2) : issue);
-    }
+    if (detail) throw new ConfigurationError(String(detail.field), String(detail.issue));
     throw new Error(`the server answered ${response.status}: ${payload?.message ?? 'no message'}`);
   };
   const encode = encodeURIComponent;

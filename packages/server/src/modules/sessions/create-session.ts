@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/database.ts';
 import { ASSETS, FIATS } from '../../lib/catalog.ts';
-import { deriveKey, sha256Hex } from '../../lib/crypto.ts';
+import { sha256Hex } from '../../lib/crypto.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { formatAmount, parseAmount } from '../../lib/money.ts';
 import type { Platform } from '../../platform.ts';
@@ -64,8 +64,8 @@ export async function createSession(platform: Platform, command: CreateSessionCo
   const amount = formatAmount(quote.cryptoMinor, ASSETS[terms.asset.currency].decimals);
   const fiatDecimals = FIATS[terms.fiat].decimals;
   const initTokenType = command.fromBrowser ? 'sdk_customer_token' : 'sdk_partner_authorization';
-  const { token: initToken, expiresAt } = await issueInitToken(
-    deriveKey(platform.signingSecret, 'init-token'),
+  const { token: initToken, expiresAt } = issueInitToken(
+    platform.keys.initToken,
     { sub: merchantTransactionId, tid: id, pid: partner.id, wid: partner.widget_id, typ: initTokenType },
     now,
     platform.config.initTokenTtlMs,
@@ -74,7 +74,7 @@ export async function createSession(platform: Platform, command: CreateSessionCo
     merchant_transaction_id: merchantTransactionId,
     widget_id: partner.widget_id,
     address,
-    signature: signSession(deriveKey(platform.signingSecret, 'session-signature'), {
+    signature: signSession(platform.keys.sessionSignature, {
       address,
       merchant_transaction_id: merchantTransactionId,
       widget_id: partner.widget_id,

@@ -8,14 +8,14 @@ const now = new Date('2026-11-21T12:00:00Z');
 
 describe('init token', () => {
   it('carries its claims and expires after the TTL', async () => {
-    const { token, expiresAt } = await issueInitToken(key, claims, now, 60 * 60_000);
+    const { token, expiresAt } = issueInitToken(key, claims, now, 60 * 60_000);
     expect(expiresAt.toISOString()).toBe('2026-11-21T13:00:00.000Z');
     await expect(verifyInitToken(key, token, new Date('2026-11-21T12:59:00Z'))).resolves.toMatchObject(claims);
     await expect(verifyInitToken(key, token, new Date('2026-11-21T13:00:01Z'))).rejects.toThrow();
   });
 
   it('refuses another key and a tampered token', async () => {
-    const { token } = await issueInitToken(key, claims, now, 60_000);
+    const { token } = issueInitToken(key, claims, now, 60_000);
     await expect(verifyInitToken(randomBytes(32), token, now)).rejects.toThrow();
     const [header, payload, signature] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), tid: 'tx-2' })).toString('base64url');

@@ -60,7 +60,7 @@ export function registerSessionRoutes(app: FastifyInstance, platform: Platform):
         description: 'Creates one transaction and returns every parameter the widget needs, ready for proofWidget.run().',
         tags: ['widget'],
         security: [{ clientToken: [] }],
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters; kept 24 h.' })) }),
         body: SessionRequest,
         response: { 200: SessionResponse, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 502) },
       },
