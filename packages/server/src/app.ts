@@ -6,7 +6,8 @@ import { handleFrameworkError, installErrorHandling } from './http/error-handler
 import { partnerApi } from './http/partner-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
-import { adminApi } from './modules/partners/admin-routes.ts';
+import { adminApi } from './http/admin-api.ts';
+import { registerWebSocket } from './modules/delivery/websocket.ts';
 import type { Platform } from './platform.ts';
 
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */
@@ -64,6 +65,10 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     }
   });
 
+  await app.register(async (scope) => {
+    const unsubscribe = await registerWebSocket(scope, platform);
+    scope.addHook('onClose', async () => unsubscribe());
+  });
   await app.register(async (scope) => partnerApi(scope, platform));
   await app.register(async (scope) => adminApi(scope, platform));
   return app;

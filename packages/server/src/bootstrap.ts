@@ -7,6 +7,7 @@ import { openDatabase, type Database, type DatabaseOptions } from './db/database
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { Sealer, deriveKey } from './lib/crypto.ts';
+import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
 import { TokenCache } from './modules/partners/authenticate.ts';
 import { SandboxRateProvider, type RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxDepositAddresses, type DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
@@ -35,11 +36,18 @@ export interface RunningPlatform extends Platform {
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<RunningPlatform> {
   const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.client_token', '*.webhook_secret'] });
   const secrets = options.secrets ?? loadSecrets(config);
-  const database: Database = await openDatabase(
-    options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize },
-  );
+  const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
+  const database: Database = await openDatabase(databaseOptions);
+  const bus: EventBus = databaseOptions.url
+    ? new PostgresEventBus({
+        connectionString: databaseOptions.url,
+        channel: `proof_events_${databaseOptions.schema ?? 'public'}`,
+        onError: (error) => logger.warn({ err: error }, 'event bus connection problem'),
+      })
+    : new LocalEventBus();
   try {
     await migrateToLatest(database.db);
+    await bus.start();
   } catch (error) {
     await database.close();
     throw error;
@@ -59,7 +67,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     rates: options.rates ?? new SandboxRateProvider(),
     depositAddresses: options.depositAddresses ?? new SandboxDepositAddresses(deriveKey(secrets.signingSecret, 'sandbox-deposit-addresses')),
     tokenCache: new TokenCache(config.authCacheTtlMs),
-    close: () => database.close(),
+    bus,
+    close: async () => {
+      await bus.stop();
+      await database.close();
+    },
   };
 }
 

@@ -27,6 +27,15 @@ export interface Config {
   trustProxy: boolean;
   logLevel: string;
   rateProvider: 'sandbox';
+  /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
+  webhookAllowPrivateTargets: boolean;
+  webhookTimeoutMs: number;
+  webhookPollIntervalMs: number;
+  sellDepositWindowMs: number;
+  wsPingIntervalMs: number;
+  wsMaxConnectionsPerToken: number;
+  /** The sandbox operator calls (force a status, move the clock); never in production. */
+  sandboxTools: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -51,9 +60,16 @@ export function loadConfig(env: Env = process.env): Config {
     authCacheTtlMs: duration(env, 'AUTH_CACHE_TTL', '5s'),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024),
-    trustProxy: env.TRUST_PROXY === 'true' || env.TRUST_PROXY === '1',
+    trustProxy: flag(env, 'TRUST_PROXY', false),
     logLevel: env.LOG_LEVEL ?? (mode === 'production' ? 'info' : 'warn'),
     rateProvider: 'sandbox',
+    webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
+    webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
+    webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
+    sellDepositWindowMs: duration(env, 'SELL_DEPOSIT_WINDOW', '6h'),
+    wsPingIntervalMs: duration(env, 'WS_PING_INTERVAL', '30s'),
+    wsMaxConnectionsPerToken: integer(env, 'WS_MAX_CONNECTIONS_PER_TOKEN', 100),
+    sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),
   };
   if (env.RATE_PROVIDER && env.RATE_PROVIDER !== 'sandbox') {
     throw new Error(`RATE_PROVIDER=${env.RATE_PROVIDER} is not available; the only rate provider is "sandbox"`);
@@ -68,9 +84,18 @@ function assertProductionSafe(config: Config): void {
     const names = { databaseUrl: 'DATABASE_URL', adminToken: 'ADMIN_TOKEN', signingSecret: 'SIGNING_SECRET', encryptionKey: 'ENCRYPTION_KEY' };
     throw new Error(`production mode needs ${missing.map((key) => names[key]).join(', ')}`);
   }
+  if (config.sandboxTools) throw new Error('production mode refuses SANDBOX_TOOLS');
   if (config.rateProvider === 'sandbox') {
     throw new Error('production mode refuses the sandbox rate provider, and no live rate provider is configured yet');
   }
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (['0', 'false', 'no'].includes(text)) return false;
+  throw new Error(`${name} must be true or false, got "${text}"`);
 }
 
 function integer(env: Env, name: string, fallback: number): number {

@@ -6,17 +6,21 @@ import { startPlatform } from './bootstrap.ts';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { OffsetClock } from './lib/clock.ts';
+import { WEBHOOKS_USAGE, localWebhookOperations, remoteWebhookOperations, runWebhooksCommand } from './modules/delivery/webhook-cli.ts';
 import { ConfigurationError } from './lib/errors.ts';
 import { PARTNERS_USAGE, runPartnersCommand } from './modules/partners/partner-cli.ts';
 import { localPartnerOperations, remotePartnerOperations } from './modules/partners/partner-operations.ts';
 import { PartnerNotFoundError } from './modules/partners/partner-service.ts';
 import { ensureSandboxPartner } from './modules/partners/sandbox-partner.ts';
+import { startBackgroundWork } from './workers.ts';
 
 const USAGE = `proof <command>
 
   serve                 run the platform (HTTP API, admin API, docs)
   migrate               bring the database schema up to date
   partners …            manage partners (proof partners help)
+  webhooks …            list, inspect and replay webhook deliveries (proof webhooks help)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -28,6 +32,12 @@ async function main(argv: string[]): Promise<number> {
       return serve(config);
     case 'migrate':
       return migrate(config);
+    case 'webhooks':
+      if (!args[0] || args[0] === 'help' || args[0] === '--help') {
+        console.log(WEBHOOKS_USAGE);
+        return 0;
+      }
+      return webhooks(config, args);
     case 'partners':
       if (!args[0] || args[0] === 'help' || args[0] === '--help') {
         console.log(PARTNERS_USAGE);
@@ -90,10 +100,12 @@ async function serve(baseConfig: Config): Promise<number> {
     writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
     process.on('exit', () => rmSync(markerFile(config), { force: true }));
   }
-  const platform = await startPlatform(config);
+  // The sandbox can move this clock forward (POST /admin/sandbox/clock) to trigger expiry and retries.
+  const platform = await startPlatform(config, config.sandboxTools ? { clock: new OffsetClock() } : {});
   const app = await buildApp(platform);
   const sandbox = config.mode === 'development' ? await ensureSandboxPartner(platform) : null;
   await app.listen({ host: config.host, port: config.port });
+  const background = startBackgroundWork(platform);
 
   const database = platform.dbKind === 'pglite' ? `embedded database in ${resolve(config.dataDir, 'db')}` : 'PostgreSQL';
   const lines = [`Proof Ramp listening on ${config.publicUrl} (${database})`, `  API reference: ${config.publicUrl}/docs`];
@@ -119,6 +131,7 @@ async function serve(baseConfig: Config): Promise<number> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await background.stop();
     await app.close();
     await platform.close();
     process.exit(0);
@@ -163,6 +176,17 @@ async function partners(config: Config, args: string[]): Promise<number> {
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
     return await report(() => runPartnersCommand(args, localPartnerOperations(platform)));
+  } finally {
+    await platform.close();
+  }
+}
+
+async function webhooks(config: Config, args: string[]): Promise<number> {
+  const server = runningEmbeddedServer(config);
+  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(server.url, adminToken(config))));
+  const platform = await startPlatform({ ...config, logLevel: 'error' });
+  try {
+    return await report(() => runWebhooksCommand(args, localWebhookOperations(platform)));
   } finally {
     await platform.close();
   }

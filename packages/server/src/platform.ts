@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Sealer } from './lib/crypto.ts';
+import type { EventBus } from './modules/delivery/event-bus.ts';
 import type { TokenCache } from './modules/partners/authenticate.ts';
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
@@ -23,4 +24,8 @@ export interface Platform {
   rates: RateProvider;
   depositAddresses: DepositAddressProvider;
   tokenCache: TokenCache;
+  /** Carries committed status changes to every node's WebSocket subscribers. */
+  bus: EventBus;
+  /** Set while this process runs a webhook worker: lets a change be sent without waiting for the next poll. */
+  wakeWebhookWorker?: (() => void) | undefined;
 }

@@ -3,7 +3,8 @@ import { Migrator, type Migration } from 'kysely/migration';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
-import { transactionMigrations } from '../modules/transactions/tables.ts';
+import { transactionEventMigrations, transactionMigrations } from '../modules/transactions/tables.ts';
+import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import type { Db } from './database.ts';
 
 /** Every module's migrations; names start with a global sequence number that fixes their order. */
@@ -12,6 +13,8 @@ const migrations: Record<string, Migration> = {
   ...kycMigrations,
   ...transactionMigrations,
   ...sessionMigrations,
+  ...transactionEventMigrations,
+  ...deliveryMigrations,
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

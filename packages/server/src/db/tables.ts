@@ -1,7 +1,8 @@
+import type { DeliveryTables } from '../modules/delivery/tables.ts';
 import type { KycTables } from '../modules/kyc/tables.ts';
 import type { PartnerTables } from '../modules/partners/tables.ts';
 import type { SessionTables } from '../modules/sessions/tables.ts';
 import type { TransactionTables } from '../modules/transactions/tables.ts';
 
 /** The whole schema as Kysely sees it: each module declares and migrates its own tables. */
-export type Tables = PartnerTables & KycTables & TransactionTables & SessionTables;
+export type Tables = PartnerTables & KycTables & TransactionTables & SessionTables & DeliveryTables;

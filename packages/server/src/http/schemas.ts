@@ -27,3 +27,11 @@ export const ErrorBody = Type.Object(
 
 export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((status) => [status, ErrorBody]));
+
+/** Route schema for the operator's API: documented under "admin", guarded by the admin token. */
+export const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
+  summary,
+  tags: ['admin'],
+  security: [{ adminToken: [] }],
+  ...extra,
+});

@@ -21,3 +21,14 @@ export class ManualClock implements Clock {
     this.current = to.getTime();
   }
 }
+
+/** The system clock plus an offset the sandbox can move forward (expiry and retries without waiting). */
+export class OffsetClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}

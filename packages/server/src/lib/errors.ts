@@ -17,6 +17,8 @@ export const API_ERRORS = {
   not_found: { status: 404, error: 'not_found' },
   session_already_used: { status: 409, error: 'conflict' },
   idempotency_key_reused: { status: 409, error: 'conflict' },
+  /** Admin only: a status change the state machine does not allow. */
+  illegal_transition: { status: 409, error: 'conflict' },
   body_too_large: { status: 413, error: 'invalid_request' },
   unsupported_media_type: { status: 415, error: 'invalid_request' },
   rate_limit_exceeded: { status: 429, error: 'rate_limited' },

@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import type { PartnerInput } from '../../src/modules/partners/partner-config.ts';
 import { localPartnerOperations } from '../../src/modules/partners/partner-operations.ts';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
+import { startBackgroundWork, type BackgroundWork } from '../../src/workers.ts';
 
 export const ADMIN_TOKEN = 'adm_test_0123456789abcdefghijklmnop';
 
@@ -25,6 +26,8 @@ export interface TestServer {
   platform: RunningPlatform;
   clock: ManualClock;
   app: FastifyInstance;
+  /** Present when started with `background: true`: the webhook worker, drained by tests for determinism. */
+  background: BackgroundWork | null;
   /** Creates a partner (the sandbox partner's settings, overridable) and returns its credentials. */
   createPartner(overrides?: PartnerInput): Promise<PartnerCredentials>;
   close(): Promise<void>;
@@ -34,7 +37,9 @@ export interface TestServer {
  * A real server on a random port over a fresh database: in-memory PGlite, or (PROOF_TEST_DB=postgres)
  * a schema of its own in TEST_DATABASE_URL, dropped again on close.
  */
-export async function startTestServer(options: { env?: Record<string, string>; platform?: PlatformOptions } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; platform?: PlatformOptions; background?: boolean } = {},
+): Promise<TestServer> {
   const config: Config = loadConfig({ PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'silent', ...options.env });
   const clock = new ManualClock(new Date('2026-11-21T12:00:00Z'));
   const database = await testDatabase();
@@ -50,13 +55,16 @@ export async function startTestServer(options: { env?: Record<string, string>; p
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   platform.config.publicUrl = url;
   const operations = localPartnerOperations(platform);
+  const background = options.background ? startBackgroundWork(platform) : null;
   return {
     url,
     platform,
     clock,
     app,
+    background,
     createPartner: async (overrides = {}) => operations.create({ ...sandboxPartnerInput('http://localhost:8080'), ...overrides }),
     close: async () => {
+      await background?.stop();
       await app.close();
       await platform.close();
       await database.drop();

@@ -1,13 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { sendError } from '../../http/error-handler.ts';
-import { PRINTABLE } from '../../http/schemas.ts';
-import { safeEqual } from '../../lib/crypto.ts';
-import { ApiError, ConfigurationError } from '../../lib/errors.ts';
+import { PRINTABLE, adminSchema } from '../../http/schemas.ts';
+import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { PartnerInput } from './partner-config.ts';
 import { localPartnerOperations } from './partner-operations.ts';
-import { PartnerNotFoundError } from './partner-service.ts';
 
 const Strings = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 200 });
 const PartnerBody = Type.Object(
@@ -60,26 +57,11 @@ const PartnerBody = Type.Object(
 );
 // NUL cannot reach a PostgreSQL text comparison: refused here as bad input rather than failing in the query.
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64, pattern: PRINTABLE }) });
-const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({ summary, tags: ['admin'], security: [{ adminToken: [] }], ...extra });
 
-/** The operator's API, under /admin, guarded by ADMIN_TOKEN. Same operations as `proof partners`. */
-export async function adminApi(app: FastifyInstance, platform: Platform): Promise<void> {
+
+/** Partner management under /admin (the admin plugin guards it): the same operations as `proof partners`. */
+export function registerPartnerAdminRoutes(app: FastifyInstance, platform: Platform): void {
   const operations = localPartnerOperations(platform);
-  const adminToken = platform.config.adminToken;
-
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '') throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match || !adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
-  });
-  app.setErrorHandler((error, request, reply) => {
-    if (error instanceof ConfigurationError) {
-      return sendError(request, reply, new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.issue }] }));
-    }
-    if (error instanceof PartnerNotFoundError) return sendError(request, reply, new ApiError('not_found', error.message));
-    throw error;
-  });
 
   app.post<{ Body: PartnerInput }>('/admin/partners', { schema: adminSchema('Create a partner', { body: PartnerBody }) }, async (request, reply) => {
     reply.status(201);

@@ -41,6 +41,7 @@ export interface TransactionsTable {
 
 export interface TransactionTables {
   transactions: TransactionsTable;
+  transaction_events: TransactionEventsTable;
 }
 
 export const transactionMigrations: Record<string, Migration> = {
@@ -79,6 +80,41 @@ export const transactionMigrations: Record<string, Migration> = {
         .addUniqueConstraint('transactions_partner_mtid_key', ['partner_id', 'merchant_transaction_id'])
         .execute();
       await db.schema.createIndex('transactions_user_idx').on('transactions').columns(['partner_id', 'partner_user_id']).execute();
+    },
+  },
+};
+
+/**
+ * The history of every transaction: one row per status change, numbered per transaction (`seq`
+ * equals the transaction's version after the change). Written in the same database transaction as
+ * the change, it is also the log WebSocket subscribers catch up from.
+ */
+export interface TransactionEventsTable {
+  id: ColumnType<string, never, never>;
+  transaction_id: string;
+  partner_id: string;
+  seq: number;
+  status: TransactionStatus;
+  reason: string | null;
+  occurred_at: Date;
+  message: ColumnType<Record<string, unknown>, string, string>;
+}
+
+export const transactionEventMigrations: Record<string, Migration> = {
+  '0005_transaction_events': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('transaction_events')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('transaction_id', 'uuid', (c) => c.notNull().references('transactions.id'))
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('occurred_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('message', 'jsonb', (c) => c.notNull())
+        .addUniqueConstraint('transaction_events_seq_key', ['transaction_id', 'seq'])
+        .execute();
     },
   },
 };

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { PRINTABLE, adminSchema } from '../../http/schemas.ts';
+import { ApiError } from '../../lib/errors.ts';
+import type { Platform } from '../../platform.ts';
+import { getPartner } from '../partners/partner-service.ts';
+import { getDelivery, listDeliveries, replayDelivery, replayFailed, sendTestEvent } from './deliveries.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE });
+
+/** Webhook deliveries for the operator: list, inspect with every attempt, replay, send a test event. */
+export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Platform): void {
+  app.get<{ Querystring: { partner_id?: string; status?: 'pending' | 'delivered' | 'failed'; limit?: string } }>(
+    '/admin/webhooks/deliveries',
+    {
+      schema: adminSchema('List webhook deliveries, newest first', {
+        querystring: Type.Object(
+          {
+            partner_id: Type.Optional(Id),
+            status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])),
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+          },
+          { additionalProperties: false },
+        ),
+      }),
+    },
+    async (request) => ({
+      deliveries: await listDeliveries(platform, {
+        partnerId: request.query.partner_id,
+        status: request.query.status,
+        limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
+      }),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/webhooks/deliveries/:id',
+    { schema: adminSchema('Show a delivery with every attempt', { params: Type.Object({ id: Id }) }) },
+    async (request) => {
+      const delivery = await getDelivery(platform, request.params.id);
+      if (!delivery) throw new ApiError('not_found', 'No such delivery.');
+      return delivery;
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/webhooks/deliveries/:id/replay',
+    { schema: adminSchema('Send a delivery again', { params: Type.Object({ id: Id }) }) },
+    async (request) => {
+      if (!(await getDelivery(platform, request.params.id))) throw new ApiError('not_found', 'No such delivery.');
+      return { replayed: await replayDelivery(platform, request.params.id) };
+    },
+  );
+
+  app.post<{ Body: { partner_id?: string } | undefined }>(
+    '/admin/webhooks/replay-failed',
+    { schema: adminSchema('Send every failed delivery again (of one partner, or all)') },
+    async (request) => {
+      const partnerId = request.body?.partner_id;
+      if (partnerId !== undefined && typeof partnerId !== 'string') throw new ApiError('validation_error', 'partner_id must be a string.');
+      return { replayed: await replayFailed(platform, partnerId) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/partners/:id/webhooks/test',
+    { schema: adminSchema("Send a signed test event to the partner's webhook URL", { params: Type.Object({ id: Id }) }) },
+    async (request, reply) => {
+      await getPartner(platform, request.params.id);
+      const deliveryId = await sendTestEvent(platform, request.params.id);
+      if (!deliveryId) throw new ApiError('validation_error', 'The partner has no webhook URL.', { details: [{ field: 'webhook_url', issue: 'is not set' }] });
+      reply.status(202);
+      return { delivery_id: deliveryId };
+    },
+  );
+}

@@ -1,0 +1,75 @@
+import type { Platform } from '../../platform.ts';
+import { newUuid } from '../../lib/ids.ts';
+import { enqueueWebhook } from './outbox.ts';
+
+export interface DeliveryFilter {
+  partnerId?: string | undefined;
+  status?: 'pending' | 'delivered' | 'failed' | undefined;
+  limit?: number | undefined;
+}
+
+export async function listDeliveries(platform: Platform, filter: DeliveryFilter) {
+  let query = platform.db
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'partner_id', 'transaction_id', 'seq', 'event_type', 'url', 'status', 'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'created_at', 'delivered_at'])
+    .orderBy('created_at', 'desc')
+    .limit(Math.min(filter.limit ?? 100, 1000));
+  if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  return query.execute();
+}
+
+export async function getDelivery(platform: Platform, id: string) {
+  const delivery = await platform.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!delivery) return undefined;
+  const attempts = await platform.db
+    .selectFrom('webhook_attempts')
+    .select(['attempt', 'started_at', 'status_code', 'latency_ms', 'error'])
+    .where('delivery_id', '=', id)
+    .orderBy('attempt')
+    .execute();
+  return { ...delivery, attempts };
+}
+
+/** Sends a delivery again from scratch (same webhook-id, so receivers still de-duplicate it). */
+export async function replayDelivery(platform: Platform, id: string): Promise<boolean> {
+  const now = platform.clock.now();
+  const result = await platform.db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '!=', 'pending')
+    .executeTakeFirst();
+  platform.wakeWebhookWorker?.();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Replays every failed delivery, optionally of one partner; returns how many. */
+export async function replayFailed(platform: Platform, partnerId?: string): Promise<number> {
+  const now = platform.clock.now();
+  let query = platform.db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
+    .where('status', '=', 'failed');
+  if (partnerId) query = query.where('partner_id', '=', partnerId);
+  const result = await query.executeTakeFirst();
+  platform.wakeWebhookWorker?.();
+  return Number(result.numUpdatedRows);
+}
+
+/** Queues a `test` event to the partner's endpoint, signed like every other. */
+export async function sendTestEvent(platform: Platform, partnerId: string): Promise<string | null> {
+  const now = platform.clock.now();
+  const id = await platform.db.transaction().execute((trx) =>
+    enqueueWebhook(trx, {
+      partnerId,
+      transactionId: null,
+      seq: 0,
+      eventType: 'test',
+      payload: { event: 'test', test_id: newUuid(), message: 'Test event from Proof Ramp', created_at: now.toISOString() },
+      now,
+    }),
+  );
+  platform.wakeWebhookWorker?.();
+  return id;
+}

@@ -1,0 +1,84 @@
+import { sql, type ColumnType, type Kysely } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/**
+ * The webhook outbox: one row per event per partner endpoint, written in the same database
+ * transaction as the status change it reports, so a crash can never lose it. Workers lease due rows
+ * (FOR UPDATE SKIP LOCKED), so two nodes never send the same attempt.
+ */
+export interface WebhookDeliveriesTable {
+  id: string;
+  partner_id: string;
+  /** Null for test events, which belong to no transaction. */
+  transaction_id: string | null;
+  seq: number;
+  event_type: string;
+  url: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  lease_until: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+  delivered_at: Date | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: ColumnType<string, never, never>;
+  delivery_id: string;
+  attempt: number;
+  started_at: Date;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+export interface DeliveryTables {
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+}
+
+export const deliveryMigrations: Record<string, Migration> = {
+  '0006_webhook_deliveries': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull().references('partners.id'))
+        .addColumn('transaction_id', 'uuid')
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('payload', 'jsonb', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'delivered', 'failed')`))
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('lease_until', 'timestamptz')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('delivered_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_tx_idx').on('webhook_deliveries').columns(['transaction_id', 'seq']).execute();
+      await db.schema.createIndex('webhook_deliveries_partner_idx').on('webhook_deliveries').columns(['partner_id', 'created_at']).execute();
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('delivery_id', 'text', (c) => c.notNull().references('webhook_deliveries.id'))
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('latency_ms', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema.createIndex('webhook_attempts_delivery_idx').on('webhook_attempts').column('delivery_id').execute();
+    },
+  },
+};

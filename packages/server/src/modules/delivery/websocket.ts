@@ -1,0 +1,173 @@
+import websocketPlugin from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ApiError } from '../../lib/errors.ts';
+import type { Platform } from '../../platform.ts';
+import { authenticatePartner } from '../partners/authenticate.ts';
+import { isTerminal } from '../transactions/state-machine.ts';
+import type { TransactionStatus } from '../transactions/tables.ts';
+import { findTransaction } from '../transactions/transaction-store.ts';
+import { toTransactionView } from '../transactions/transaction-view.ts';
+import type { TransactionEvent } from './event-bus.ts';
+
+/** Close codes partners can act on. */
+export const CLOSE = {
+  done: 1000, // the transaction reached a terminal status
+  badRequest: 4400, // neither tx_id nor user_id
+  unauthorised: 4401, // missing, unknown or expired token; origin or IP not allowed
+  notFound: 4404, // unknown (or another partner's) transaction or user
+  tooMany: 4429, // too many open connections for this token
+  tooSlow: 4408, // the client does not read its messages
+} as const;
+
+/** A client that lets this much pile up unread is dropped instead of slowing the others. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+interface Subscriber {
+  socket: WebSocket;
+  partnerId: string;
+  /** The merchant_transaction_id for ?tx_id=…, null for ?user_id=… */
+  merchantTransactionId: string | null;
+  partnerUserId: string | null;
+  /** Highest seq sent per transaction: updates are never sent twice or out of order. */
+  sent: Map<string, number>;
+  /** Events that arrived while the current state was being read; sent right after it. */
+  pending: TransactionEvent[] | null;
+}
+
+/**
+ * GET /ws: `?tx_id=` (one transaction) or `?user_id=` (every transaction of a user), authenticated
+ * on the upgrade by `Authorization: Bearer` or, for the older form, `?token=`. The current state is
+ * sent first, then a `tx.update` for every change, from whichever node made it.
+ */
+export async function registerWebSocket(app: FastifyInstance, platform: Platform): Promise<() => void> {
+  await app.register(websocketPlugin, { options: { maxPayload: 4096 } });
+  const subscribers = new Set<Subscriber>();
+  const perToken = new Map<string, number>();
+
+  const unsubscribe = platform.bus.subscribe((event) => {
+    for (const subscriber of subscribers) {
+      if (subscriber.partnerId !== event.partnerId) continue;
+      const wanted =
+        subscriber.merchantTransactionId !== null
+          ? subscriber.merchantTransactionId === event.message.merchant_transaction_id
+          : subscriber.partnerUserId === event.partnerUserId;
+      if (!wanted) continue;
+      if (subscriber.pending) subscriber.pending.push(event);
+      else deliver(subscriber, event);
+    }
+  });
+
+  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
+    void open(socket, request);
+  });
+
+  async function open(socket: WebSocket, request: FastifyRequest): Promise<void> {
+    const query = request.query as Record<string, string | undefined>;
+    let partnerId: string;
+    let tokenHash: string;
+    try {
+      const token = query.token;
+      const auth = await authenticatePartner(platform, {
+        authorization: request.headers.authorization ?? (token ? `Bearer ${token}` : undefined),
+        origin: request.headers.origin,
+        ip: request.ip,
+      });
+      partnerId = auth.partner.id;
+      tokenHash = auth.tokenHash;
+    } catch (error) {
+      socket.close(CLOSE.unauthorised, error instanceof ApiError ? error.code : 'unauthorised');
+      return;
+    }
+    const open = perToken.get(tokenHash) ?? 0;
+    if (open >= platform.config.wsMaxConnectionsPerToken) {
+      socket.close(CLOSE.tooMany, 'too many connections for this token');
+      return;
+    }
+    perToken.set(tokenHash, open + 1);
+    // Subscribed before the current state is read, so a change committed meanwhile is queued, not lost.
+    const subscriber: Subscriber = {
+      socket,
+      partnerId,
+      merchantTransactionId: query.tx_id ?? null,
+      partnerUserId: query.tx_id ? null : (query.user_id ?? null),
+      sent: new Map(),
+      pending: [],
+    };
+    subscribers.add(subscriber);
+    socket.on('close', () => {
+      subscribers.delete(subscriber);
+      const left = (perToken.get(tokenHash) ?? 1) - 1;
+      if (left <= 0) perToken.delete(tokenHash);
+      else perToken.set(tokenHash, left);
+    });
+    keepAlive(socket, platform.config.wsPingIntervalMs);
+
+    try {
+      if (query.tx_id) {
+        const row = await findTransaction(platform.db, partnerId, query.tx_id);
+        if (!row) return socket.close(CLOSE.notFound, 'not_found');
+        send(subscriber, row.id, row.version, currentMessage(row));
+        if (isTerminal(row.status)) return socket.close(CLOSE.done, row.status);
+      } else if (query.user_id) {
+        const rows = await platform.db
+          .selectFrom('transactions')
+          .selectAll()
+          .where('partner_id', '=', partnerId)
+          .where('partner_user_id', '=', query.user_id)
+          .orderBy('created_at')
+          .limit(500)
+          .execute();
+        const known = rows.length > 0 || (await platform.db.selectFrom('identities').select('id').where('partner_id', '=', partnerId).where('partner_user_id', '=', query.user_id).executeTakeFirst());
+        if (!known) return socket.close(CLOSE.notFound, 'not_found');
+        for (const row of rows) send(subscriber, row.id, row.version, currentMessage(row));
+      } else {
+        return socket.close(CLOSE.badRequest, 'tx_id or user_id is required');
+      }
+      const queued = subscriber.pending ?? [];
+      subscriber.pending = null;
+      for (const event of queued) deliver(subscriber, event);
+    } catch (error) {
+      platform.logger.error({ err: error }, 'websocket subscription failed');
+      socket.close(1011, 'internal_error');
+    }
+  }
+
+  function deliver(subscriber: Subscriber, event: TransactionEvent): void {
+    send(subscriber, event.transactionId, event.seq, event.message);
+    if (event.terminal && subscriber.merchantTransactionId !== null) subscriber.socket.close(CLOSE.done, String(event.message.status));
+  }
+
+  function send(subscriber: Subscriber, transactionId: string, seq: number, message: Record<string, unknown>): void {
+    const { socket } = subscriber;
+    if (socket.readyState !== socket.OPEN) return;
+    if ((subscriber.sent.get(transactionId) ?? 0) >= seq) return;
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      socket.close(CLOSE.tooSlow, 'too slow');
+      setTimeout(() => socket.terminate(), 1000).unref();
+      return;
+    }
+    subscriber.sent.set(transactionId, seq);
+    socket.send(JSON.stringify(message));
+  }
+
+  return unsubscribe;
+}
+
+function currentMessage(row: Parameters<typeof toTransactionView>[0] & { status: TransactionStatus; updated_at: Date }): Record<string, unknown> {
+  const { created_at: _created, updated_at, ...fields } = toTransactionView(row);
+  return { event: 'tx.update', ...fields, occurred_at: updated_at };
+}
+
+/** Pings on an interval; a peer that did not answer the previous ping is cut off. */
+function keepAlive(socket: WebSocket, intervalMs: number): void {
+  let alive = true;
+  socket.on('pong', () => (alive = true));
+  const timer = setInterval(() => {
+    if (!alive) return socket.terminate();
+    alive = false;
+    socket.ping();
+  }, intervalMs);
+  timer.unref();
+  socket.on('close', () => clearInterval(timer));
+}

@@ -1,0 +1,82 @@
+import { ApiError } from '../../lib/errors.ts';
+import type { Platform } from '../../platform.ts';
+import type { TransactionEvent } from '../delivery/event-bus.ts';
+import { enqueueWebhook } from '../delivery/outbox.ts';
+import { checkTransition, isTerminal } from './state-machine.ts';
+import type { TransactionStatus } from './tables.ts';
+import { toTransactionView } from './transaction-view.ts';
+
+export interface StatusChange {
+  partnerId: string;
+  merchantTransactionId: string;
+  to: TransactionStatus;
+  reason?: string | null;
+  /** Tests only: runs after the row is updated, inside the database transaction. */
+  afterUpdate?: () => void | Promise<void>;
+}
+
+export class IllegalTransitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+/**
+ * Moves a transaction to a new status. One database transaction updates the row (locked, so
+ * concurrent changes serialise and each sees the other's result), appends the history event and
+ * queues the webhook; subscribers on every node hear of it once it commits.
+ */
+export async function changeStatus(platform: Platform, change: StatusChange): Promise<TransactionEvent> {
+  const now = platform.clock.now();
+  const event = await platform.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('transactions')
+      .selectAll()
+      .where('partner_id', '=', change.partnerId)
+      .where('merchant_transaction_id', '=', change.merchantTransactionId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!row) throw new ApiError('not_found', 'No such transaction.');
+    const check = checkTransition(row.type, row.status, change.to, change.reason);
+    if (!check.ok) throw new IllegalTransitionError(check.problem);
+
+    const seq = row.version + 1;
+    const updated = await trx
+      .updateTable('transactions')
+      .set({
+        status: change.to,
+        failure_reason: change.to === 'failed' || change.to === 'cancelled' ? check.reason : null,
+        settled_crypto_minor: change.to === 'processing' ? row.quote_crypto_minor : row.settled_crypto_minor,
+        version: seq,
+        updated_at: now,
+      })
+      .where('id', '=', row.id)
+      .where('version', '=', row.version)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await change.afterUpdate?.();
+
+    const view = toTransactionView(updated);
+    const { created_at: _created, updated_at: _updated, ...fields } = view;
+    const message = { event: 'tx.update', ...fields, occurred_at: now.toISOString() };
+    await trx
+      .insertInto('transaction_events')
+      .values({ transaction_id: row.id, partner_id: row.partner_id, seq, status: change.to, reason: check.reason, occurred_at: now, message: JSON.stringify(message) })
+      .execute();
+    await enqueueWebhook(trx, { partnerId: row.partner_id, transactionId: row.id, seq, eventType: 'tx.update', payload: view as unknown as Record<string, unknown>, now });
+    const event: TransactionEvent = {
+      partnerId: row.partner_id,
+      transactionId: row.id,
+      partnerUserId: row.partner_user_id,
+      seq,
+      terminal: isTerminal(change.to),
+      message,
+    };
+    await platform.bus.publishInTransaction(trx, event);
+    return event;
+  });
+  platform.bus.afterCommit(event);
+  platform.wakeWebhookWorker?.();
+  return event;
+}

@@ -1,0 +1,69 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ADMIN_TOKEN, request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+describe('status delivery: WebSocket and signed webhooks', () => {
+  let server: TestServer;
+  let receiver: Server;
+  const received: Received[] = [];
+  let partner: PartnerCredentials;
+
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' } });
+    partner = await server.createPartner({ webhook_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` });
+  });
+  afterAll(async () => {
+    await server.close();
+    receiver.close();
+  });
+
+  const move = (id: string, status: string, reason?: string) =>
+    request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status, ...(reason ? { reason } : {}) } });
+
+  it('sends the current state first, then every change, and closes after a terminal status', async () => {
+    server.clock.set(new Date()); // receivers check webhook-timestamp against their own clock
+    const session = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody() });
+    const id = session.body.merchant_transaction_id;
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?tx_id=${id}`, { headers: { authorization: `Bearer ${partner.client_token}` } });
+    const messages: any[] = [];
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    const first = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await first;
+
+    expect((await move(id, 'processing')).status).toBe(200);
+    expect((await move(id, 'completed')).status).toBe(200);
+    expect(await closed).toBe(1000);
+    expect(messages.map((m) => m.status)).toEqual(['pending', 'processing', 'completed']);
+    expect(messages[2]).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, crypto_amount: '100', fiat_amount: '94.80', currency: 'USDT' });
+
+    const illegal = await move(id, 'processing');
+    expect(illegal.status).toBe(409);
+    expect(illegal.body.code).toBe('illegal_transition');
+
+    await server.background!.webhooks.drain();
+    const hooks = received.filter((hook) => JSON.parse(hook.body).merchant_transaction_id === id);
+    expect(hooks.map((hook) => JSON.parse(hook.body).status)).toEqual(['processing', 'completed']);
+    const verifier = new Webhook(partner.webhook_secret);
+    for (const hook of hooks) {
+      expect(() => verifier.verify(hook.body, hook.headers as Record<string, string>)).not.toThrow();
+    }
+  });
+});
