@@ -79,6 +79,9 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       socket.close(CLOSE.unauthorised, error instanceof ApiError ? error.code : 'unauthorised');
       return;
     }
+    // A client gone while it was being authenticated has already had its close event: counting it
+    // now would hold its token's slot (and a subscriber) for good.
+    if (socket.readyState !== socket.OPEN) return;
     const open = perToken.get(tokenHash) ?? 0;
     if (open >= platform.config.wsMaxConnectionsPerToken) {
       socket.close(CLOSE.tooMany, 'too many connections for this token');

@@ -1,0 +1,25 @@
+export { ProofRamp, type ProofRampOptions, type RequestOptions, type WaitOptions } from './client.ts';
+export {
+  ProofRampError,
+  ProofRampNetworkError,
+  ProofRampSubscriptionError,
+  ProofRampTimeoutError,
+  ProofRampWebhookError,
+  type ErrorDetail,
+} from './errors.ts';
+export type { FetchLike, RetryOptions } from './http.ts';
+export type { Subscription, SubscriptionEnd, SubscriptionOptions, SubscriptionTarget, UpdateInfo } from './subscribe.ts';
+export { isTerminalStatus } from './types.ts';
+export type {
+  KycState,
+  KycStatus,
+  SessionParams,
+  SessionResponse,
+  Transaction,
+  TransactionStatus,
+  TransactionType,
+  TransactionUpdate,
+  WebhookPayload,
+  WebhookTestEvent,
+} from './types.ts';
+export { verifyWebhook, type WebhookHeaders } from './webhooks.ts';
