@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Platform } from '../../platform.ts';
 import { newUuid } from '../../lib/ids.ts';
 import { enqueueWebhook } from './outbox.ts';
@@ -26,17 +27,23 @@ export async function getDelivery(platform: Platform, id: string) {
     .selectFrom('webhook_attempts')
     .select(['attempt', 'started_at', 'status_code', 'latency_ms', 'error'])
     .where('delivery_id', '=', id)
-    .orderBy('attempt')
+    .orderBy('id') // in the order they were made: a replay numbers its attempts from 1 again
     .execute();
   return { ...delivery, attempts };
 }
+
+/**
+ * A replay goes to the partner's webhook URL as it is now (the usual reason to replay is that the
+ * partner fixed its endpoint), or where it was going if the partner no longer has one.
+ */
+const currentUrl = sql<string>`coalesce((select p.webhook_url from partners p where p.id = webhook_deliveries.partner_id), webhook_deliveries.url)`;
 
 /** Sends a delivery again from scratch (same webhook-id, so receivers still de-duplicate it). */
 export async function replayDelivery(platform: Platform, id: string): Promise<boolean> {
   const now = platform.clock.now();
   const result = await platform.db
     .updateTable('webhook_deliveries')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now, url: currentUrl })
     .where('id', '=', id)
     .where('status', '!=', 'pending')
     .executeTakeFirst();
@@ -49,7 +56,7 @@ export async function replayFailed(platform: Platform, partnerId?: string): Prom
   const now = platform.clock.now();
   let query = platform.db
     .updateTable('webhook_deliveries')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now })
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now, url: currentUrl })
     .where('status', '=', 'failed');
   if (partnerId) query = query.where('partner_id', '=', partnerId);
   const result = await query.executeTakeFirst();

@@ -50,8 +50,21 @@ export class WebhookWorker {
     else this.schedule(0);
   }
 
-  /** Runs rounds until nothing is due; exposed so tests can drive delivery deterministically. */
+  /**
+   * Runs rounds until nothing is due and no background round is still sending; exposed so tests
+   * can drive delivery deterministically. (A round the background loop started holds leases this
+   * one cannot claim, so returning without waiting for it would report "nothing due" too early.)
+   */
   async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      total += await this.rounds();
+      if (!this.running) return total;
+      await this.running;
+    }
+  }
+
+  private async rounds(): Promise<number> {
     let total = 0;
     for (;;) {
       const sent = await this.round();
@@ -65,7 +78,7 @@ export class WebhookWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.drain()
+      this.running = this.rounds()
         .then(() => undefined)
         .catch((error) => this.platform.logger.error({ err: error }, 'webhook worker round failed'))
         .finally(() => {
