@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type DatabaseOptions } from './db/database.ts';
+import { openDatabase, type Database, type DatabaseOptions, type Db } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { Sealer, deriveKey } from './lib/crypto.ts';
@@ -38,14 +39,15 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const secrets = options.secrets ?? loadSecrets(config);
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
   const database: Database = await openDatabase(databaseOptions);
-  const bus: EventBus = databaseOptions.url
-    ? new PostgresEventBus({
-        connectionString: databaseOptions.url,
-        channel: `proof_events_${databaseOptions.schema ?? 'public'}`,
-        onError: (error) => logger.warn({ err: error }, 'event bus connection problem'),
-      })
-    : new LocalEventBus();
+  let bus: EventBus = new LocalEventBus();
   try {
+    if (databaseOptions.url) {
+      bus = new PostgresEventBus({
+        connectionString: databaseOptions.url,
+        channel: eventChannel(databaseOptions.schema ?? (await currentSchema(database.db))),
+        onError: (error) => logger.warn({ err: error }, 'event bus connection problem'),
+      });
+    }
     await migrateToLatest(database.db);
     await bus.start();
   } catch (error) {
@@ -73,6 +75,21 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       await database.close();
     },
   };
+}
+
+/**
+ * The NOTIFY channel of the deployment in `schema`: one per schema, also when the schema is chosen
+ * by the URL's search_path (as `proof serve` does), so deployments sharing a database never hear
+ * each other's changes. (LISTEN/NOTIFY channels are database-wide, not per schema.)
+ */
+export function eventChannel(schema: string): string {
+  if (/^[a-z0-9_]{1,50}$/.test(schema)) return `proof_events_${schema}`;
+  return `proof_events_${createHash('sha256').update(schema).digest('hex').slice(0, 16)}`;
+}
+
+async function currentSchema(db: Db): Promise<string> {
+  const row = (await sql<{ name: string | null }>`select current_schema() as name`.execute(db)).rows[0];
+  return row?.name ?? 'public';
 }
 
 /**

@@ -46,6 +46,8 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
   const perToken = new Map<string, number>();
 
   const unsubscribe = platform.bus.subscribe((event) => {
+    // Serialised once per change, not once per subscriber: with thousands of sockets it adds up.
+    let text: string | undefined;
     for (const subscriber of subscribers) {
       if (subscriber.partnerId !== event.partnerId) continue;
       const wanted =
@@ -54,7 +56,7 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
           : subscriber.partnerUserId === event.partnerUserId;
       if (!wanted) continue;
       if (subscriber.pending) subscriber.pending.push(event);
-      else deliver(subscriber, event);
+      else deliver(subscriber, event, (text ??= JSON.stringify(event.message)));
     }
   });
 
@@ -110,7 +112,7 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       if (query.tx_id) {
         const row = await findTransaction(platform.db, partnerId, query.tx_id);
         if (!row) return socket.close(CLOSE.notFound, 'not_found');
-        send(subscriber, row.id, row.version, currentMessage(row));
+        send(subscriber, row.id, row.version, JSON.stringify(currentMessage(row)));
         if (isTerminal(row.status)) return socket.close(CLOSE.done, row.status);
       } else if (query.user_id) {
         const rows = await platform.db
@@ -123,25 +125,25 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
           .execute();
         const known = rows.length > 0 || (await platform.db.selectFrom('identities').select('id').where('partner_id', '=', partnerId).where('partner_user_id', '=', query.user_id).executeTakeFirst());
         if (!known) return socket.close(CLOSE.notFound, 'not_found');
-        for (const row of rows) send(subscriber, row.id, row.version, currentMessage(row));
+        for (const row of rows) send(subscriber, row.id, row.version, JSON.stringify(currentMessage(row)));
       } else {
         return socket.close(CLOSE.badRequest, 'tx_id or user_id is required');
       }
       const queued = subscriber.pending ?? [];
       subscriber.pending = null;
-      for (const event of queued) deliver(subscriber, event);
+      for (const event of queued) deliver(subscriber, event, JSON.stringify(event.message));
     } catch (error) {
       platform.logger.error({ err: error }, 'websocket subscription failed');
       socket.close(1011, 'internal_error');
     }
   }
 
-  function deliver(subscriber: Subscriber, event: TransactionEvent): void {
-    send(subscriber, event.transactionId, event.seq, event.message);
+  function deliver(subscriber: Subscriber, event: TransactionEvent, text: string): void {
+    send(subscriber, event.transactionId, event.seq, text);
     if (event.terminal && subscriber.merchantTransactionId !== null) subscriber.socket.close(CLOSE.done, String(event.message.status));
   }
 
-  function send(subscriber: Subscriber, transactionId: string, seq: number, message: Record<string, unknown>): void {
+  function send(subscriber: Subscriber, transactionId: string, seq: number, text: string): void {
     const { socket } = subscriber;
     if (socket.readyState !== socket.OPEN) return;
     if ((subscriber.sent.get(transactionId) ?? 0) >= seq) return;
@@ -151,7 +153,7 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       return;
     }
     subscriber.sent.set(transactionId, seq);
-    socket.send(JSON.stringify(message));
+    socket.send(text);
   }
 
   return unsubscribe;

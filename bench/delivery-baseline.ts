@@ -1,0 +1,127 @@
+/**
+ * The bare baselines `npm run bench:delivery` measures Proof Ramp against, in a process of their own
+ * (like the server, so neither shares the load generator's event loop): a plain `ws` server that
+ * broadcasts strings to every connected client, a plain undici POST loop, and an independent
+ * PostgreSQL LISTEN connection that timestamps each commit of the server under test (its NOTIFY).
+ * Commands arrive as JSON lines on stdin; each gets one JSON line back on stdout, in order.
+ * Times are wall-clock milliseconds with sub-millisecond resolution (timeOrigin + performance.now()),
+ * comparable across processes on one machine.
+ */
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { WebSocketServer } from 'ws';
+
+const now = () => performance.timeOrigin + performance.now();
+
+let wss: WebSocketServer | null = null;
+let listener: pg.Client | null = null;
+let notified: Array<[string, number]> = [];
+const agent = new Agent({ connections: 64 });
+
+type Command =
+  | { cmd: 'ws-start' }
+  | { cmd: 'ws-stop' }
+  | { cmd: 'ws-broadcast'; payloads: string[]; offsetsMs?: number[] }
+  | { cmd: 'listen'; url: string; channel: string }
+  | { cmd: 'notified' }
+  | { cmd: 'post-sequential'; url: string; body: string; count: number; prefix: string }
+  | { cmd: 'post-concurrent'; url: string; body: string; count: number; concurrency: number; prefix: string };
+
+const post = (url: string, body: string, id: string) =>
+  request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'ProofRamp-Webhooks/1',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      // The same size as a real signature; a bare loop does not compute it.
+      'webhook-signature': `v1,${'A'.repeat(43)}=`,
+    },
+    body,
+  }).then((response) => response.body.dump());
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case 'ws-start': {
+      wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 4096 });
+      await new Promise<void>((resolve) => wss!.once('listening', () => resolve()));
+      return { port: (wss.address() as AddressInfo).port };
+    }
+    case 'ws-stop': {
+      for (const client of wss?.clients ?? []) client.terminate();
+      await new Promise<void>((resolve) => (wss ? wss.close(() => resolve()) : resolve()));
+      wss = null;
+      return {};
+    }
+    case 'ws-broadcast': {
+      // Sends each payload to every client, at the given offsets from the first (the schedule the
+      // server under test committed its changes on), or back to back.
+      const sentAt: number[] = [];
+      const start = now();
+      for (let i = 0; i < command.payloads.length; i++) {
+        const due = start + (command.offsetsMs?.[i] ?? 0);
+        const wait = due - now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        sentAt.push(now());
+        for (const client of wss!.clients) client.send(command.payloads[i]!);
+      }
+      return { sentAt };
+    }
+    case 'listen': {
+      listener = new pg.Client({ connectionString: command.url });
+      listener.on('notification', (message) => {
+        const at = now();
+        if (message.channel !== command.channel || !message.payload) return;
+        const event = JSON.parse(message.payload) as { message: { merchant_transaction_id: string; status: string } };
+        notified.push([`${event.message.merchant_transaction_id}/${event.message.status}`, at]);
+      });
+      await listener.connect();
+      await listener.query(`listen "${command.channel}"`);
+      return {};
+    }
+    case 'notified': {
+      const entries = notified;
+      notified = [];
+      return { entries };
+    }
+    case 'post-sequential': {
+      const sentAt: number[] = [];
+      for (let i = 0; i < command.count; i++) {
+        sentAt.push(now());
+        await post(command.url, command.body, `${command.prefix}${i}`);
+      }
+      return { sentAt };
+    }
+    case 'post-concurrent': {
+      let next = 0;
+      const startedAt = now();
+      await Promise.all(
+        Array.from({ length: command.concurrency }, async () => {
+          while (next < command.count) await post(command.url, command.body, `${command.prefix}${next++}`);
+        }),
+      );
+      return { startedAt, endedAt: now() };
+    }
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  queue = queue.then(async () => {
+    try {
+      process.stdout.write(`${JSON.stringify({ ok: true, ...((await handle(JSON.parse(line) as Command)) as object) })}\n`);
+    } catch (error) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`);
+    }
+  });
+});
+process.stdin.on('end', async () => {
+  await queue;
+  await listener?.end().catch(() => {});
+  await agent.close();
+  process.exit(0);
+});

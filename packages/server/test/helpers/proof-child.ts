@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
+import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
+
+/**
+ * `proof serve` as an operator runs it, in a child process of its own (the test runner's Node 24),
+ * so a test can SIGKILL it, restart it on the same data, or run several nodes on one database.
+ */
+
+export const BIN = resolve(import.meta.dirname, '../../bin/proof.js');
+const START_TIMEOUT_MS = 60_000;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** A clean environment: nothing from the developer's shell decides where the data goes. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SIGNING_SECRET', 'ENCRYPTION_KEY', 'PORT', 'HOST', 'PUBLIC_URL', 'NODE_ENV', 'DATA_DIR']) delete env[name];
+  return { ...env, LOG_LEVEL: 'error', ...extra };
+}
+
+/**
+ * Where the children keep their data: with PROOF_TEST_DB=postgres a fresh schema (selected through
+ * the URL's search_path, as an operator would), otherwise nothing: the caller's DATA_DIR holds PGlite.
+ * Secrets are fixed here so every node (and every restart) signs and decrypts alike.
+ */
+export async function childDatabase(): Promise<{ env: Record<string, string>; postgres: boolean; schema: string | null; drop(): Promise<void> }> {
+  const secrets = { ADMIN_TOKEN, SIGNING_SECRET: randomBytes(32).toString('base64url'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+  if (process.env.PROOF_TEST_DB !== 'postgres') return { env: secrets, postgres: false, schema: null, drop: async () => {} };
+  const database = await testDatabase();
+  const base = database.options.url!;
+  return {
+    env: { ...secrets, DATABASE_URL: `${base}${base.includes('?') ? '&' : '?'}options=-c%20search_path%3D${database.options.schema}` },
+    postgres: true,
+    schema: database.options.schema!,
+    drop: database.drop,
+  };
+}
+
+export interface ProofChild {
+  port: number;
+  url: string;
+  process: ChildProcess;
+  /** stdout and stderr so far (for failure messages). */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL, resolved once the process is gone. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful), SIGKILL after a while; resolved once the process is gone. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Starts `proof serve` and resolves once it listens; rejects (and kills it) if it does not in time. */
+export async function startProofServe(env: Record<string, string>, port?: number): Promise<ProofChild> {
+  const chosenPort = port ?? (await freePort());
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: childEnv({ ...env, PORT: String(chosenPort) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-64 * 1024);
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) =>
+    child.once('exit', (code, signal) => resolvePromise({ code, signal })),
+  );
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const handle: ProofChild = {
+    port: chosenPort,
+    url: `http://127.0.0.1:${chosenPort}`,
+    process: child,
+    output: () => output,
+    exited,
+    kill: async () => {
+      if (!gone()) child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (!gone()) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`proof serve did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+      const onData = () => {
+        if (output.includes('Proof Ramp listening')) {
+          clearTimeout(timer);
+          child.stdout!.off('data', onData);
+          resolvePromise();
+        }
+      };
+      child.stdout!.on('data', onData);
+      void exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(new Error(`proof serve exited (${code ?? signal}) before listening:\n${output}`));
+      });
+    });
+  } catch (error) {
+    await handle.kill();
+    throw error;
+  }
+  return handle;
+}
+
+export interface CreatedPartner {
+  partner_id: string;
+  client_token: string;
+  webhook_secret: string;
+}
+
+/** A partner like the sandbox one, created through the admin API, with its webhooks going to `webhookUrl`. */
+export async function createPartner(baseUrl: string, webhookUrl: string): Promise<CreatedPartner> {
+  const created = await request(`${baseUrl}/admin/partners`, { token: ADMIN_TOKEN, body: { ...sandboxPartnerInput('http://localhost:8080'), webhook_url: webhookUrl } });
+  if (created.status !== 201) throw new Error(`creating a partner: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body;
+}
+
+/** Runs `work` over `items` with at most `concurrency` at a time; stops taking new items once `stop()` says so. */
+export async function forEachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length && !stop()) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+/** Polls `check` until it returns true; throws with `describe()` once `timeoutMs` has passed. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, intervalMs));
+  }
+}
+
+export interface ReceivedHook {
+  id: string;
+  timestamp: string;
+  signature: string;
+  body: string;
+  payload: { merchant_transaction_id: string; status: string; [key: string]: unknown };
+  /** The status code the receiver answered. */
+  answered: number;
+  path: string;
+  /** The sender's side of the connection (which process sent it, for tests that run several). */
+  remotePort: number;
+}
+
+/** A local webhook endpoint that records every attempt; `answer` decides the status code per request. */
+export async function startReceiver(answer: (path: string) => number = () => 204): Promise<{ url: string; hooks: ReceivedHook[]; server: Server; close(): Promise<void> }> {
+  const hooks: ReceivedHook[] = [];
+  const header = (headers: IncomingHttpHeaders, name: string) => String(headers[name] ?? '');
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '/';
+      const answered = answer(path);
+      let payload: ReceivedHook['payload'];
+      try {
+        payload = JSON.parse(body);
+      } catch {
+        payload = { merchant_transaction_id: '', status: '' };
+      }
+      hooks.push({
+        id: header(req.headers, 'webhook-id'),
+        timestamp: header(req.headers, 'webhook-timestamp'),
+        signature: header(req.headers, 'webhook-signature'),
+        body,
+        payload,
+        answered,
+        path,
+        remotePort: req.socket.remotePort ?? 0,
+      });
+      res.writeHead(answered).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hooks,
+    server,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.closeAllConnections();
+        server.close(() => resolvePromise());
+      }),
+  };
+}
+
+/**
+ * Whether a hook carries a valid Standard Webhooks signature for `secret`. Checked without the
+ * library's timestamp tolerance: the sandbox clock may have been moved forward on purpose.
+ */
+export function signatureValid(hook: ReceivedHook, secret: string): boolean {
+  const expected = new Webhook(secret).sign(hook.id, new Date(Number(hook.timestamp) * 1000), hook.body);
+  return hook.signature.split(' ').includes(expected);
+}
