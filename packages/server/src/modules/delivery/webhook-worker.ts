@@ -7,27 +7,37 @@ import type { Selectable } from 'kysely';
 
 type Delivery = Selectable<WebhookDeliveriesTable>;
 
-/** How long a worker owns a claimed delivery; after a crash, another worker retries it after this. */
-const LEASE_MS = 60_000;
-const BATCH = 20;
+/** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
+const MAX_IN_FLIGHT = 64;
+const CLAIM_BATCH = 32;
+/** Decrypted signing secrets are kept this long, so a backlog does not decrypt once per message. */
+const SECRET_CACHE_MS = 60_000;
 
 /**
- * Sends due webhooks. Each round leases a batch of due deliveries (FOR UPDATE SKIP LOCKED, so the
- * workers of several nodes never take the same one), sends them, and records every attempt. A
- * transaction's deliveries go out in order: one waits while an earlier one of the same
- * transaction is still pending. Sending never happens inside a request: status changes only queue.
+ * Sends due webhooks. The worker keeps up to MAX_IN_FLIGHT attempts going: it leases due deliveries
+ * (FOR UPDATE SKIP LOCKED, so the workers of several nodes never take the same one) whenever slots
+ * are free, and records every attempt. A transaction's deliveries go out in order: one waits while
+ * an earlier one of the same transaction is still pending. Sending never happens inside a request:
+ * status changes only queue, then wake the worker.
  */
 export class WebhookWorker {
   private readonly platform: Platform;
   private readonly sender: WebhookSender;
+  /** How long a claimed delivery belongs to this worker; after a crash, another retries it then. */
+  private readonly leaseMs: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Never claimed again by this worker while its attempt runs, even if its lease ran out meanwhile. */
+  private readonly inFlightIds = new Set<string>();
+  private readonly secrets = new Map<string, { secret: string; until: number }>();
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private filling: Promise<number> | null = null;
   private wakeRequested = false;
   private stopped = true;
 
   constructor(platform: Platform, sender?: WebhookSender) {
     this.platform = platform;
     this.sender = sender ?? createWebhookSender({ timeoutMs: platform.config.webhookTimeoutMs, allowPrivateTargets: platform.config.webhookAllowPrivateTargets });
+    this.leaseMs = 2 * platform.config.webhookTimeoutMs + 5_000;
   }
 
   start(): void {
@@ -40,36 +50,28 @@ export class WebhookWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.platform.wakeWebhookWorker = undefined;
-    await this.running;
+    await this.filling;
+    await Promise.all([...this.inFlight]);
     await this.sender.close();
   }
 
   wake(): void {
     if (this.stopped) return;
-    if (this.running) this.wakeRequested = true;
+    if (this.filling) this.wakeRequested = true;
     else this.schedule(0);
   }
 
   /**
-   * Runs rounds until nothing is due and no background round is still sending; exposed so tests
-   * can drive delivery deterministically. (A round the background loop started holds leases this
-   * one cannot claim, so returning without waiting for it would report "nothing due" too early.)
+   * Sends until nothing is due and nothing is in flight; exposed so tests can drive delivery
+   * deterministically. Returns how many attempts it saw started.
    */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      total += await this.rounds();
-      if (!this.running) return total;
-      await this.running;
-    }
-  }
-
-  private async rounds(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const sent = await this.round();
-      total += sent;
-      if (sent === 0) return total;
+      const started = await this.fill();
+      total += started;
+      if (this.inFlight.size === 0 && started === 0) return total;
+      await Promise.all([...this.inFlight]);
     }
   }
 
@@ -78,11 +80,9 @@ export class WebhookWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.rounds()
-        .then(() => undefined)
+      this.fill()
         .catch((error) => this.platform.logger.error({ err: error }, 'webhook worker round failed'))
         .finally(() => {
-          this.running = null;
           const again = this.wakeRequested;
           this.wakeRequested = false;
           this.schedule(again ? 0 : this.platform.config.webhookPollIntervalMs);
@@ -91,18 +91,56 @@ export class WebhookWorker {
     this.timer.unref?.();
   }
 
-  private async round(): Promise<number> {
-    const claimed = await claimDueDeliveries(this.platform, BATCH);
-    await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
-    return claimed.length;
+  /** Claims due deliveries into the free slots and starts them; one fill at a time per worker. */
+  private fill(): Promise<number> {
+    if (this.filling) return this.filling.then(() => this.fill());
+    this.filling = (async () => {
+      let started = 0;
+      while (this.inFlight.size < MAX_IN_FLIGHT) {
+        const claimed = await claimDueDeliveries(this.platform, {
+          limit: Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size),
+          leaseMs: this.leaseMs,
+          exclude: [...this.inFlightIds],
+        });
+        for (const delivery of claimed) this.track(delivery);
+        started += claimed.length;
+        if (claimed.length === 0) break;
+      }
+      return started;
+    })().finally(() => (this.filling = null));
+    return this.filling;
+  }
+
+  private track(delivery: Delivery): void {
+    this.inFlightIds.add(delivery.id);
+    const attempt: Promise<void> = this.attempt(delivery)
+      .catch((error) => this.platform.logger.error({ err: error, delivery: delivery.id }, 'webhook attempt failed to record'))
+      .finally(() => {
+        this.inFlight.delete(attempt);
+        this.inFlightIds.delete(delivery.id);
+        // A finished attempt frees a slot and may unblock the transaction's next message.
+        this.wake();
+      });
+    this.inFlight.add(attempt);
+  }
+
+  private async signingSecret(partnerId: string): Promise<string | null> {
+    const now = Date.now();
+    const cached = this.secrets.get(partnerId);
+    if (cached && cached.until > now) return cached.secret;
+    const row = await this.platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', partnerId).executeTakeFirst();
+    if (!row) return null;
+    const secret = this.platform.sealer.open(row.webhook_secret_enc);
+    this.secrets.set(partnerId, { secret, until: now + SECRET_CACHE_MS });
+    return secret;
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
     const { platform } = this;
-    const secretRow = await platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', delivery.partner_id).executeTakeFirst();
+    const secret = await this.signingSecret(delivery.partner_id);
     const now = platform.clock.now();
-    const result = secretRow
-      ? await this.sender.send({ id: delivery.id, url: delivery.url, secret: platform.sealer.open(secretRow.webhook_secret_enc), payload: delivery.payload, now })
+    const result = secret
+      ? await this.sender.send({ id: delivery.id, url: delivery.url, secret, payload: delivery.payload, now })
       : { statusCode: null, latencyMs: 0, error: 'partner no longer exists', retryAfter: null };
     const finishedAt = platform.clock.now();
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
@@ -132,13 +170,15 @@ export class WebhookWorker {
 }
 
 /** Leases due deliveries whose earlier siblings (same transaction) are all done. */
-export async function claimDueDeliveries(platform: Platform, limit: number): Promise<Delivery[]> {
+export async function claimDueDeliveries(platform: Platform, claim: { limit: number; leaseMs: number; exclude: string[] }): Promise<Delivery[]> {
+  const { limit, exclude } = claim;
   const now = platform.clock.now();
-  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+  const leaseUntil = new Date(now.getTime() + claim.leaseMs);
+  const notMine = exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join(exclude)})`;
   return platform.db.transaction().execute(async (trx) => {
     const due = await sql<{ id: string }>`
       select d.id from webhook_deliveries d
-      where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.lease_until is null or d.lease_until < ${now})
+      where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.lease_until is null or d.lease_until < ${now}) and ${notMine}
         and not exists (
           select 1 from webhook_deliveries e
           where e.transaction_id = d.transaction_id and e.seq < d.seq and e.status = 'pending'
