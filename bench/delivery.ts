@@ -35,8 +35,8 @@ const BURST = Number(process.env.BENCH_BURST ?? 100);
 const BURST_CONCURRENCY = 10;
 const WEBHOOK_SAMPLE = Number(process.env.BENCH_WEBHOOK_SAMPLE ?? 200);
 const WEBHOOK_BACKLOG = Number(process.env.BENCH_WEBHOOKS ?? 2000);
-/** The webhook worker sends a batch of up to 20 deliveries at once; the baseline loop uses as many. */
-const WORKER_CONCURRENCY = 20;
+/** The webhook worker keeps up to 64 attempts in flight per node; the baseline loop uses as many. */
+const WORKER_CONCURRENCY = 64;
 const WAIT_MS = 120_000;
 const postgresUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_TOKEN = `adm_bench_${randomBytes(12).toString('hex')}`;
@@ -470,7 +470,7 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     const hookLatency = stats(sampleKeys.map((key) => receiver.keys.get(key)! - commitOf(sampleCommits, key)));
     log(`proof    webhook commit-to-first-attempt: p50 ${ms(hookLatency.p50)} ms, p99 ${ms(hookLatency.p99)} ms (${hookLatency.n} changes, one at a time)`);
 
-    // Throughput: the receiver holds its answers (so the worker is stuck on its first batch) while
+    // Throughput: the receiver holds its answers (so the worker's slots are all taken) while
     // the backlog is committed, then answers everything and the worker drains the outbox.
     receiver.hold();
     const backlogKeys = backlogTxs.flatMap((id) => STEPS.map((status) => `${id}/${status}`));
@@ -613,7 +613,7 @@ if (pgResult) {
       `A request's reply waits when the NOTIFY is handled first: the sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite, where the in-process emitter always fans out before the reply, ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}; in the burst the changes could not commit faster than the node fanned them out (${BURST} over ${(r.burst.proofSpanMs / 1000).toFixed(1)} s), and receipts queued behind each other (p99 ${ms(r.burst.proof.p99)} ms against ${ms(r.burst.baseline.p99)} ms for the bare server on the same schedule, which has nothing else to do). ` +
       `Any node serves any subscriber (NOTIFY reaches all of them), so large subscriber counts are spread over nodes; sending in slices (yielding to other work between them) would shorten the stalls.`,
     `Webhooks: the worker drains a backlog at ${r.webhookThroughput.proof.toFixed(0)} deliveries/s, ${x(r.webhookThroughput.proof, r.webhookThroughput.baseline)} the bare POST loop at the same concurrency (${r.webhookThroughput.baseline.toFixed(0)}/s), which does no bookkeeping at all. ` +
-      `Each delivery is durable work: it is leased in a claim transaction (20 at a time, FOR UPDATE SKIP LOCKED), its partner's secret is read and decrypted, the body signed, and the attempt recorded in a transaction of its own (a commit, so a WAL flush); a batch waits for its slowest member before the next claim, and per node one batch runs at a time. ` +
+      `Each delivery is durable work: it is leased in a claim transaction (up to 32 at a time, FOR UPDATE SKIP LOCKED), its body signed, and the attempt recorded in a transaction of its own (a commit, so a WAL flush); a transaction's next message is claimable only once the previous one is recorded, so ordering costs a claim round trip per message. ` +
       `A change reaches the receiver ${ms(r.webhookLatency.proof.p50)} ms (p50) after its commit: the change wakes its own node's worker instead of waiting for the next poll.`,
   );
 }
@@ -647,7 +647,7 @@ const section = [
   '',
   '### Webhooks to a local receiver',
   '',
-  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker batch). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival).`,
+  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival).`,
   '',
   '| database | measure | Proof Ramp | baseline | ratio or difference |',
   '|---|---|---|---|---|',
