@@ -35,7 +35,14 @@ export interface RunningPlatform extends Platform {
 
 /** Opens the database, brings its schema up to date and wires the adapters chosen by configuration. */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const logger = options.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.client_token', '*.webhook_secret'] });
+  const logger =
+    options.logger ??
+    pino({
+      level: config.logLevel,
+      redact: ['req.headers.authorization', '*.client_token', '*.webhook_secret'],
+      // The older WebSocket form carries the client token in the query string: never log it.
+      serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactQueryToken(req.url) }) },
+    });
   const secrets = options.secrets ?? loadSecrets(config);
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
   const database: Database = await openDatabase(databaseOptions);
@@ -114,4 +121,8 @@ export function loadSecrets(config: Config): PlatformSecrets {
   const signingSecret = config.signingSecret ?? stored.signing_secret!;
   if (signingSecret.length < 32) throw new Error('SIGNING_SECRET must be at least 32 characters');
   return { signingSecret, encryptionKey };
+}
+
+export function redactQueryToken(url: string | undefined): string | undefined {
+  return url?.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }

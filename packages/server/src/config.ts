@@ -85,6 +85,7 @@ function assertProductionSafe(config: Config): void {
     throw new Error(`production mode needs ${missing.map((key) => names[key]).join(', ')}`);
   }
   if (config.sandboxTools) throw new Error('production mode refuses SANDBOX_TOOLS');
+  if (config.webhookAllowPrivateTargets) throw new Error('production mode refuses WEBHOOK_ALLOW_PRIVATE_TARGETS');
   if (config.rateProvider === 'sandbox') {
     throw new Error('production mode refuses the sandbox rate provider, and no live rate provider is configured yet');
   }

@@ -13,15 +13,26 @@ export interface BackgroundWork {
 export function startBackgroundWork(platform: Platform): BackgroundWork {
   const webhooks = new WebhookWorker(platform);
   webhooks.start();
+  let stopped = false;
   let expiring: Promise<unknown> = Promise.resolve();
-  const expiry = setInterval(() => {
-    expiring = expireTransactions(platform).catch((error) => platform.logger.error({ err: error }, 'expiry job failed'));
-  }, EXPIRY_INTERVAL_MS);
-  expiry.unref();
+  let timer: NodeJS.Timeout;
+  // The next run is scheduled when the previous one ends, so runs never overlap.
+  const scheduleExpiry = () => {
+    timer = setTimeout(() => {
+      expiring = expireTransactions(platform)
+        .catch((error) => platform.logger.error({ err: error }, 'expiry job failed'))
+        .finally(() => {
+          if (!stopped) scheduleExpiry();
+        });
+    }, EXPIRY_INTERVAL_MS);
+    timer.unref();
+  };
+  scheduleExpiry();
   return {
     webhooks,
     async stop() {
-      clearInterval(expiry);
+      stopped = true;
+      clearTimeout(timer);
       await expiring;
       await webhooks.stop();
     },

@@ -187,7 +187,12 @@ describe('WebSocket /ws', () => {
       server.clock.set(START);
       const id = await newSession(server, partner, { partner_user_id: user, user_email: 'identity@example.com' });
       await move(id, 'processing');
-      expect(await client.next(1)).toEqual([update(id, { partner_user_id: user, status: 'processing', crypto_amount: '100', occurred_at: at(1) })]);
+      // The server reads the user's current state just after the upgrade; if the session was created
+      // by then, that state (pending) comes first. Either way the change itself arrives once.
+      const first = (await client.next(1))[0];
+      const messages = first.status === 'pending' ? (await client.next(2)).slice(0, 2) : [first];
+      if (messages.length === 2) expect(messages[0]).toMatchObject({ merchant_transaction_id: id, status: 'pending' });
+      expect(messages.at(-1)).toEqual(update(id, { partner_user_id: user, status: 'processing', crypto_amount: '100', occurred_at: at(1) }));
       client.socket.close();
     });
 

@@ -18,9 +18,39 @@ declare module 'fastify' {
   }
 }
 
+/** Unknown tokens a source address may present per minute before it is refused without a lookup. */
+const FAILED_AUTH_PER_MINUTE = 30;
+
+/** Counts failures per key in fixed windows; forgets everything when it grows large (a flood of addresses). */
+class FailureWindow {
+  private readonly counts = new Map<string, { count: number; since: number }>();
+  private readonly limit: number;
+  private readonly windowMs: number;
+  constructor(limit: number, windowMs: number) {
+    this.limit = limit;
+    this.windowMs = windowMs;
+  }
+  record(key: string, now: number): void {
+    const entry = this.counts.get(key);
+    if (!entry || now - entry.since >= this.windowMs) {
+      if (this.counts.size > 100_000) this.counts.clear();
+      this.counts.set(key, { count: 1, since: now });
+    } else {
+      entry.count++;
+    }
+  }
+  /** Milliseconds until `key` may try again; 0 when it may now. */
+  blockedFor(key: string, now: number): number {
+    const entry = this.counts.get(key);
+    if (!entry || now - entry.since >= this.windowMs || entry.count < this.limit) return 0;
+    return entry.since + this.windowMs - now;
+  }
+}
+
 /**
  * The /widget API: CORS for registered origins only, then the partner's token, Origin and IP rules,
- * then a per-token rate limit (per node, in memory), then the route.
+ * then a per-token rate limit (per node, in memory), then the route. Failed authentications are
+ * limited per source address.
  */
 export async function partnerApi(app: FastifyInstance, platform: Platform): Promise<void> {
   app.decorateRequest('partner', null);
@@ -43,22 +73,37 @@ export async function partnerApi(app: FastifyInstance, platform: Platform): Prom
     maxAge: 600,
   });
 
+  const failedAuth = new FailureWindow(FAILED_AUTH_PER_MINUTE, 60_000);
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
-    const { partner, tokenHash } = await authenticatePartner(platform, {
-      authorization: request.headers.authorization,
-      origin: request.headers.origin,
-      ip: request.ip,
-    });
-    request.partner = partner;
-    request.tokenHash = tokenHash;
+    // Guessing tokens is throttled per source address before any database lookup.
+    const retryAfterMs = failedAuth.blockedFor(request.ip, Date.now());
+    if (retryAfterMs > 0) {
+      const seconds = Math.ceil(retryAfterMs / 1000);
+      throw new ApiError('rate_limit_exceeded', `Too many failed authentications from this address. Retry after ${seconds} s.`, {
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
+    try {
+      const { partner, tokenHash } = await authenticatePartner(platform, {
+        authorization: request.headers.authorization,
+        origin: request.headers.origin,
+        ip: request.ip,
+      });
+      request.partner = partner;
+      request.tokenHash = tokenHash;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_token') failedAuth.record(request.ip, Date.now());
+      throw error;
+    }
   });
 
   await app.register(rateLimit, {
     max: platform.config.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    keyGenerator: (request) => request.tokenHash ?? request.ip,
+    // Runs after authentication (route hooks follow the scope's), so every request here has a token.
+    keyGenerator: (request) => request.tokenHash!,
     errorResponseBuilder: (_request, context) =>
       new ApiError('rate_limit_exceeded', `Too many requests: at most ${context.max} a minute per token. Retry after ${context.after}.`),
   });

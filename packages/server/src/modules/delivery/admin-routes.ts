@@ -52,12 +52,19 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
     },
   );
 
-  app.post<{ Body: { partner_id?: string } | undefined }>(
+  app.post<{ Body: { partner_id?: unknown } | undefined }>(
     '/admin/webhooks/replay-failed',
-    { schema: adminSchema('Send every failed delivery again (of one partner, or all)') },
+    { schema: adminSchema('Send every failed delivery again (of one partner, or all); body optional: {"partner_id"}') },
     async (request) => {
-      const partnerId = request.body?.partner_id;
-      if (partnerId !== undefined && typeof partnerId !== 'string') throw new ApiError('validation_error', 'partner_id must be a string.');
+      // The body is optional, so it is checked here rather than by a schema that would demand one.
+      const body = request.body;
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((key) => key !== 'partner_id'))) {
+        throw new ApiError('validation_error', 'The body, when sent, is {"partner_id": "…"}.', { details: [{ field: 'body', issue: 'must be an object with partner_id only' }] });
+      }
+      const partnerId = body?.partner_id;
+      if (partnerId !== undefined && (typeof partnerId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(partnerId))) {
+        throw new ApiError('validation_error', 'partner_id must be a partner id.', { details: [{ field: 'partner_id', issue: 'must be a partner id' }] });
+      }
       return { replayed: await replayFailed(platform, partnerId) };
     },
   );

@@ -24,6 +24,8 @@ export interface EventBus {
   publishInTransaction(trx: Kysely<Tables>, event: TransactionEvent): Promise<void>;
   afterCommit(event: TransactionEvent): void;
   subscribe(listener: (event: TransactionEvent) => void): () => void;
+  /** Called after the bus lost events (a dropped LISTEN connection came back): subscribers must resync. */
+  onReset(listener: () => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,6 +40,9 @@ export class LocalEventBus implements EventBus {
     this.emitter.on('event', listener);
     return () => this.emitter.off('event', listener);
   }
+  onReset(): () => void {
+    return () => {};
+  }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 }
@@ -45,6 +50,7 @@ export class LocalEventBus implements EventBus {
 export class PostgresEventBus implements EventBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private client: pg.Client | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly connectionString: string;
   private readonly channel: string;
@@ -66,6 +72,11 @@ export class PostgresEventBus implements EventBus {
     return () => this.emitter.off('event', listener);
   }
 
+  onReset(listener: () => void): () => void {
+    this.emitter.on('reset', listener);
+    return () => this.emitter.off('reset', listener);
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();
@@ -73,6 +84,7 @@ export class PostgresEventBus implements EventBus {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
@@ -88,14 +100,43 @@ export class PostgresEventBus implements EventBus {
         this.onError(error);
       }
     });
-    // A lost LISTEN connection is re-opened; subscribers catch up from the current state when they
-    // reconnect, and webhooks never depend on this channel.
     client.on('error', (error) => this.onError(error));
     client.on('end', () => {
-      if (this.client === client && !this.stopped) setTimeout(() => this.connect().catch(this.onError), 1000);
+      if (this.client !== client || this.stopped) return;
+      this.client = null;
+      this.reconnect(1_000);
     });
-    await client.connect();
-    await client.query(`listen "${this.channel}"`);
+    try {
+      await client.connect();
+      await client.query(`listen "${this.channel}"`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.client = client;
+  }
+
+  /**
+   * Re-opens a lost LISTEN connection, backing off up to 30 s while the database stays away. Changes
+   * committed meanwhile were not heard, so subscribers are told to resync (WebSocket clients are
+   * asked to reconnect and get the current state first). Webhooks never depend on this channel.
+   */
+  private reconnect(delayMs: number): void {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.stopped) return;
+      this.connect().then(
+        () => this.emitter.emit('reset'),
+        (error) => {
+          this.onError(error);
+          this.reconnect(Math.min(delayMs * 2, 30_000));
+        },
+      );
+    }, delayMs);
+    this.retryTimer.unref();
   }
 }

@@ -6,7 +6,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 /**
  * The webhook outbox: one row per event per partner endpoint, written in the same database
  * transaction as the status change it reports, so a crash can never lose it. Workers lease due rows
- * (FOR UPDATE SKIP LOCKED), so two nodes never send the same attempt.
+ * (FOR UPDATE SKIP LOCKED), so two live nodes never make the same attempt.
  */
 export interface WebhookDeliveriesTable {
   id: string;

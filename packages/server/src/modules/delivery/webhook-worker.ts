@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Platform } from '../../platform.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
-import { createWebhookSender, type WebhookSender } from './send-webhook.ts';
+import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
 import type { WebhookDeliveriesTable } from './tables.ts';
 import type { Selectable } from 'kysely';
 
@@ -68,9 +68,12 @@ export class WebhookWorker {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
+      // An attempt that finishes while the claim runs may unblock its transaction's next message
+      // after the claim looked: only a claim that started with nothing in flight proves we are done.
+      const quietBefore = this.inFlight.size === 0 && this.filling === null;
       const started = await this.fill();
       total += started;
-      if (this.inFlight.size === 0 && started === 0) return total;
+      if (quietBefore && started === 0 && this.inFlight.size === 0) return total;
       await Promise.all([...this.inFlight]);
     }
   }
@@ -137,11 +140,19 @@ export class WebhookWorker {
 
   private async attempt(delivery: Delivery): Promise<void> {
     const { platform } = this;
-    const secret = await this.signingSecret(delivery.partner_id);
     const now = platform.clock.now();
-    const result = secret
-      ? await this.sender.send({ id: delivery.id, url: delivery.url, secret, payload: delivery.payload, now })
-      : { statusCode: null, latencyMs: 0, error: 'partner no longer exists', retryAfter: null };
+    let result: WebhookAttemptResult;
+    try {
+      const secret = await this.signingSecret(delivery.partner_id);
+      // The signature's timestamp is real time even when the sandbox clock was moved: receivers
+      // check it against their own clocks.
+      result = secret
+        ? await this.sender.send({ id: delivery.id, url: delivery.url, secret, payload: delivery.payload, now: new Date() })
+        : { statusCode: null, latencyMs: 0, error: 'partner no longer exists', retryAfter: null };
+    } catch (error) {
+      // Whatever went wrong on our side still counts as an attempt, so the schedule ends.
+      result = { statusCode: null, latencyMs: 0, error: `internal: ${(error as Error).message}`.slice(0, 500), retryAfter: null };
+    }
     const finishedAt = platform.clock.now();
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     const gone = result.statusCode === 410 || result.error?.startsWith('blocked:') === true;
@@ -164,12 +175,19 @@ export class WebhookWorker {
           delivered_at: ok ? finishedAt : null,
         })
         .where('id', '=', delivery.id)
+        // Only this claim's outcome: if the lease ran out and another worker took the delivery
+        // since, its newer attempt decides the state.
+        .where('attempts', '=', delivery.attempts)
         .execute();
     });
   }
 }
 
-/** Leases due deliveries whose earlier siblings (same transaction) are all done. */
+/**
+ * Leases due deliveries whose earlier siblings (same transaction) are all done. Leases make each
+ * attempt one worker's; a worker that dies mid-attempt leaves its lease to run out, and the message
+ * is then tried again (delivery is at least once; receivers de-duplicate on webhook-id).
+ */
 export async function claimDueDeliveries(platform: Platform, claim: { limit: number; leaseMs: number; exclude: string[] }): Promise<Delivery[]> {
   const { limit, exclude } = claim;
   const now = platform.clock.now();

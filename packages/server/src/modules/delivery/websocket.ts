@@ -5,9 +5,9 @@ import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { authenticatePartner } from '../partners/authenticate.ts';
 import { isTerminal } from '../transactions/state-machine.ts';
-import type { TransactionStatus } from '../transactions/tables.ts';
-import { findTransaction } from '../transactions/transaction-store.ts';
-import { toTransactionView } from '../transactions/transaction-view.ts';
+import { findTransaction, listRecentTransactionsOfUser } from '../transactions/transaction-store.ts';
+import { toUpdateMessage } from '../transactions/transaction-view.ts';
+import { getKycStatus } from '../kyc/identities.ts';
 import type { TransactionEvent } from './event-bus.ts';
 
 /** Close codes partners can act on. */
@@ -18,7 +18,11 @@ export const CLOSE = {
   notFound: 4404, // unknown (or another partner's) transaction or user
   tooMany: 4429, // too many open connections for this token
   tooSlow: 4408, // the client does not read its messages
+  restart: 1012, // the node lost its event feed for a moment: reconnect to resync
 } as const;
+
+/** A ?user_id= subscription starts with this many of the user's most recent transactions. */
+const USER_SNAPSHOT_LIMIT = 500;
 
 /** A client that lets this much pile up unread is dropped instead of slowing the others. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -60,12 +64,18 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     }
   });
 
+  // Events may have been missed: every subscriber reconnects and gets the current state first.
+  const unsubscribeResets = platform.bus.onReset(() => {
+    for (const subscriber of subscribers) subscriber.socket.close(CLOSE.restart, 'resubscribe');
+  });
+
   app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     void open(socket, request);
   });
 
   async function open(socket: WebSocket, request: FastifyRequest): Promise<void> {
-    const query = request.query as Record<string, string | undefined>;
+    const query = readQuery(request.query);
+    if (query === null) return socket.close(CLOSE.badRequest, 'tx_id, user_id and token must be single printable values');
     let partnerId: string;
     let tokenHash: string;
     try {
@@ -112,20 +122,12 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       if (query.tx_id) {
         const row = await findTransaction(platform.db, partnerId, query.tx_id);
         if (!row) return socket.close(CLOSE.notFound, 'not_found');
-        send(subscriber, row.id, row.version, JSON.stringify(currentMessage(row)));
+        send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
         if (isTerminal(row.status)) return socket.close(CLOSE.done, row.status);
       } else if (query.user_id) {
-        const rows = await platform.db
-          .selectFrom('transactions')
-          .selectAll()
-          .where('partner_id', '=', partnerId)
-          .where('partner_user_id', '=', query.user_id)
-          .orderBy('created_at')
-          .limit(500)
-          .execute();
-        const known = rows.length > 0 || (await platform.db.selectFrom('identities').select('id').where('partner_id', '=', partnerId).where('partner_user_id', '=', query.user_id).executeTakeFirst());
-        if (!known) return socket.close(CLOSE.notFound, 'not_found');
-        for (const row of rows) send(subscriber, row.id, row.version, JSON.stringify(currentMessage(row)));
+        if (!(await getKycStatus(platform, { partnerId, partnerUserId: query.user_id }))) return socket.close(CLOSE.notFound, 'not_found');
+        const rows = await listRecentTransactionsOfUser(platform.db, partnerId, query.user_id, USER_SNAPSHOT_LIMIT);
+        for (const row of rows) send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
       } else {
         return socket.close(CLOSE.badRequest, 'tx_id or user_id is required');
       }
@@ -156,12 +158,25 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     socket.send(text);
   }
 
-  return unsubscribe;
+  return () => {
+    unsubscribe();
+    unsubscribeResets();
+  };
 }
 
-function currentMessage(row: Parameters<typeof toTransactionView>[0] & { status: TransactionStatus; updated_at: Date }): Record<string, unknown> {
-  const { created_at: _created, updated_at, ...fields } = toTransactionView(row);
-  return { event: 'tx.update', ...fields, occurred_at: updated_at };
+const QUERY_VALUE = /^[^\u0000-\u001f\u007f]{1,128}$/;
+
+/** The subscription parameters, or null when any is repeated, too long or not printable. */
+function readQuery(raw: unknown): { tx_id?: string; user_id?: string; token?: string } | null {
+  const query = (raw ?? {}) as Record<string, unknown>;
+  const out: { tx_id?: string; user_id?: string; token?: string } = {};
+  for (const name of ['tx_id', 'user_id', 'token'] as const) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !QUERY_VALUE.test(value)) return null;
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Pings on an interval; a peer that did not answer the previous ping is cut off. */

@@ -85,23 +85,28 @@ export async function listTokens(platform: Platform, partnerId: string): Promise
 
 /** Overlays the given fields on the stored partner and validates the whole again. */
 export async function updatePartner(platform: Platform, id: string, changes: PartnerInput): Promise<PartnerRecord> {
-  const current = await getPartner(platform, id);
-  const merged: PartnerInput = { ...toPartnerInput(current), ...definedOnly(changes) };
-  if (changes.widget) merged.widget = { ...current.config.widget, ...definedOnly(changes.widget) };
-  if (changes.fees) merged.fees = { ...current.config.fees, ...definedOnly(changes.fees) };
-  const normalized = normalizePartnerInput(merged);
-  await platform.db
-    .updateTable('partners')
-    .set({
-      name: normalized.name,
-      contact_email: normalized.contact_email,
-      origins: JSON.stringify(normalized.origins),
-      config: JSON.stringify(normalized.config),
-      webhook_url: normalized.webhook_url,
-      updated_at: platform.clock.now(),
-    })
-    .where('id', '=', id)
-    .execute();
+  // Read, merge and write under the row's lock, so two concurrent updates cannot undo each other.
+  await platform.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('partners').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!row) throw new PartnerNotFoundError(id);
+    const current = toRecord(row);
+    const merged: PartnerInput = { ...toPartnerInput(current), ...definedOnly(changes) };
+    if (changes.widget) merged.widget = { ...current.config.widget, ...definedOnly(changes.widget) };
+    if (changes.fees) merged.fees = { ...current.config.fees, ...definedOnly(changes.fees) };
+    const normalized = normalizePartnerInput(merged);
+    await trx
+      .updateTable('partners')
+      .set({
+        name: normalized.name,
+        contact_email: normalized.contact_email,
+        origins: JSON.stringify(normalized.origins),
+        config: JSON.stringify(normalized.config),
+        webhook_url: normalized.webhook_url,
+        updated_at: platform.clock.now(),
+      })
+      .where('id', '=', id)
+      .execute();
+  });
   platform.tokenCache.clear();
   return getPartner(platform, id);
 }

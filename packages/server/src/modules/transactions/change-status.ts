@@ -4,7 +4,7 @@ import type { TransactionEvent } from '../delivery/event-bus.ts';
 import { enqueueWebhook } from '../delivery/outbox.ts';
 import { checkTransition, isTerminal } from './state-machine.ts';
 import type { TransactionStatus } from './tables.ts';
-import { toTransactionView } from './transaction-view.ts';
+import { toTransactionView, toUpdateMessage } from './transaction-view.ts';
 
 export interface StatusChange {
   partnerId: string;
@@ -58,8 +58,7 @@ export async function changeStatus(platform: Platform, change: StatusChange): Pr
     await change.afterUpdate?.();
 
     const view = toTransactionView(updated);
-    const { created_at: _created, updated_at: _updated, ...fields } = view;
-    const message = { event: 'tx.update', ...fields, occurred_at: now.toISOString() };
+    const message = toUpdateMessage(updated, now);
     await trx
       .insertInto('transaction_events')
       .values({ transaction_id: row.id, partner_id: row.partner_id, seq, status: change.to, reason: check.reason, occurred_at: now, message: JSON.stringify(message) })

@@ -86,8 +86,8 @@ export const transactionMigrations: Record<string, Migration> = {
 
 /**
  * The history of every transaction: one row per status change, numbered per transaction (`seq`
- * equals the transaction's version after the change). Written in the same database transaction as
- * the change, it is also the log WebSocket subscribers catch up from.
+ * equals the transaction's version after the change), with the exact message subscribers were sent.
+ * Written in the same database transaction as the change.
  */
 export interface TransactionEventsTable {
   id: ColumnType<string, never, never>;

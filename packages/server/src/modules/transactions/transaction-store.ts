@@ -57,3 +57,16 @@ export async function getTransactionForPartner(platform: Platform, partnerId: st
     .where('merchant_transaction_id', '=', merchantTransactionId)
     .executeTakeFirst();
 }
+
+/** A user's most recent transactions (newest `limit`), oldest first. */
+export async function listRecentTransactionsOfUser(db: Kysely<Tables>, partnerId: string, partnerUserId: string, limit: number): Promise<TransactionRow[]> {
+  const rows = await db
+    .selectFrom('transactions')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .where('partner_user_id', '=', partnerUserId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse();
+}

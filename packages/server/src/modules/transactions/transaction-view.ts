@@ -39,3 +39,9 @@ export function toTransactionView(row: TransactionViewRow): TransactionView {
   if (row.status === 'failed' && row.failure_reason) view.failure_reason = row.failure_reason;
   return view;
 }
+
+/** The `tx.update` message WebSocket subscribers receive: the view without its timestamps, plus when it happened. */
+export function toUpdateMessage(row: TransactionViewRow, occurredAt: Date): Record<string, unknown> {
+  const { created_at: _created, updated_at: _updated, ...fields } = toTransactionView(row);
+  return { event: 'tx.update', ...fields, occurred_at: new Date(occurredAt).toISOString() };
+}
