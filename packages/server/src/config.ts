@@ -32,6 +32,8 @@ export interface Config {
   webhookTimeoutMs: number;
   webhookPollIntervalMs: number;
   sellDepositWindowMs: number;
+  /** How long delivered webhooks and their attempts are kept for operators to inspect. */
+  webhookRetentionMs: number;
   wsPingIntervalMs: number;
   wsMaxConnectionsPerToken: number;
   /** The sandbox operator calls (force a status, move the clock); never in production. */
@@ -67,6 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
     sellDepositWindowMs: duration(env, 'SELL_DEPOSIT_WINDOW', '6h'),
+    webhookRetentionMs: duration(env, 'WEBHOOK_RETENTION', '30d'),
     wsPingIntervalMs: duration(env, 'WS_PING_INTERVAL', '30s'),
     wsMaxConnectionsPerToken: integer(env, 'WS_MAX_CONNECTIONS_PER_TOKEN', 100),
     sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),

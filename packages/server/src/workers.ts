@@ -1,15 +1,27 @@
+import { purgeDeliveredBefore } from './modules/delivery/deliveries.ts';
 import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
+import { purgeExpiredKeys } from './modules/sessions/idempotency.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
 
 const EXPIRY_INTERVAL_MS = 30_000;
+const PURGE_INTERVAL_MS = 3_600_000;
 
 export interface BackgroundWork {
   webhooks: WebhookWorker;
   stop(): Promise<void>;
 }
 
-/** The jobs every node runs beside its HTTP server: webhook delivery and transaction expiry. */
+/** Deletes what has outlived its purpose: replay windows of idempotency keys, old delivered webhooks. */
+export async function purgeOldRecords(platform: Platform): Promise<{ idempotencyKeys: number; deliveries: number }> {
+  const now = platform.clock.now().getTime();
+  return {
+    idempotencyKeys: await purgeExpiredKeys(platform.db, new Date(now - platform.config.idempotencyTtlMs)),
+    deliveries: await purgeDeliveredBefore(platform, new Date(now - platform.config.webhookRetentionMs)),
+  };
+}
+
+/** The jobs every node runs beside its HTTP server: webhook delivery, transaction expiry, purging. */
 export function startBackgroundWork(platform: Platform): BackgroundWork {
   const webhooks = new WebhookWorker(platform);
   webhooks.start();
@@ -28,11 +40,16 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
     timer.unref();
   };
   scheduleExpiry();
+  const purge = setInterval(() => {
+    purgeOldRecords(platform).catch((error) => platform.logger.error({ err: error }, 'purge job failed'));
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
   return {
     webhooks,
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearInterval(purge);
       await expiring;
       await webhooks.stop();
     },

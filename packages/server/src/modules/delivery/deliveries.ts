@@ -80,3 +80,16 @@ export async function sendTestEvent(platform: Platform, partnerId: string): Prom
   platform.wakeWebhookWorker?.();
   return id;
 }
+
+/**
+ * Removes delivered messages (and their attempts) older than the retention period. Failed and
+ * pending ones stay until an operator replays them; the transaction history is never purged.
+ */
+export async function purgeDeliveredBefore(platform: Platform, before: Date): Promise<number> {
+  return platform.db.transaction().execute(async (trx) => {
+    const old = trx.selectFrom('webhook_deliveries').select('id').where('status', '=', 'delivered').where('delivered_at', '<', before);
+    await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', old).execute();
+    const result = await trx.deleteFrom('webhook_deliveries').where('status', '=', 'delivered').where('delivered_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
+}

@@ -50,3 +50,9 @@ export async function storeResponse(trx: Kysely<Tables>, partnerId: string, key:
     .where('key', '=', key)
     .execute();
 }
+
+/** Forgets keys whose replay window has passed; returns how many. */
+export async function purgeExpiredKeys(db: Kysely<Tables>, liveSince: Date): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', liveSince).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

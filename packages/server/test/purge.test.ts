@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeOldRecords } from '../src/workers.ts';
+import { answer, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
+import { request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+
+const DAY = 86_400_000;
+
+describe('purging old records', () => {
+  let server: TestServer;
+  let receiver: Receiver;
+  let partner: PartnerCredentials;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' } });
+    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
+  });
+  afterAll(async () => {
+    await server.close();
+    await receiver.close();
+  });
+
+  const count = async (table: 'idempotency_keys' | 'webhook_deliveries' | 'webhook_attempts') =>
+    Number((await server.platform.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('forgets idempotency keys after their 24 h, delivered webhooks after 30 days, and keeps failed ones', async () => {
+    const created = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody(), headers: { 'idempotency-key': 'purge-1' } });
+    expect(created.status).toBe(200);
+    const delivered = await newSession(server, partner);
+    expect((await sandboxMove(server, delivered, 'processing')).status).toBe(200);
+    await server.background!.webhooks.drain();
+    receiver.respond = answer(410); // gone: failed at once, and kept for the operator
+    const failed = await newSession(server, partner);
+    expect((await sandboxMove(server, failed, 'processing')).status).toBe(200);
+    await server.background!.webhooks.drain();
+    expect([await count('idempotency_keys'), await count('webhook_deliveries'), await count('webhook_attempts')]).toEqual([1, 2, 2]);
+
+    server.clock.advance(DAY - 1000);
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 0, deliveries: 0 });
+    server.clock.advance(2000);
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 0 });
+    // The key is free again: the same key makes a new session.
+    const again = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody(), headers: { 'idempotency-key': 'purge-1' } });
+    expect(again.body.merchant_transaction_id).not.toBe(created.body.merchant_transaction_id);
+
+    server.clock.advance(30 * DAY);
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 1 });
+    const left = await server.platform.db.selectFrom('webhook_deliveries').select(['status']).execute();
+    expect(left).toEqual([{ status: 'failed' }]);
+    expect(await count('webhook_attempts')).toBe(1);
+  });
+});
