@@ -1,37 +1,22 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startReceiver, type Receiver } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
-
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
 
 describe('status delivery: WebSocket and signed webhooks', () => {
   let server: TestServer;
-  let receiver: Server;
-  const received: Received[] = [];
+  let receiver: Receiver;
   let partner: PartnerCredentials;
 
   beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => (body += chunk));
-      req.on('end', () => {
-        received.push({ headers: req.headers, body });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiver = await startReceiver();
     server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' } });
-    partner = await server.createPartner({ webhook_url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks` });
+    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
   });
   afterAll(async () => {
     await server.close();
-    receiver.close();
+    await receiver.close();
   });
 
   const move = (id: string, status: string, reason?: string) =>
@@ -59,8 +44,8 @@ describe('status delivery: WebSocket and signed webhooks', () => {
     expect(illegal.body.code).toBe('illegal_transition');
 
     await server.background!.webhooks.drain();
-    const hooks = received.filter((hook) => JSON.parse(hook.body).merchant_transaction_id === id);
-    expect(hooks.map((hook) => JSON.parse(hook.body).status)).toEqual(['processing', 'completed']);
+    const hooks = receiver.forTransaction(id);
+    expect(hooks.map((hook) => hook.json.status)).toEqual(['processing', 'completed']);
     const verifier = new Webhook(partner.webhook_secret);
     for (const hook of hooks) {
       expect(() => verifier.verify(hook.body, hook.headers as Record<string, string>)).not.toThrow();
