@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answer, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, request, sessionBody, testDatabase, type HttpResult } from './helpers/test-platform.ts';
+import { BIN, childEnv, freePort } from './helpers/proof-child.ts';
 
 /**
  * `proof webhooks list|show|replay` as an operator runs it: a real child process against a running
@@ -14,7 +14,6 @@ import { ADMIN_TOKEN, request, sessionBody, testDatabase, type HttpResult } from
  * database itself (the server's worker picks replays up on its next poll).
  */
 
-const BIN = resolve(import.meta.dirname, '../bin/proof.js');
 const CHILD_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 90_000;
 const postgres = process.env.PROOF_TEST_DB === 'postgres';
@@ -25,22 +24,7 @@ interface CliResult {
   stderr: string;
 }
 
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SIGNING_SECRET', 'ENCRYPTION_KEY', 'PORT', 'HOST', 'PUBLIC_URL', 'NODE_ENV', 'DATA_DIR']) delete env[name];
-  return { ...env, LOG_LEVEL: 'error', ...extra };
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePromise(port));
-    });
-  });
-}
 
 describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL, CLI opens the database' : 'embedded database, CLI through the admin API'})`, () => {
   let dataDir: string;

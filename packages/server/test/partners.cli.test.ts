@@ -1,12 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveSandboxAddress } from '../src/lib/address.ts';
 import { request, sessionBody, testDatabase } from './helpers/test-platform.ts';
+import { BIN, childEnv, freePort } from './helpers/proof-child.ts';
 
 /**
  * `proof partners …` as an operator runs it: a real child process (Node 24, the test runner's own
@@ -15,7 +15,6 @@ import { request, sessionBody, testDatabase } from './helpers/test-platform.ts';
  * Server mode: `proof serve` owns the embedded database and the CLI goes through its admin API.
  */
 
-const BIN = resolve(import.meta.dirname, '../bin/proof.js');
 const CHILD_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 90_000;
 
@@ -29,12 +28,6 @@ interface CliResult {
   stderr: string;
 }
 
-/** A clean environment: nothing from the developer's shell decides where the data goes. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SIGNING_SECRET', 'ENCRYPTION_KEY', 'PORT', 'HOST', 'PUBLIC_URL', 'NODE_ENV', 'DATA_DIR']) delete env[name];
-  return { ...env, LOG_LEVEL: 'error', ...extra };
-}
 
 function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
@@ -62,16 +55,6 @@ async function cliJson(args: string[], env: Record<string, string>): Promise<any
   return JSON.parse(result.stdout);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolvePromise(port));
-    });
-  });
-}
 
 const CREATE_ARGS = [
   'partners',
