@@ -1,28 +1,18 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startReceiver, type Receiver } from './helpers/delivery-kit.ts';
-import { ADMIN_TOKEN, request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { sandboxMove, startDeliveryRig, type DeliveryRig } from './helpers/delivery-kit.ts';
+import { request, sessionBody } from './helpers/test-platform.ts';
 
 describe('status delivery: WebSocket and signed webhooks', () => {
-  let server: TestServer;
-  let receiver: Receiver;
-  let partner: PartnerCredentials;
-
+  let rig: DeliveryRig;
   beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' } });
-    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
+    rig = await startDeliveryRig();
   });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
-  });
-
-  const move = (id: string, status: string, reason?: string) =>
-    request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status, ...(reason ? { reason } : {}) } });
+  afterAll(() => rig.close());
 
   it('sends the current state first, then every change, and closes after a terminal status', async () => {
+    const { server, receiver, partner } = rig;
     server.clock.set(new Date()); // receivers check webhook-timestamp against their own clock
     const session = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody() });
     const id = session.body.merchant_transaction_id;
@@ -33,13 +23,13 @@ describe('status delivery: WebSocket and signed webhooks', () => {
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
     await first;
 
-    expect((await move(id, 'processing')).status).toBe(200);
-    expect((await move(id, 'completed')).status).toBe(200);
+    expect((await sandboxMove(server, id, 'processing')).status).toBe(200);
+    expect((await sandboxMove(server, id, 'completed')).status).toBe(200);
     expect(await closed).toBe(1000);
     expect(messages.map((m) => m.status)).toEqual(['pending', 'processing', 'completed']);
     expect(messages[2]).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, crypto_amount: '100', fiat_amount: '94.80', currency: 'USDT' });
 
-    const illegal = await move(id, 'processing');
+    const illegal = await sandboxMove(server, id, 'processing');
     expect(illegal.status).toBe(409);
     expect(illegal.body.code).toBe('illegal_transition');
 

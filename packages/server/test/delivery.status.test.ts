@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeStatus } from '../src/modules/transactions/change-status.ts';
-import { connect, getTransaction, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
+import { DELIVERY_ENV, connect, getTransaction, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, expectError, request, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -9,7 +9,6 @@ import { ADMIN_TOKEN, expectError, request, startTestServer, type PartnerCredent
  * expiry job, and the atomicity of a status change (row, history and outbox commit together).
  */
 
-const ENV = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' };
 const START = new Date('2026-11-21T12:00:00Z');
 const MINUTE = 60_000;
 
@@ -43,7 +42,7 @@ describe('transaction status paths (sandbox status call)', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: ENV });
+    server = await startTestServer({ background: true, env: DELIVERY_ENV });
     partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
     other = await server.createPartner({ name: 'Other Partner' });
   });
@@ -319,7 +318,7 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: ENV });
+    server = await startTestServer({ background: true, env: DELIVERY_ENV });
     partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin, answer, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
+import { DELIVERY_ENV, admin, answer, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
 import { startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -22,7 +22,7 @@ describe('WEBHOOK_TIMEOUT=300ms', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true', WEBHOOK_TIMEOUT: '300ms' } });
+    server = await startTestServer({ background: true, env: { ...DELIVERY_ENV, WEBHOOK_TIMEOUT: '300ms' } });
   });
   afterAll(async () => {
     await server.close();

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../src/modules/delivery/retry-schedule.ts';
-import { admin, answer, getTransaction, newSession, sandboxMove, startReceiver, type Receiver, type ReceivedHook } from './helpers/delivery-kit.ts';
+import { DELIVERY_ENV, admin, answer, getTransaction, newSession, sandboxMove, startReceiver, type Receiver, type ReceivedHook } from './helpers/delivery-kit.ts';
 import { expectError, request, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -12,7 +12,6 @@ import { expectError, request, startTestServer, type PartnerCredentials, type Te
  * replay, Retry-After, 410, redirects, test events, and that no request waits for a webhook.
  */
 
-const ENV = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' };
 const SECOND = 1000;
 
 /** Past the latest moment a retry after failure n can be due (the schedule has ±10 % jitter). */
@@ -23,7 +22,7 @@ describe('outbound webhooks', () => {
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer({ background: true, env: ENV });
+    server = await startTestServer({ background: true, env: DELIVERY_ENV });
   });
   afterAll(async () => {
     await server.close();

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransactionEvent } from '../src/modules/delivery/event-bus.ts';
 import { ensureIdentity } from '../src/modules/kyc/identities.ts';
-import { connect, newSession, sandboxMove, trackServerSockets, within, type Client } from './helpers/delivery-kit.ts';
+import { DELIVERY_ENV, connect, newSession, sandboxMove, trackServerSockets, within, type Client } from './helpers/delivery-kit.ts';
 import { startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -11,7 +11,6 @@ import { startTestServer, type PartnerCredentials, type TestServer } from './hel
  * pings, and a client that stops reading being dropped without holding the others up.
  */
 
-const ENV = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' };
 const START = new Date('2026-11-21T12:00:00Z');
 const MINUTE = 60_000;
 const at = (minutes: number) => new Date(START.getTime() + minutes * MINUTE).toISOString();
@@ -43,7 +42,7 @@ describe('WebSocket /ws', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ background: true, env: ENV });
+    server = await startTestServer({ background: true, env: DELIVERY_ENV });
     partner = await server.createPartner();
     other = await server.createPartner({ name: 'Other Partner' });
   });
@@ -336,7 +335,7 @@ describe('WebSocket limits: connections per token, pings', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ background: true, env: { ...ENV, WS_MAX_CONNECTIONS_PER_TOKEN: '2', WS_PING_INTERVAL: '200ms' } });
+    server = await startTestServer({ background: true, env: { ...DELIVERY_ENV, WS_MAX_CONNECTIONS_PER_TOKEN: '2', WS_PING_INTERVAL: '200ms' } });
     sockets = trackServerSockets(server);
     partner = await server.createPartner();
     other = await server.createPartner({ name: 'Other Partner' });

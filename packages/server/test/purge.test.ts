@@ -1,28 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeOldRecords } from '../src/workers.ts';
-import { answer, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
-import { request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { answer, newSession, sandboxMove, startDeliveryRig, type DeliveryRig } from './helpers/delivery-kit.ts';
+import { request, sessionBody } from './helpers/test-platform.ts';
 
 const DAY = 86_400_000;
 
 describe('purging old records', () => {
-  let server: TestServer;
-  let receiver: Receiver;
-  let partner: PartnerCredentials;
+  let rig: DeliveryRig;
   beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' } });
-    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
+    rig = await startDeliveryRig();
   });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
-  });
+  afterAll(() => rig.close());
 
   const count = async (table: 'idempotency_keys' | 'webhook_deliveries' | 'webhook_attempts') =>
-    Number((await server.platform.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number((await rig.server.platform.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   it('forgets idempotency keys after their 24 h, delivered webhooks after 30 days, and keeps failed ones', async () => {
+    const { server, receiver, partner } = rig;
     const created = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody(), headers: { 'idempotency-key': 'purge-1' } });
     expect(created.status).toBe(200);
     const delivered = await newSession(server, partner);

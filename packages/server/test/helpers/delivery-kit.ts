@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, request, sessionBody, type HttpResult, type PartnerCredentials, type TestServer } from './test-platform.ts';
+import { ADMIN_TOKEN, request, sessionBody, startTestServer, type HttpResult, type PartnerCredentials, type TestServer } from './test-platform.ts';
 
 /**
  * What the status-delivery tests share: a real local HTTP receiver for webhooks, a WebSocket
@@ -204,6 +204,33 @@ export function trackServerSockets(server: TestServer): { socketOf(client: Clien
       // ws emits its own 'close' (where the hub forgets the subscriber) once its parser has finished.
       await new Promise((resolve) => setImmediate(resolve));
       await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/** What delivery tests run with: webhooks may go to the local receiver, and the sandbox calls are on. */
+export const DELIVERY_ENV = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true' };
+
+export interface DeliveryRig {
+  server: TestServer;
+  receiver: Receiver;
+  /** Its webhook_url is the receiver's /hooks. */
+  partner: PartnerCredentials;
+  close(): Promise<void>;
+}
+
+/** A server with its webhook worker, a local receiver, and a partner whose webhooks go there. */
+export async function startDeliveryRig(env: Record<string, string> = {}): Promise<DeliveryRig> {
+  const receiver = await startReceiver();
+  const server = await startTestServer({ background: true, env: { ...DELIVERY_ENV, ...env } });
+  const partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
+  return {
+    server,
+    receiver,
+    partner,
+    close: async () => {
+      await server.close();
+      await receiver.close();
     },
   };
 }
