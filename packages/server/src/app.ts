@@ -7,6 +7,7 @@ import { partnerApi } from './http/partner-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { adminApi } from './http/admin-api.ts';
+import { openapiDocument } from './http/openapi-document.ts';
 import { registerWebSocket } from './modules/delivery/websocket.ts';
 import type { Platform } from './platform.ts';
 
@@ -37,20 +38,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   installErrorHandling(app);
 
   await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Proof Ramp API',
-        version: '1.0.0',
-        description: 'Partner API of the Proof Ramp on-ramp and off-ramp platform. Amounts are decimal strings.',
-      },
-      components: {
-        securitySchemes: {
-          clientToken: { type: 'http', scheme: 'bearer', description: 'The partner client_token (server side only).' },
-          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator ADMIN_TOKEN.' },
-        },
-      },
-    },
+    openapi: openapiDocument,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

@@ -1,15 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { PRINTABLE, errorResponses } from '../../http/schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getKycStatus } from './identities.ts';
+import { KYC_STATUSES } from './kyc-status.ts';
 
 const KycStatusBody = Type.Object({
   partner_user_id: Type.String(),
-  status: Type.Union(['not_started', 'pending', 'verified', 'failed'].map((s) => Type.Literal(s))),
+  status: Type.Enum(KYC_STATUSES),
   verified_at: Type.Optional(Type.String({ format: 'date-time' })),
 });
+type KycStatusView = Static<typeof KycStatusBody>;
 
 export function registerKycRoutes(app: FastifyInstance, platform: Platform): void {
   app.get<{ Params: { partner_user_id: string } }>(
@@ -23,7 +25,7 @@ export function registerKycRoutes(app: FastifyInstance, platform: Platform): voi
         response: { 200: KycStatusBody, ...errorResponses(401, 403, 404, 429, 502) },
       },
     },
-    async (request) => {
+    async (request): Promise<KycStatusView> => {
       const partnerUserId = request.params.partner_user_id;
       const identity = await getKycStatus(platform, { partnerId: request.partner!.id, partnerUserId });
       if (!identity) throw new ApiError('not_found', 'No such user.');

@@ -1,7 +1,9 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { sqlEnumList } from '../../db/sql-enum.ts';
+import { KYC_STATUSES, type KycStatus } from './kyc-status.ts';
 
-export type KycStatus = 'not_started' | 'pending' | 'verified' | 'failed';
+export type { KycStatus };
 
 /** One identity per (partner, partner_user_id). The email is PII: sealed, with a blind index to find it. */
 export interface IdentitiesTable {
@@ -31,7 +33,7 @@ export const kycMigrations: Record<string, Migration> = {
         .addColumn('email_enc', 'text', (c) => c.notNull())
         .addColumn('email_index', 'text', (c) => c.notNull())
         .addColumn('kyc_status', 'text', (c) =>
-          c.notNull().check(sql`kyc_status in ('not_started', 'pending', 'verified', 'failed')`),
+          c.notNull().check(sql`kyc_status in (${sqlEnumList(KYC_STATUSES)})`),
         )
         .addColumn('verified_at', 'timestamptz')
         .addColumn('created_at', 'timestamptz', (c) => c.notNull())

@@ -12,7 +12,8 @@ import { computeQuote, type Quote } from '../pricing/quote.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency.ts';
 import { issueInitToken } from './init-token.ts';
-import { resolveSessionTerms, type CreateSessionBody, type SessionTerms } from './session-terms.ts';
+import type { CreateSessionBody, SessionResponse } from './session-schemas.ts';
+import { resolveSessionTerms, type SessionTerms } from './session-terms.ts';
 import { signSession } from './signature.ts';
 
 export interface CreateSessionCommand {
@@ -28,8 +29,6 @@ export interface SessionOutcome {
   /** True when an earlier response was replayed rather than a new session created. */
   replayed: boolean;
 }
-
-export type SessionResponse = Record<string, unknown> & { merchant_transaction_id: string };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 

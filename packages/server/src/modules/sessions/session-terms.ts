@@ -4,22 +4,7 @@ import { ASSETS, FIATS, NETWORKS, type Asset, type Fiat, type Network } from '..
 import { ApiError, invalidField } from '../../lib/errors.ts';
 import { AmountError, parseAmount } from '../../lib/money.ts';
 import type { PartnerAsset, PartnerConfig } from '../partners/partner-config.ts';
-
-export interface CreateSessionBody {
-  partner_user_id: string;
-  user_email: string;
-  currency: string;
-  network?: string | null;
-  amount?: string | null;
-  crypto_amount?: string | null;
-  fiat_amount?: string | null;
-  fiat_currency?: string | null;
-  type?: 'buy' | 'sell' | null;
-  redirect_url?: string | null;
-  client_ip?: string | null;
-  address?: string | null;
-  merchant_transaction_id?: string | null;
-}
+import type { CreateSessionBody } from './session-schemas.ts';
 
 /** A session request checked against the partner's policy: what will be quoted and where it goes. */
 export interface SessionTerms {

@@ -3,7 +3,7 @@ import type { Platform } from '../../platform.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
 import { enqueueWebhook } from '../delivery/outbox.ts';
 import { checkTransition, isTerminal } from './state-machine.ts';
-import type { TransactionStatus } from './tables.ts';
+import type { TransactionStatus } from './transaction-status.ts';
 import { toTransactionView, toUpdateMessage } from './transaction-view.ts';
 
 export interface StatusChange {

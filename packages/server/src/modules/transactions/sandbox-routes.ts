@@ -5,7 +5,7 @@ import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { changeStatus } from './change-status.ts';
 import { expireTransactions } from './expire-transactions.ts';
-import type { TransactionStatus } from './tables.ts';
+import { TRANSACTION_STATUSES, type TransactionStatus } from './transaction-status.ts';
 
 /**
  * Sandbox-only operator calls (SANDBOX_TOOLS, on in development, refused in production): move a
@@ -19,7 +19,7 @@ export function registerSandboxRoutes(app: FastifyInstance, platform: Platform):
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE }) }),
         body: Type.Object(
           {
-            status: Type.Union(['pending', 'processing', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+            status: Type.Enum(TRANSACTION_STATUSES),
             reason: Type.Optional(Type.String({ maxLength: 64, pattern: PRINTABLE })),
             partner_id: Type.Optional(Type.String({ maxLength: 64, pattern: PRINTABLE })),
           },

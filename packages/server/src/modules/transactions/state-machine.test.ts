@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkTransition, isTerminal, REASONS } from './state-machine.ts';
-import type { TransactionStatus } from './tables.ts';
+import type { TransactionStatus } from './transaction-status.ts';
 
 const statuses: TransactionStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 

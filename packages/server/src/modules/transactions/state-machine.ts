@@ -1,4 +1,4 @@
-import type { TransactionStatus, TransactionType } from './tables.ts';
+import type { TransactionStatus, TransactionType } from './transaction-status.ts';
 
 /**
  * The transaction state machine, without I/O. The public status is one of five; a `reason` says

@@ -1,8 +1,7 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
-
-export type TransactionStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
-export type TransactionType = 'buy' | 'sell';
+import { sqlEnumList } from '../../db/sql-enum.ts';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from './transaction-status.ts';
 
 /** Money columns hold integer minor units as numeric (ETH has 18 decimals: more than int8 holds). */
 type Minor = ColumnType<string, string, string>;
@@ -54,9 +53,9 @@ export const transactionMigrations: Record<string, Migration> = {
         .addColumn('merchant_transaction_id', 'text', (c) => c.notNull())
         .addColumn('identity_id', 'uuid', (c) => c.notNull().references('identities.id'))
         .addColumn('partner_user_id', 'text', (c) => c.notNull())
-        .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('buy', 'sell')`))
+        .addColumn('type', 'text', (c) => c.notNull().check(sql`type in (${sqlEnumList(TRANSACTION_TYPES)})`))
         .addColumn('status', 'text', (c) =>
-          c.notNull().check(sql`status in ('pending', 'processing', 'completed', 'failed', 'cancelled')`),
+          c.notNull().check(sql`status in (${sqlEnumList(TRANSACTION_STATUSES)})`),
         )
         .addColumn('failure_reason', 'text')
         .addColumn('currency', 'text', (c) => c.notNull())

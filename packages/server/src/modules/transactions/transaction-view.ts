@@ -1,22 +1,34 @@
+import { Type, type Static } from 'typebox';
 import { ASSETS, FIATS, isAsset, isFiat } from '../../lib/catalog.ts';
 import { formatAmount } from '../../lib/money.ts';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from './transaction-status.ts';
 import type { TransactionViewRow } from './transaction-store.ts';
 
-export interface TransactionView {
-  merchant_transaction_id: string;
-  partner_user_id: string;
-  type: 'buy' | 'sell';
-  status: string;
-  currency: string;
-  network: string;
-  crypto_amount: string;
-  fiat_currency: string;
-  fiat_amount: string;
-  created_at: string;
-  updated_at: string;
-  payment_method?: string;
-  failure_reason?: string;
-}
+/** The public shape of a transaction: the GET response, and (with its timestamps) the webhook body. */
+export const TransactionViewSchema = Type.Object({
+  merchant_transaction_id: Type.String(),
+  partner_user_id: Type.String(),
+  type: Type.Enum(TRANSACTION_TYPES),
+  status: Type.Enum(TRANSACTION_STATUSES),
+  currency: Type.String(),
+  network: Type.String(),
+  crypto_amount: Type.String({ description: 'Empty until the status reaches processing.' }),
+  fiat_currency: Type.String(),
+  fiat_amount: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  payment_method: Type.Optional(Type.String()),
+  failure_reason: Type.Optional(Type.String({ description: 'Why the transaction failed; only on failed.' })),
+});
+export type TransactionView = Static<typeof TransactionViewSchema>;
+
+/** The `tx.update` message WebSocket subscribers receive: the view without its timestamps, plus when it happened. */
+export const TransactionUpdateSchema = Type.Object({
+  event: Type.Literal('tx.update'),
+  ...Type.Omit(TransactionViewSchema, ['created_at', 'updated_at']).properties,
+  occurred_at: Type.String({ format: 'date-time' }),
+});
+export type TransactionUpdate = Static<typeof TransactionUpdateSchema>;
 
 /** The public shape of a transaction. crypto_amount stays empty until the amount is final (processing). */
 export function toTransactionView(row: TransactionViewRow): TransactionView {
@@ -40,8 +52,7 @@ export function toTransactionView(row: TransactionViewRow): TransactionView {
   return view;
 }
 
-/** The `tx.update` message WebSocket subscribers receive: the view without its timestamps, plus when it happened. */
-export function toUpdateMessage(row: TransactionViewRow, occurredAt: Date): Record<string, unknown> {
+export function toUpdateMessage(row: TransactionViewRow, occurredAt: Date): TransactionUpdate {
   const { created_at: _created, updated_at: _updated, ...fields } = toTransactionView(row);
   return { event: 'tx.update', ...fields, occurred_at: new Date(occurredAt).toISOString() };
 }
