@@ -227,10 +227,9 @@ describe('POST /widget/session (happy paths)', () => {
       delete (body as Record<string, unknown>).amount;
       const { status, body: session } = await createSession(body);
       expect(status).toBe(200);
-      // A = ⌊((100 − 0.50 − 0.92) / 1.015) / 0.92⌋ = ⌊105.5686442…⌋ = 105.568644 USDT; bought forward that costs
-      // 97.13 + 0.92 + 1.46 + 0.50 = 100.01 > 100, so step down by ⌈0.01 / 1.015 / 0.92⌉ = 0.010709:
-      // 105.557935 USDT costs ⌈97.1133002⌉ 97.12 + 0.92 + ⌈1.4566995⌉ 1.46 + 0.50 = 100.00.
-      expect(session).toMatchObject({ amount: '105.557935', fix_amount: false, fiat_amount: '100.00', fix_fiat_amount: true, fiat_currency: 'EUR' });
+      // The largest amount whose price fits 100.00: 105.565217 USDT costs ⌈97.11999964⌉ 97.12 + 0.92 +
+      // ⌈1.4567999…⌉ 1.46 + 0.50 = 100.00, while 105.565218 would cost 100.01.
+      expect(session).toMatchObject({ amount: '105.565217', fix_amount: false, fiat_amount: '100.00', fix_fiat_amount: true, fiat_currency: 'EUR' });
       const read = await request(`${server.url}/widget/transactions/${session.merchant_transaction_id}`, { token: partner.client_token });
       expect(read.body.fiat_amount).toBe('100.00');
     });

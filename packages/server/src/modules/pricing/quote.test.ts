@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ASSETS, FIATS, type Asset, type Fiat } from '../../lib/catalog.ts';
 import { computeQuote, type QuoteInput } from './quote.ts';
 
 const usdtEur = { cryptoDecimals: 6, fiatDecimals: 2, rate: '0.92', networkFee: '1', feePercent: '1.5', feeFixedMinor: 50n } as const;
@@ -18,11 +20,14 @@ describe('computeQuote: buy', () => {
 
   it('with fiat given, charges exactly that fiat and rounds the crypto down', () => {
     const quote = computeQuote({ ...usdtEur, type: 'buy', given: { fiat: 10_000n } });
-    // (100 − 0.50 − 0.92) / 1.015 / 0.92 = 105.5686442… USDT, then stepped down until buying it forward fits in 100.00
+    // (100 − 0.50 − 0.92) / 1.015 / 0.92 = 105.5686442… USDT at most; the largest amount whose rounded-up
+    // price fits: 105.565217 × 0.92 = 97.11999964 → 97.12, + 0.92 + ⌈1.4567999…⌉ 1.46 + 0.50 = 100.00
     expect(quote.fiatMinor).toBe(10_000n);
-    expect(quote.cryptoMinor).toBe(105_557_935n);
+    expect(quote.cryptoMinor).toBe(105_565_217n);
+    // one more micro-USDT would cost 100.01
+    expect(computeQuote({ ...usdtEur, type: 'buy', given: { crypto: 105_565_218n } }).fiatMinor).toBe(10_001n);
     // the parts add up to what the user pays
-    const valueCents = 9712n; // ⌈105.557935 × 0.92⌉ = ⌈97.1132002⌉
+    const valueCents = 9712n; // ⌈105.565217 × 0.92⌉ = ⌈97.11999964⌉
     expect(valueCents + quote.networkFeeFiatMinor + quote.feeFiatMinor).toBe(10_000n);
     // and the crypto never costs more than the fiat paid
     const forward = computeQuote({ ...usdtEur, type: 'buy', given: { crypto: quote.cryptoMinor } });
@@ -54,5 +59,55 @@ describe('computeQuote: sell', () => {
     expect(quote.fiatMinor).toBe(9012n);
     const back = computeQuote({ ...usdtEur, type: 'sell', given: { crypto: quote.cryptoMinor } });
     expect(back.fiatMinor).toBeGreaterThanOrEqual(9012n);
+  });
+});
+
+describe('computeQuote: buy with a fiat amount, over random inputs', () => {
+  const assets = Object.keys(ASSETS) as Asset[];
+  const fiats = Object.keys(FIATS) as Fiat[];
+  const decimal = (maxWhole: number, maxPlaces: number) =>
+    fc.tuple(fc.integer({ min: 0, max: maxWhole }), fc.integer({ min: 0, max: 10 ** maxPlaces - 1 })).map(([whole, part]) => `${whole}.${String(part).padStart(maxPlaces, '0')}`);
+
+  it('gives the largest crypto amount whose price fits the fiat paid', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...assets),
+        fc.constantFrom(...fiats),
+        decimal(100_000, 4).filter((rate) => Number(rate) > 0),
+        decimal(2, 6),
+        decimal(9, 2),
+        fc.bigInt({ min: 0n, max: 500n }),
+        fc.bigInt({ min: 1n, max: 10_000_000n }),
+        (asset, fiat, rate, networkFee, feePercent, feeFixedMinor, budget) => {
+          const base = { type: 'buy' as const, cryptoDecimals: ASSETS[asset].decimals, fiatDecimals: FIATS[fiat].decimals, rate, networkFee, feePercent, feeFixedMinor };
+          const quote = computeQuote({ ...base, given: { fiat: budget } });
+          expect(quote.fiatMinor).toBe(budget);
+          expect(quote.cryptoMinor).toBeGreaterThanOrEqual(0n);
+          if (quote.cryptoMinor > 0n) expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor } }).fiatMinor).toBeLessThanOrEqual(budget);
+          expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor + 1n } }).fiatMinor).toBeGreaterThan(budget);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('for a sell with a fiat amount, asks for the smallest crypto amount that pays it', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...assets),
+        fc.constantFrom(...fiats),
+        decimal(100_000, 4).filter((rate) => Number(rate) > 0),
+        decimal(9, 2),
+        fc.bigInt({ min: 0n, max: 500n }),
+        fc.bigInt({ min: 1n, max: 10_000_000n }),
+        (asset, fiat, rate, feePercent, feeFixedMinor, payout) => {
+          const base = { type: 'sell' as const, cryptoDecimals: ASSETS[asset].decimals, fiatDecimals: FIATS[fiat].decimals, rate, networkFee: '0', feePercent, feeFixedMinor };
+          const quote = computeQuote({ ...base, given: { fiat: payout } });
+          expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor } }).fiatMinor).toBeGreaterThanOrEqual(payout);
+          expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor - 1n } }).fiatMinor).toBeLessThan(payout);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -6,7 +6,7 @@ import { add, div, fromMinor, mul, parseAmount, parseRatio, ratio, sub, toMinor,
  * the crypto's value; sell fees come off the payout.
  *
  *  buy,  crypto given:  fiat = ⌈A·rate⌉ + ⌈NF·rate⌉ + ⌈A·rate·p⌉ + fixed
- *  buy,  fiat given:    A    = ⌊((F − fixed − ⌈NF·rate⌉) / (1 + p)) / rate⌋
+ *  buy,  fiat given:    A    = the largest amount whose buy price (the line above) is at most F
  *  sell, crypto given:  fiat = ⌊A·rate·(1 − p)⌋ − fixed
  *  sell, fiat given:    A    = ⌈((F + fixed) / (1 − p)) / rate⌉
  */
@@ -55,15 +55,9 @@ export function computeQuote(input: QuoteInput): Quote {
     if ('crypto' in input.given) {
       cryptoMinor = input.given.crypto;
     } else {
-      const budget = input.given.fiat;
-      cryptoMinor = toMinor(perFiat(budget - fixed - networkFeeFiatMinor), input.cryptoDecimals, 'down');
-      // Each fee rounds up on its own, so the exact inverse can overshoot by a few minor units;
-      // step the crypto down until buying it forward costs no more than the budget.
-      for (let step = 0; step < 8 && cryptoMinor > 0n; step++) {
-        const excess = buyCost(cryptoMinor) - budget;
-        if (excess <= 0n) break;
-        cryptoMinor -= toMinor(perFiat(excess), input.cryptoDecimals, 'up');
-      }
+      cryptoMinor = largestAffordable(input.given.fiat, buyCost, (fiatMinor) =>
+        toMinor(perFiat(fiatMinor - fixed - networkFeeFiatMinor), input.cryptoDecimals, 'down'),
+      );
     }
     const value = fiatValue(cryptoMinor);
     // With fiat given the user pays exactly what they asked for; rounding residue stays in the fee.
@@ -86,4 +80,23 @@ export function computeQuote(input: QuoteInput): Quote {
   const computedFiat = down(mul(value, keep)) - fixed;
   const fiatMinor = 'fiat' in input.given ? input.given.fiat : computedFiat;
   return { cryptoMinor, fiatMinor, feeFiatMinor: down(value) - fiatMinor, networkFeeFiatMinor: 0n, networkFeeCryptoMinor: 0n };
+}
+
+/**
+ * The largest crypto amount whose forward price fits the budget. The price is monotonic in the amount
+ * and each of its two rounded-up terms adds less than one fiat minor unit, so the exact inverse at
+ * the budget is an upper bound (its successor never fits) and the exact inverse at the budget less two
+ * minor units always fits; a binary search between them finds the answer (about 40 steps at 18 decimals).
+ */
+function largestAffordable(budget: bigint, cost: (cryptoMinor: bigint) => bigint, inverse: (fiatMinor: bigint) => bigint): bigint {
+  let fits = inverse(budget - 2n);
+  if (fits < 0n) fits = 0n;
+  if (cost(fits) > budget) return 0n;
+  let tooMuch = inverse(budget) + 1n;
+  while (tooMuch - fits > 1n) {
+    const middle = (fits + tooMuch) / 2n;
+    if (cost(middle) <= budget) fits = middle;
+    else tooMuch = middle;
+  }
+  return fits;
 }
