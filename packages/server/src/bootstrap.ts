@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
@@ -8,6 +8,7 @@ import { openDatabase, type Database, type DatabaseOptions, type Db } from './db
 import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { Sealer, deriveKey } from './lib/crypto.ts';
+import { ensurePrivateDir } from './lib/private-dir.ts';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
 import { TokenCache } from './modules/partners/authenticate.ts';
 import { SandboxRateProvider, type RateProvider } from './modules/pricing/rate-provider.ts';
@@ -112,7 +113,7 @@ export function loadSecrets(config: Config): PlatformSecrets {
     if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8'));
     if (!stored.signing_secret || !stored.encryption_key) {
       stored = { signing_secret: randomBytes(32).toString('base64url'), encryption_key: randomBytes(32).toString('base64'), ...stored };
-      mkdirSync(config.dataDir, { recursive: true });
+      ensurePrivateDir(config.dataDir);
       writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
     }
   }

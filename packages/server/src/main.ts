@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
 import { startPlatform } from './bootstrap.ts';
@@ -7,6 +7,7 @@ import { loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { OffsetClock } from './lib/clock.ts';
+import { ensurePrivateDir } from './lib/private-dir.ts';
 import { WEBHOOKS_USAGE, localWebhookOperations, remoteWebhookOperations, runWebhooksCommand } from './modules/delivery/webhook-cli.ts';
 import { ConfigurationError } from './lib/errors.ts';
 import { PARTNERS_USAGE, runPartnersCommand } from './modules/partners/partner-cli.ts';
@@ -81,7 +82,7 @@ function adminToken(config: Config): string {
   const file = join(config.dataDir, 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const token = `adm_${randomBytes(24).toString('base64url')}`;
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
@@ -96,7 +97,7 @@ async function serve(baseConfig: Config): Promise<number> {
   const embedded = !config.databaseUrl;
   if (embedded) {
     // Claimed before the database opens, so a CLI started meanwhile never opens it a second time.
-    mkdirSync(config.dataDir, { recursive: true });
+    ensurePrivateDir(config.dataDir);
     writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
     process.on('exit', () => rmSync(markerFile(config), { force: true }));
   }

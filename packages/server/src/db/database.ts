@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { SerialPGliteDialect } from './pglite-dialect.ts';
 import type { Tables } from './tables.ts';
 
@@ -38,8 +38,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   let path: string | undefined;
   if (options.dataDir) {
+    ensurePrivateDir(options.dataDir);
     path = join(options.dataDir, 'db');
-    mkdirSync(path, { recursive: true });
+    ensurePrivateDir(path);
   }
   const pglite = await PGlite.create(path);
   const db = new Kysely<Tables>({ dialect: new SerialPGliteDialect(pglite) });
