@@ -5,6 +5,7 @@ import { buildApp } from './app.ts';
 import { startPlatform } from './bootstrap.ts';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
+import { acquireEmbeddedLock, isEmbeddedLockHeld } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { OffsetClock } from './lib/clock.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
@@ -56,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Embedded mode: PGlite is one process's database; this file says which process has it. */
+/** Embedded mode: which process holds the database (db/embedded-lock.ts) and where it answers. */
 interface ServerMarker {
   pid: number;
   url: string;
@@ -66,14 +67,13 @@ function markerFile(config: Config): string {
   return join(config.dataDir, 'server.json');
 }
 
-function runningEmbeddedServer(config: Config): ServerMarker | null {
-  if (config.databaseUrl || !existsSync(markerFile(config))) return null;
-  const marker = JSON.parse(readFileSync(markerFile(config), 'utf8')) as ServerMarker;
+/** The server holding the embedded database, if one is alive; the marker only says where it listens. */
+async function runningEmbeddedServer(config: Config): Promise<ServerMarker | null> {
+  if (config.databaseUrl || !(await isEmbeddedLockHeld(config.dataDir))) return null;
   try {
-    process.kill(marker.pid, 0);
-    return marker;
+    return JSON.parse(readFileSync(markerFile(config), 'utf8')) as ServerMarker;
   } catch {
-    return null;
+    return { pid: 0, url: `http://127.0.0.1:${config.port}` };
   }
 }
 
@@ -88,19 +88,20 @@ function adminToken(config: Config): string {
 }
 
 async function serve(baseConfig: Config): Promise<number> {
-  const other = runningEmbeddedServer(baseConfig);
-  if (other) {
-    console.error(`Another proof serve (pid ${other.pid}, ${other.url}) already uses the embedded database in ${resolve(baseConfig.dataDir)}.`);
-    return 1;
-  }
-  const config = { ...baseConfig, adminToken: adminToken(baseConfig) };
-  const embedded = !config.databaseUrl;
+  const embedded = !baseConfig.databaseUrl;
   if (embedded) {
     // Claimed before the database opens, so a CLI started meanwhile never opens it a second time.
-    ensurePrivateDir(config.dataDir);
-    writeFileSync(markerFile(config), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${config.port}` }));
-    process.on('exit', () => rmSync(markerFile(config), { force: true }));
+    ensurePrivateDir(baseConfig.dataDir);
+    const lock = await acquireEmbeddedLock(baseConfig.dataDir);
+    if (!lock) {
+      const other = await runningEmbeddedServer(baseConfig);
+      console.error(`Another proof serve (pid ${other?.pid ?? '?'}, ${other?.url ?? '?'}) already uses the embedded database in ${resolve(baseConfig.dataDir)}.`);
+      return 1;
+    }
+    writeFileSync(markerFile(baseConfig), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${baseConfig.port}` }));
+    process.on('exit', () => rmSync(markerFile(baseConfig), { force: true }));
   }
+  const config = { ...baseConfig, adminToken: adminToken(baseConfig) };
   // The sandbox can move this clock forward (POST /admin/sandbox/clock) to trigger expiry and retries.
   const platform = await startPlatform(config, config.sandboxTools ? { clock: new OffsetClock() } : {});
   const app = await buildApp(platform);
@@ -143,7 +144,7 @@ async function serve(baseConfig: Config): Promise<number> {
 }
 
 async function migrate(config: Config): Promise<number> {
-  const server = runningEmbeddedServer(config);
+  const server = await runningEmbeddedServer(config);
   if (server) {
     console.log(`The server (pid ${server.pid}) owns the embedded database and brought it up to date when it started; nothing to do.`);
     return 0;
@@ -159,7 +160,7 @@ async function migrate(config: Config): Promise<number> {
 }
 
 async function partners(config: Config, args: string[]): Promise<number> {
-  const server = runningEmbeddedServer(config);
+  const server = await runningEmbeddedServer(config);
   if (server) {
     // The running server holds the embedded database: ask it through the admin API instead.
     return report(async () => {
@@ -183,7 +184,7 @@ async function partners(config: Config, args: string[]): Promise<number> {
 }
 
 async function webhooks(config: Config, args: string[]): Promise<number> {
-  const server = runningEmbeddedServer(config);
+  const server = await runningEmbeddedServer(config);
   if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(server.url, adminToken(config))));
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
