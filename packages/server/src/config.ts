@@ -96,7 +96,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),
   };
   const { cacheTtlMs, maxAgeMs } = config.rates;
-  if (cacheTtlMs !== undefined && maxAgeMs !== undefined && maxAgeMs < cacheTtlMs) throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
+  if (cacheTtlMs !== undefined && maxAgeMs !== undefined && maxAgeMs < cacheTtlMs) {
+    throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
+  }
   if (mode === 'production') assertProductionSafe(config);
   return config;
 }

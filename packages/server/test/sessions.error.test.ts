@@ -542,7 +542,11 @@ describe('provider_error', () => {
   it('answers 502 when pricing fails, and the same request succeeds once the provider is back', async () => {
     const partner = await server.createPartner();
     const send = () =>
-      request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody({ merchant_transaction_id: 'retry-me' }), headers: { 'idempotency-key': 'retry-key' } });
+      request(`${server.url}/widget/session`, {
+        token: partner.client_token,
+        body: sessionBody({ merchant_transaction_id: 'retry-me' }),
+        headers: { 'idempotency-key': 'retry-key' },
+      });
     const body = expectError(await send(), 502, 'upstream_error', 'provider_error');
     expect(body.message).toBe('A provider we depend on declined this request; retry with the same request.');
     expect((await request(`${server.url}/widget/transactions/retry-me`, { token: partner.client_token })).status).toBe(404);

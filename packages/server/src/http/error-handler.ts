@@ -13,7 +13,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof ProviderError) {
       // The adapter's own words and the cause's, not the cause object: it could carry request details.
       const cause = error.cause instanceof Error ? error.cause.message : undefined;
-      request.log.warn({ provider: error.provider, kind: error.kind, retryable: error.retryable, cause }, `provider ${error.provider} failed: ${error.message}`);
+      const fields = { provider: error.provider, kind: error.kind, retryable: error.retryable, cause };
+      request.log.warn(fields, `provider ${error.provider} failed: ${error.message}`);
     } else if (apiError.status >= 500 && apiError.code === 'internal_error') {
       request.log.error({ err: error }, 'unhandled error');
     }

@@ -15,8 +15,12 @@ export function checkMarketQuote(options: { provider: string; asset: Asset; quot
   const invalid = (issue: string) => new ProviderError({ provider, kind: 'invalid_response', message: `market quote for ${asset}: ${issue}` });
   if (typeof quote !== 'object' || quote === null) throw invalid('not an object');
   const { rate, networkFee } = quote as Record<string, unknown>;
-  if (typeof rate !== 'string' || !DECIMAL.test(rate) || !/[1-9]/.test(rate)) throw invalid(`rate ${JSON.stringify(rate)} is not a positive decimal string`);
-  if (typeof networkFee !== 'string' || !DECIMAL.test(networkFee)) throw invalid(`networkFee ${JSON.stringify(networkFee)} is not a decimal string`);
+  if (typeof rate !== 'string' || !DECIMAL.test(rate) || !/[1-9]/.test(rate)) {
+    throw invalid(`rate ${JSON.stringify(rate)} is not a positive decimal string`);
+  }
+  if (typeof networkFee !== 'string' || !DECIMAL.test(networkFee)) {
+    throw invalid(`networkFee ${JSON.stringify(networkFee)} is not a decimal string`);
+  }
   try {
     parseAmount(networkFee, ASSETS[asset].decimals);
   } catch {

@@ -58,8 +58,8 @@ export async function createSession(platform: Platform, command: CreateSessionCo
   const quote = await priceSession(platform, partner, terms);
   const id = randomUUID();
   const merchantTransactionId = body.merchant_transaction_id ?? id;
-  const address =
-    terms.buyAddress ?? (await platform.providers.depositAddresses.allocate({ transactionId: id, currency: terms.asset.currency, network: terms.asset.network }));
+  const { currency, network } = terms.asset;
+  const address = terms.buyAddress ?? (await platform.providers.depositAddresses.allocate({ transactionId: id, currency, network }));
   const identityId = await ensureIdentity(platform, { partnerId: partner.id, partnerUserId: body.partner_user_id, email: body.user_email });
 
   const now = platform.clock.now();

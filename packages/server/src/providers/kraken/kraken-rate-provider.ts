@@ -33,7 +33,9 @@ export class KrakenRateProvider implements RateProvider {
 
   async quote({ asset, network, fiat, side }: QuoteRequest): Promise<MarketQuote> {
     const networkFee = this.settings.networkFees[network]?.[asset];
-    if (!networkFee) throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no network fee configured for ${asset} on ${network}` });
+    if (!networkFee) {
+      throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no network fee configured for ${asset} on ${network}` });
+    }
     const ticker = await this.ticker(krakenPair(asset, fiat));
     return toMarketQuote({ ticker, side, networkFee });
   }
@@ -84,12 +86,14 @@ export class KrakenRateProvider implements RateProvider {
       throw unavailable(timedOut ? `no answer within ${this.settings.timeoutMs} ms` : `request failed (${describe(error)})`, error);
     }
     if (status === 408 || status === 429 || status >= 500) throw unavailable(`HTTP ${status}`);
-    if (status !== 200) throw new ProviderError({ provider: this.name, kind: 'invalid_response', message: `Ticker ${pair}: unexpected HTTP ${status}` });
+    const invalid = (message: string, cause?: unknown) =>
+      new ProviderError({ provider: this.name, kind: 'invalid_response', message: `Ticker ${pair}: ${message}`, cause });
+    if (status !== 200) throw invalid(`unexpected HTTP ${status}`);
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch (error) {
-      throw new ProviderError({ provider: this.name, kind: 'invalid_response', message: `Ticker ${pair}: the body is not JSON`, cause: error });
+      throw invalid('the body is not JSON', error);
     }
     return toTicker(payload, pair);
   }

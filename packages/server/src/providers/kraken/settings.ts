@@ -12,7 +12,9 @@ const NetworkFees = Type.Object(
       network,
       Type.Optional(
         Type.Object(
-          Object.fromEntries((Object.keys(ASSETS) as Asset[]).filter((asset) => assetTravelsOn(asset, network)).map((asset) => [asset, Type.Optional(Decimal)])),
+          Object.fromEntries(
+            (Object.keys(ASSETS) as Asset[]).filter((asset) => assetTravelsOn(asset, network)).map((asset) => [asset, Type.Optional(Decimal)]),
+          ),
           { additionalProperties: false },
         ),
       ),
