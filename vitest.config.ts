@@ -1,17 +1,21 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
- * Unit tests (beside the code, `src/**\/*.test.ts`) run once. Integration tests (`test/**\/*.test.ts`:
- * real HTTP against a real database) run on the embedded database, and again on PostgreSQL when
- * TEST_DATABASE_URL is set; each test file works in its own fresh schema there.
+ * Unit tests (beside the code, `src/**\/*.test.ts`) run once, and so do the adapter conformance suites
+ * (`test/conformance/`: every adapter of a capability through one scenario suite; no database).
+ * Integration tests (`test/**\/*.test.ts`: real HTTP against a real database) run on the embedded
+ * database, and again on PostgreSQL when TEST_DATABASE_URL is set; each test file works in its own
+ * fresh schema there.
  */
-const integration = ['packages/*/test/**/*.test.ts'];
+const conformance = ['packages/*/test/conformance/**/*.test.ts'];
+const integration = { include: ['packages/*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...conformance] };
 const projects = [
   { test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
-  { test: { name: 'pglite', include: integration, env: { PROOF_TEST_DB: 'pglite' } } },
+  { test: { name: 'conformance', include: conformance } },
+  { test: { name: 'pglite', ...integration, env: { PROOF_TEST_DB: 'pglite' } } },
 ];
 if (process.env.TEST_DATABASE_URL) {
-  projects.push({ test: { name: 'postgres', include: integration, env: { PROOF_TEST_DB: 'postgres' } } });
+  projects.push({ test: { name: 'postgres', ...integration, env: { PROOF_TEST_DB: 'postgres' } } });
 }
 
 export default defineConfig({

@@ -18,7 +18,7 @@ describe('ProofRamp client against the real server', () => {
   const rates = new FlakyRates();
 
   beforeAll(async () => {
-    server = await startTestServer({ env: { SANDBOX_TOOLS: 'true' }, platform: { rates } });
+    server = await startTestServer({ env: { SANDBOX_TOOLS: 'true' }, platform: { providers: { rates } } });
     partner = await server.createPartner();
   });
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe('ProofRamp client against the real server', () => {
   });
 
   describe('retries and typed errors', () => {
-    it('retries 502 provider_error with the same Idempotency-Key until the provider recovers', async () => {
+    it('retries 502 upstream_unavailable with the same Idempotency-Key until the provider recovers', async () => {
       const calls: Call[] = [];
       rates.failNext = 2;
       const session = await client(calls).createSession(params({ partner_user_id: 'sdk-retry' }));
@@ -121,7 +121,7 @@ describe('ProofRamp client against the real server', () => {
       rates.failNext = 0;
       expect(calls.map((call) => call.status)).toEqual([502, 502, 502]);
       expect(error).toBeInstanceOf(ProofRampError);
-      expect(error).toMatchObject({ status: 502, error: 'upstream_error', code: 'provider_error', retryable: true, requestId: calls[2]!.requestId });
+      expect(error).toMatchObject({ status: 502, error: 'upstream_unavailable', code: 'upstream_unavailable', retryable: true, requestId: calls[2]!.requestId });
       expect((error as ProofRampError).requestId).toMatch(/^req_/);
       expect((error as ProofRampError).message).toMatch(/retry/i);
     });

@@ -1,5 +1,7 @@
 import { createServer } from 'node:net';
-import { SandboxRateProvider, RateUnavailableError, type RateProvider } from '../../server/src/modules/pricing/rate-provider.ts';
+import { ProviderError } from '../../server/src/lib/provider-error.ts';
+import type { RateProvider } from '../../server/src/modules/pricing/rate-provider.ts';
+import { SandboxRateProvider } from '../../server/src/modules/pricing/sandbox-rate-provider.ts';
 import { ADMIN_TOKEN, request, type TestServer } from '../../server/test/helpers/test-platform.ts';
 
 export { ADMIN_TOKEN };
@@ -15,7 +17,7 @@ export class FlakyRates implements RateProvider {
     this.calls++;
     if (this.failNext > 0) {
       this.failNext--;
-      return Promise.reject(new RateUnavailableError('rates are down (test)'));
+      return Promise.reject(new ProviderError({ provider: this.name, kind: 'unavailable', message: 'rates are down (test)' }));
     }
     return this.#inner.quote(...args);
   }

@@ -11,15 +11,14 @@ import { Sealer, deriveKey } from './lib/crypto.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
 import { TokenCache } from './modules/partners/authenticate.ts';
-import { SandboxRateProvider, type RateProvider } from './modules/pricing/rate-provider.ts';
-import { SandboxDepositAddresses, type DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
 import type { Platform } from './platform.ts';
+import { buildProviders, type Providers } from './providers.ts';
 
 export interface PlatformOptions {
   clock?: Clock;
   logger?: Logger;
-  rates?: RateProvider;
-  depositAddresses?: DepositAddressProvider;
+  /** Replaces single adapters (tests); the rest come from configuration. */
+  providers?: Partial<Providers>;
   /** Overrides where the database is (tests use an in-memory PGlite or their own schema). */
   database?: DatabaseOptions;
   secrets?: PlatformSecrets;
@@ -45,6 +44,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactQueryToken(req.url) }) },
     });
   const secrets = options.secrets ?? loadSecrets(config);
+  // Built before the database opens: a wrong adapter setting stops the start with nothing to clean up.
+  const providers = buildProviders({ config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret }, options.providers);
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
   const database: Database = await openDatabase(databaseOptions);
   let bus: EventBus = new LocalEventBus();
@@ -74,8 +75,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
     },
     sealer: new Sealer(secrets.encryptionKey),
-    rates: options.rates ?? new SandboxRateProvider(),
-    depositAddresses: options.depositAddresses ?? new SandboxDepositAddresses(deriveKey(secrets.signingSecret, 'sandbox-deposit-addresses')),
+    providers,
     tokenCache: new TokenCache(config.authCacheTtlMs),
     bus,
     close: async () => {

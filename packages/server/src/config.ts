@@ -1,4 +1,5 @@
 import { parseDuration } from './lib/duration.ts';
+import { parseNetworkFees, type NetworkFeeTable } from './modules/pricing/network-fees.ts';
 
 /**
  * Every setting, read once from the environment. Defaults suit the embedded demo; production mode
@@ -26,7 +27,19 @@ export interface Config {
   bodyLimitBytes: number;
   trustProxy: boolean;
   logLevel: string;
-  rateProvider: 'sandbox';
+  /** Where rates come from: the fixed sandbox table, or Kraken's public market data. */
+  rateProvider: 'sandbox' | 'kraken';
+  /** Settings of a live rate provider; unset ones take the adapter's documented defaults. */
+  rates: {
+    krakenApiUrl: string | undefined;
+    timeoutMs: number | undefined;
+    cacheTtlMs: number | undefined;
+    maxAgeMs: number | undefined;
+    /** NETWORK_FEES laid over the default table; undefined when unset. */
+    networkFees: NetworkFeeTable | undefined;
+  };
+  /** Who hands out sell deposit addresses: the keyless sandbox, or nobody (sell sessions are refused). */
+  depositAddressProvider: 'sandbox' | 'none';
   /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutMs: number;
@@ -64,7 +77,15 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024),
     trustProxy: flag(env, 'TRUST_PROXY', false),
     logLevel: env.LOG_LEVEL ?? (mode === 'production' ? 'info' : 'warn'),
-    rateProvider: 'sandbox',
+    rateProvider: choice(env, 'RATE_PROVIDER', ['sandbox', 'kraken'], 'sandbox'),
+    rates: {
+      krakenApiUrl: url(env, 'KRAKEN_API_URL'),
+      timeoutMs: optionalDuration(env, 'RATES_TIMEOUT'),
+      cacheTtlMs: optionalDuration(env, 'RATES_CACHE_TTL'),
+      maxAgeMs: optionalDuration(env, 'RATES_MAX_AGE'),
+      networkFees: env.NETWORK_FEES ? networkFees(env.NETWORK_FEES) : undefined,
+    },
+    depositAddressProvider: choice(env, 'DEPOSIT_ADDRESS_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
@@ -74,8 +95,9 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxConnectionsPerToken: integer(env, 'WS_MAX_CONNECTIONS_PER_TOKEN', 100),
     sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),
   };
-  if (env.RATE_PROVIDER && env.RATE_PROVIDER !== 'sandbox') {
-    throw new Error(`RATE_PROVIDER=${env.RATE_PROVIDER} is not available; the only rate provider is "sandbox"`);
+  const { cacheTtlMs, maxAgeMs } = config.rates;
+  if (cacheTtlMs !== undefined && maxAgeMs !== undefined && maxAgeMs < cacheTtlMs) {
+    throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
   }
   if (mode === 'production') assertProductionSafe(config);
   return config;
@@ -90,7 +112,32 @@ function assertProductionSafe(config: Config): void {
   if (config.sandboxTools) throw new Error('production mode refuses SANDBOX_TOOLS');
   if (config.webhookAllowPrivateTargets) throw new Error('production mode refuses WEBHOOK_ALLOW_PRIVATE_TARGETS');
   if (config.rateProvider === 'sandbox') {
-    throw new Error('production mode refuses the sandbox rate provider, and no live rate provider is configured yet');
+    throw new Error('production mode refuses the sandbox rate provider: set RATE_PROVIDER=kraken');
+  }
+  if (config.depositAddressProvider === 'sandbox') {
+    throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
+  }
+}
+
+function choice<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw new Error(`${name} must be an http(s) URL, got "${text}"`);
+  return text;
+}
+
+function networkFees(json: string): NetworkFeeTable {
+  try {
+    return parseNetworkFees(json);
+  } catch (error) {
+    throw new Error(`NETWORK_FEES: ${(error as Error).message}`);
   }
 }
 
@@ -107,6 +154,10 @@ function integer(env: Env, name: string, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   if (!/^\d+$/.test(text)) throw new Error(`${name} must be a whole number, got "${text}"`);
   return Number(text);
+}
+
+function optionalDuration(env: Env, name: string): number | undefined {
+  return env[name] ? duration(env, name, '') : undefined;
 }
 
 function duration(env: Env, name: string, fallback: string): number {

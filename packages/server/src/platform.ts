@@ -5,8 +5,7 @@ import type { Clock } from './lib/clock.ts';
 import type { Sealer } from './lib/crypto.ts';
 import type { EventBus } from './modules/delivery/event-bus.ts';
 import type { TokenCache } from './modules/partners/authenticate.ts';
-import type { RateProvider } from './modules/pricing/rate-provider.ts';
-import type { DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
+import type { Providers } from './providers.ts';
 
 /** What every module's service functions get: the store, the clock, the keys and the adapters. */
 export interface Platform {
@@ -21,8 +20,8 @@ export interface Platform {
   keys: { initToken: Buffer; sessionSignature: Buffer };
   /** Encrypts secrets and PII at rest. */
   sealer: Sealer;
-  rates: RateProvider;
-  depositAddresses: DepositAddressProvider;
+  /** The adapters to the outside world (rates, deposit addresses …), built from configuration in providers.ts. */
+  providers: Providers;
   tokenCache: TokenCache;
   /** Carries committed status changes to every node's WebSocket subscribers. */
   bus: EventBus;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Asset, Fiat, Network } from '../src/lib/catalog.ts';
-import { RateUnavailableError, SandboxRateProvider, type MarketQuote, type RateProvider } from '../src/modules/pricing/rate-provider.ts';
+import { ProviderError } from '../src/lib/provider-error.ts';
+import type { MarketQuote, QuoteRequest, RateProvider } from '../src/modules/pricing/rate-provider.ts';
+import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
 import { expectError, request, sessionBody, startTestServer, type HttpResult, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -28,11 +29,11 @@ class ControllableRates implements RateProvider {
     return { arrived: hold.arrived.promise, release: () => hold.release.resolve() };
   }
 
-  async quote(asset: Asset, network: Network, fiat: Fiat): Promise<MarketQuote> {
+  async quote(request: QuoteRequest): Promise<MarketQuote> {
     this.calls++;
     if (this.failures > 0) {
       this.failures--;
-      throw new RateUnavailableError('sandbox outage');
+      throw new ProviderError({ provider: this.name, kind: 'unavailable', message: 'sandbox outage' });
     }
     const hold = this.held;
     if (hold) {
@@ -40,7 +41,7 @@ class ControllableRates implements RateProvider {
       hold.arrived.resolve();
       await hold.release.promise;
     }
-    return this.inner.quote(asset, network, fiat);
+    return this.inner.quote(request);
   }
 }
 
@@ -77,7 +78,7 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
   const replayed = (result: HttpResult) => result.headers.get('idempotent-replayed') === 'true';
 
   beforeAll(async () => {
-    server = await startTestServer({ platform: { rates } });
+    server = await startTestServer({ platform: { providers: { rates } } });
     partner = await freshPartner();
   });
   afterAll(() => server.close());
@@ -226,7 +227,7 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       partner = await freshPartner();
       const body = sessionBody({ partner_user_id: 'idem-upstream' });
       rates.failNext(1);
-      expectError(await post(body, { key: 'upstream-key' }), 502, 'upstream_error', 'provider_error');
+      expectError(await post(body, { key: 'upstream-key' }), 502, 'upstream_unavailable', 'upstream_unavailable');
       expect(await keyRows(partner.partner_id, 'upstream-key')).toEqual([]);
       expect(await transactionRows(partner.partner_id)).toEqual([]);
       const retry = await post(body, { key: 'upstream-key' });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../src/lib/errors.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
-import { SandboxRateProvider } from '../src/modules/pricing/rate-provider.ts';
+import { ProviderError } from '../src/lib/provider-error.ts';
+import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
 import {
   expectError,
   request,
@@ -16,8 +17,8 @@ import {
 /**
  * Every row of the spec's error table that can be reached today, through real HTTP.
  * Not reachable yet: session_already_used (needs the widget's use of init_token), internal_error
- * (only for faults of ours; the "never for bad input" half is checked below), upstream_unavailable
- * and upstream_invalid_response (no upstream integration exists yet).
+ * (only for faults of ours; the "never for bad input" half is checked below). upstream_unavailable,
+ * upstream_invalid_response and the 500 of a broken adapter are in providers.error.test.ts.
  */
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -524,11 +525,13 @@ describe('provider_error', () => {
     const sandbox = new SandboxRateProvider();
     server = await startTestServer({
       platform: {
-        rates: {
-          name: 'failing',
-          quote: async (...args) => {
-            if (ratesDown) throw new Error('down');
-            return sandbox.quote(...args);
+        providers: {
+          rates: {
+            name: 'failing',
+            quote: async (request) => {
+              if (ratesDown) throw new ProviderError({ provider: 'failing', kind: 'rejected', retryable: true, message: 'declines for now' });
+              return sandbox.quote(request);
+            },
           },
         },
       },
@@ -539,9 +542,13 @@ describe('provider_error', () => {
   it('answers 502 when pricing fails, and the same request succeeds once the provider is back', async () => {
     const partner = await server.createPartner();
     const send = () =>
-      request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody({ merchant_transaction_id: 'retry-me' }), headers: { 'idempotency-key': 'retry-key' } });
+      request(`${server.url}/widget/session`, {
+        token: partner.client_token,
+        body: sessionBody({ merchant_transaction_id: 'retry-me' }),
+        headers: { 'idempotency-key': 'retry-key' },
+      });
     const body = expectError(await send(), 502, 'upstream_error', 'provider_error');
-    expect(body.message).toBe('Pricing is unavailable right now; retry with the same request.');
+    expect(body.message).toBe('A provider we depend on declined this request; retry with the same request.');
     expect((await request(`${server.url}/widget/transactions/retry-me`, { token: partner.client_token })).status).toBe(404);
     ratesDown = false;
     const retried = await send();

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorDetail } from '../lib/errors.ts';
+import { ProviderError } from '../lib/provider-error.ts';
 
 /**
  * Every failure leaves as {error, code, message, request_id[, details]} with the id also in
@@ -9,7 +10,12 @@ import { ApiError, type ErrorDetail } from '../lib/errors.ts';
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500 && apiError.code === 'internal_error') {
+    if (error instanceof ProviderError) {
+      // The adapter's own words and the cause's, not the cause object: it could carry request details.
+      const cause = error.cause instanceof Error ? error.cause.message : undefined;
+      const fields = { provider: error.provider, kind: error.kind, retryable: error.retryable, cause };
+      request.log.warn(fields, `provider ${error.provider} failed: ${error.message}`);
+    } else if (apiError.status >= 500 && apiError.code === 'internal_error') {
       request.log.error({ err: error }, 'unhandled error');
     }
     return sendError(request, reply, apiError);
@@ -37,8 +43,25 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   });
 }
 
-function toApiError(error: FastifyError): ApiError {
+/**
+ * An adapter's ProviderError becomes one of the documented 502s (lib/errors.ts). The partner reads
+ * whether a retry can help; which provider failed and why stays in our logs.
+ */
+function fromProviderError(error: ProviderError): ApiError {
+  const retry = error.retryable ? 'retry with the same request.' : 'retrying it will not help.';
+  switch (error.kind) {
+    case 'unavailable':
+      return new ApiError('upstream_unavailable', `A provider we depend on is unavailable right now; ${retry}`);
+    case 'invalid_response':
+      return new ApiError('upstream_invalid_response', `A provider we depend on gave an answer we could not use; ${retry}`);
+    case 'rejected':
+      return new ApiError('provider_error', `A provider we depend on declined this request; ${retry}`);
+  }
+}
+
+function toApiError(error: FastifyError | ProviderError): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof ProviderError) return fromProviderError(error);
   if (error.validation) return fromValidation(error);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -8,6 +8,7 @@ import type { Platform } from '../../platform.ts';
 import { ensureIdentity } from '../kyc/identities.ts';
 import { DEFAULT_LIMITS } from '../partners/partner-config.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
+import { checkMarketQuote } from '../pricing/check-market-quote.ts';
 import { computeQuote, type Quote } from '../pricing/quote.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency.ts';
@@ -56,7 +57,8 @@ export async function createSession(platform: Platform, command: CreateSessionCo
   const quote = await priceSession(platform, partner, terms);
   const id = randomUUID();
   const merchantTransactionId = body.merchant_transaction_id ?? id;
-  const address = terms.buyAddress ?? (await allocateDepositAddress(platform, id, terms));
+  const { currency, network } = terms.asset;
+  const address = terms.buyAddress ?? (await platform.providers.depositAddresses.allocate({ transactionId: id, currency, network }));
   const identityId = await ensureIdentity(platform, { partnerId: partner.id, partnerUserId: body.partner_user_id, email: body.user_email });
 
   const now = platform.clock.now();
@@ -160,13 +162,11 @@ export async function createSession(platform: Platform, command: CreateSessionCo
 }
 
 async function priceSession(platform: Platform, partner: PartnerRecord, terms: SessionTerms): Promise<Quote & { rate: string }> {
-  let market;
-  try {
-    market = await platform.rates.quote(terms.asset.currency, terms.asset.network, terms.fiat);
-  } catch (error) {
-    platform.logger.warn({ err: error, provider: platform.rates.name }, 'rate provider failed');
-    throw new ApiError('provider_error', 'Pricing is unavailable right now; retry with the same request.');
-  }
+  // A ProviderError leaves as the documented 502 (http/error-handler.ts); anything else is a bug and a 500.
+  const { rates } = platform.providers;
+  const asset = terms.asset.currency;
+  const answer = await rates.quote({ asset, network: terms.asset.network, fiat: terms.fiat, side: terms.type });
+  const market = checkMarketQuote({ provider: rates.name, asset, quote: answer });
   const fiatDecimals = FIATS[terms.fiat].decimals;
   const quote = computeQuote({
     type: terms.type,
@@ -188,15 +188,6 @@ async function priceSession(platform: Platform, partner: PartnerRecord, terms: S
     });
   }
   return { ...quote, rate: market.rate };
-}
-
-async function allocateDepositAddress(platform: Platform, transactionId: string, terms: SessionTerms): Promise<string> {
-  try {
-    return await platform.depositAddresses.allocate({ transactionId, currency: terms.asset.currency, network: terms.asset.network });
-  } catch (error) {
-    platform.logger.warn({ err: error, provider: platform.depositAddresses.name }, 'deposit address allocation failed');
-    throw new ApiError('provider_error', 'A deposit address could not be allocated; retry with the same request.');
-  }
 }
 
 async function replayExisting(db: Db, partnerId: string, merchantTransactionId: string, requestHash: string): Promise<SessionOutcome> {

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+import { systemClock } from './lib/clock.ts';
+import { buildProviders } from './providers.ts';
+
+const context = (env: Record<string, string>) => ({ config: loadConfig(env), clock: systemClock, signingSecret: 's'.repeat(40) });
+
+describe('buildProviders', () => {
+  it('builds the sandbox adapters by default in development', () => {
+    const providers = buildProviders(context({}));
+    expect(providers.rates.name).toBe('sandbox');
+    expect(providers.depositAddresses.name).toBe('sandbox');
+  });
+
+  it('builds what configuration names, and keeps adapters a test passes in', () => {
+    const providers = buildProviders(context({ RATE_PROVIDER: 'kraken', DEPOSIT_ADDRESS_PROVIDER: 'none' }));
+    expect(providers.rates.name).toBe('kraken');
+    expect(providers.depositAddresses.name).toBe('none');
+    const rates = { name: 'test', quote: async () => ({ rate: '1', networkFee: '0' }) };
+    expect(buildProviders(context({ RATE_PROVIDER: 'kraken' }), { rates }).rates).toBe(rates);
+  });
+
+  it('stops the start when a live adapter’s settings are unusable', () => {
+    expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_MAX_AGE: '5s' }))).toThrow('maxAgeMs must not be shorter than /cacheTtlMs');
+    expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_TIMEOUT: '0s' }))).toThrow('/timeoutMs');
+  });
+});

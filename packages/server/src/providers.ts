@@ -1,0 +1,60 @@
+import type { Config } from './config.ts';
+import type { Clock } from './lib/clock.ts';
+import { deriveKey } from './lib/crypto.ts';
+import type { RateProvider } from './modules/pricing/rate-provider.ts';
+import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
+import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
+import { NoDepositAddresses } from './modules/settlement/no-deposit-addresses.ts';
+import { SandboxDepositAddresses } from './modules/settlement/sandbox-deposit-addresses.ts';
+import { KrakenRateProvider } from './providers/kraken/kraken-rate-provider.ts';
+import { parseKrakenSettings } from './providers/kraken/settings.ts';
+
+/**
+ * Every adapter the platform talks to the outside world through, one per capability. Each interface
+ * belongs to the module that uses it (modules/<module>/<capability>-provider.ts); kyc, payments,
+ * payouts and chains join here as they land.
+ */
+export interface Providers {
+  rates: RateProvider;
+  depositAddresses: DepositAddressProvider;
+}
+
+export interface ProviderContext {
+  config: Config;
+  clock: Clock;
+  /** Root secret; adapters get keys derived from it per purpose, never the secret itself. */
+  signingSecret: string;
+}
+
+/**
+ * The composition root of adapters: the only file in src that imports concrete adapters. It reads
+ * configuration, builds each adapter with only its own settings, and fails the start (not the first
+ * request) when a setting is wrong. `overrides` replace single adapters (tests).
+ */
+export function buildProviders(context: ProviderContext, overrides: Partial<Providers> = {}): Providers {
+  return {
+    rates: overrides.rates ?? buildRates(context),
+    depositAddresses: overrides.depositAddresses ?? buildDepositAddresses(context),
+  };
+}
+
+function buildRates({ config, clock }: ProviderContext): RateProvider {
+  switch (config.rateProvider) {
+    case 'sandbox':
+      return new SandboxRateProvider({ networkFees: config.rates.networkFees });
+    case 'kraken': {
+      const { krakenApiUrl, timeoutMs, cacheTtlMs, maxAgeMs, networkFees } = config.rates;
+      const settings = parseKrakenSettings({ baseUrl: krakenApiUrl, timeoutMs, cacheTtlMs, maxAgeMs, networkFees });
+      return new KrakenRateProvider({ settings, clock });
+    }
+  }
+}
+
+function buildDepositAddresses({ config, signingSecret }: ProviderContext): DepositAddressProvider {
+  switch (config.depositAddressProvider) {
+    case 'sandbox':
+      return new SandboxDepositAddresses({ seedKey: deriveKey(signingSecret, 'sandbox-deposit-addresses') });
+    case 'none':
+      return new NoDepositAddresses();
+  }
+}
