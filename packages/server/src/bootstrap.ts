@@ -9,7 +9,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { Sealer, deriveKey } from './lib/crypto.ts';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
-import { TokenCache } from './modules/partners/authenticate.ts';
+import { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
 import { SandboxRateProvider, type RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxDepositAddresses, type DepositAddressProvider } from './modules/settlement/deposit-addresses.ts';
 import type { Platform } from './platform.ts';
@@ -67,7 +67,6 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     dbKind: database.kind,
     clock: options.clock ?? systemClock,
     logger,
-    signingSecret: secrets.signingSecret,
     keys: {
       initToken: deriveKey(secrets.signingSecret, 'init-token'),
       sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
@@ -75,8 +74,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     sealer: new Sealer(secrets.encryptionKey),
     rates: options.rates ?? new SandboxRateProvider(),
     depositAddresses: options.depositAddresses ?? new SandboxDepositAddresses(deriveKey(secrets.signingSecret, 'sandbox-deposit-addresses')),
-    tokenCache: new TokenCache(config.authCacheTtlMs),
     bus,
+    outboxNotifier: new OutboxNotifier(),
     close: async () => {
       await bus.stop();
       await database.close();

@@ -6,6 +6,7 @@ import { startPlatform } from './bootstrap.ts';
 import { loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createAdminClient } from './lib/admin-client.ts';
 import { OffsetClock } from './lib/clock.ts';
 import { WEBHOOKS_USAGE, localWebhookOperations, remoteWebhookOperations, runWebhooksCommand } from './modules/delivery/webhook-cli.ts';
 import { ConfigurationError } from './lib/errors.ts';
@@ -163,7 +164,7 @@ async function partners(config: Config, args: string[]): Promise<number> {
     // The running server holds the embedded database: ask it through the admin API instead.
     return report(async () => {
       try {
-        return await runPartnersCommand(args, remotePartnerOperations(server.url, adminToken(config)));
+        return await runPartnersCommand(args, remotePartnerOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) })));
       } catch (error) {
         if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
         throw new ConfigurationError(
@@ -183,7 +184,7 @@ async function partners(config: Config, args: string[]): Promise<number> {
 
 async function webhooks(config: Config, args: string[]): Promise<number> {
   const server = runningEmbeddedServer(config);
-  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(server.url, adminToken(config))));
+  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) }))));
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
     return await report(() => runWebhooksCommand(args, localWebhookOperations(platform)));

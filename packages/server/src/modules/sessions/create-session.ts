@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS } from '../partners/partner-config.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
 import { computeQuote, type Quote } from '../pricing/quote.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
-import { claimKey, findStoredResponse, storeResponse } from './idempotency.ts';
+import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
 import { issueInitToken } from './init-token.ts';
 import { resolveSessionTerms, type CreateSessionBody, type SessionTerms } from './session-terms.ts';
 import { signSession } from './signature.ts';

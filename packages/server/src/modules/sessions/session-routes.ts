@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { OptionalAmount, OptionalText, Text, errorResponses } from '../../http/schemas.ts';
+import { OptionalAmount, OptionalText, Text, errorResponses } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { createSession } from './create-session.ts';
 import type { CreateSessionBody } from './session-terms.ts';
