@@ -1,5 +1,5 @@
 import { backoffDelay, sleep } from './backoff.ts';
-import { ProofRampError, ProofRampNetworkError, type ErrorDetail } from './errors.ts';
+import { ProofRampError, ProofRampNetworkError, type ErrorDetail } from './proof-ramp-error.ts';
 
 export interface RetryOptions {
   /** Tries in all, the first included (1 turns retrying off). */

@@ -6,7 +6,7 @@ export {
   ProofRampTimeoutError,
   ProofRampWebhookError,
   type ErrorDetail,
-} from './errors.ts';
+} from './proof-ramp-error.ts';
 export type { FetchLike, RetryOptions } from './http.ts';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions, SubscriptionTarget, UpdateInfo } from './subscribe.ts';
 export { isTerminalStatus } from './types.ts';

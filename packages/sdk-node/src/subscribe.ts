@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { FATAL_CLOSE_CODES, ProofRampError, ProofRampSubscriptionError } from './errors.ts';
+import { FATAL_CLOSE_CODES, ProofRampError, ProofRampSubscriptionError } from './proof-ramp-error.ts';
 import { isTerminalStatus, type Transaction, type TransactionUpdate } from './types.ts';
 
 /** One transaction (current docs) or every transaction of one of your users (older docs). */

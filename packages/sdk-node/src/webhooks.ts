@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { ProofRampWebhookError } from './errors.ts';
+import { ProofRampWebhookError } from './proof-ramp-error.ts';
 import type { WebhookPayload } from './types.ts';
 
 /** Request headers as Node's http module, a Fetch `Headers` object or a plain record give them. */

@@ -8,7 +8,7 @@ import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { adminApi } from './http/admin-api.ts';
 import { openapiDocument } from './http/openapi-document.ts';
-import { registerWebSocket } from './modules/delivery/websocket.ts';
+import { registerWebSocket } from './http/websocket-api.ts';
 import type { Platform } from './platform.ts';
 
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */

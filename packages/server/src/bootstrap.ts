@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { Sealer, deriveKey } from './lib/crypto.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
 import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
-import { TokenCache } from './modules/partners/authenticate.ts';
+import { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
 import type { Platform } from './platform.ts';
 import { buildProviders, type Providers } from './providers.ts';
 
@@ -69,15 +69,14 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     dbKind: database.kind,
     clock: options.clock ?? systemClock,
     logger,
-    signingSecret: secrets.signingSecret,
     keys: {
       initToken: deriveKey(secrets.signingSecret, 'init-token'),
       sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
     },
     sealer: new Sealer(secrets.encryptionKey),
     providers,
-    tokenCache: new TokenCache(config.authCacheTtlMs),
     bus,
+    outboxNotifier: new OutboxNotifier(),
     close: async () => {
       await bus.stop();
       await database.close();

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { acquireEmbeddedLock, isEmbeddedLockHeld } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createAdminClient } from './lib/admin-client.ts';
 import { OffsetClock } from './lib/clock.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
 import { WEBHOOKS_USAGE, localWebhookOperations, remoteWebhookOperations, runWebhooksCommand } from './modules/delivery/webhook-cli.ts';
@@ -165,7 +166,7 @@ async function partners(config: Config, args: string[]): Promise<number> {
     // The running server holds the embedded database: ask it through the admin API instead.
     return report(async () => {
       try {
-        return await runPartnersCommand(args, remotePartnerOperations(server.url, adminToken(config)));
+        return await runPartnersCommand(args, remotePartnerOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) })));
       } catch (error) {
         if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
         throw new ConfigurationError(
@@ -185,7 +186,7 @@ async function partners(config: Config, args: string[]): Promise<number> {
 
 async function webhooks(config: Config, args: string[]): Promise<number> {
   const server = await runningEmbeddedServer(config);
-  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(server.url, adminToken(config))));
+  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) }))));
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
     return await report(() => runWebhooksCommand(args, localWebhookOperations(platform)));

@@ -1,6 +1,6 @@
-import { purgeDeliveredBefore } from './modules/delivery/deliveries.ts';
+import { purgeDeliveredBefore } from './modules/delivery/delivery-operations.ts';
 import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
-import { purgeExpiredKeys } from './modules/sessions/idempotency.ts';
+import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
 

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransactionEvent } from '../src/modules/delivery/event-bus.ts';
 import { ensureIdentity } from '../src/modules/kyc/identities.ts';
+import { forgetCachedTokens } from '../src/modules/partners/token-cache.ts';
 import { DELIVERY_ENV, connect, newSession, sandboxMove, trackServerSockets, within, type Client } from './helpers/delivery-kit.ts';
 import { startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
@@ -401,7 +402,7 @@ describe('WebSocket limits: connections per token, pings', () => {
     const id = await newSession(server, partner);
     for (let i = 0; i < 3; i++) {
       // Hold the token lookup: a lock on partner_tokens until the client has gone.
-      server.platform.tokenCache.clear();
+      forgetCachedTokens(server.platform);
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let locked!: () => void;

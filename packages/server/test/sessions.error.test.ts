@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../src/lib/errors.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { ProviderError } from '../src/lib/provider-error.ts';
+import { forgetCachedTokens } from '../src/modules/partners/token-cache.ts';
 import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
 import {
   expectError,
@@ -230,7 +231,7 @@ describe('session errors on the default server', () => {
       const config = typeof row.config === 'string' ? JSON.parse(row.config) : row.config;
       config.assets = config.assets.map((asset: Record<string, unknown>) => ({ ...asset, is_default: false }));
       await server.platform.db.updateTable('partners').set({ config: JSON.stringify(config) }).where('id', '=', legacy.partner_id).execute();
-      server.platform.tokenCache.clear();
+      forgetCachedTokens(server.platform);
       const body = expectError(await createSession(sessionBody({ network: undefined }), { token: legacy.client_token }), 400, 'invalid_request', 'missing_param');
       expectDetail(body, 'network', 'is required');
     });

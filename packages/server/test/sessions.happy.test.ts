@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateAddress } from '../src/lib/address.ts';
-import { deriveKey } from '../src/lib/crypto.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { verifyInitToken } from '../src/modules/sessions/init-token.ts';
 import { verifySessionSignature, type SignedSessionFields } from '../src/modules/sessions/signature.ts';
@@ -73,8 +72,8 @@ const OTHER_EVM_CHECKSUMMED = '0x52908400098527886E0F7030069857D2E4169EE7';
 describe('POST /widget/session (happy paths)', () => {
   let server: TestServer;
   let partner: PartnerCredentials;
-  const signatureKey = () => deriveKey(server.platform.signingSecret, 'session-signature');
-  const initTokenKey = () => deriveKey(server.platform.signingSecret, 'init-token');
+  const signatureKey = () => server.platform.keys.sessionSignature;
+  const initTokenKey = () => server.platform.keys.initToken;
   const createSession = (body: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) =>
     request(`${server.url}/widget/session`, { token: options.token ?? partner.client_token, body, headers: options.headers ?? {} });
   const signedFields = (session: Record<string, any>, clientIp: string | null): SignedSessionFields => ({

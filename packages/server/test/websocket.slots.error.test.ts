@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { forgetCachedTokens } from '../src/modules/partners/token-cache.ts';
 import { startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -28,7 +29,7 @@ describe('WebSocket connection slots', () => {
   const openConnections = () => new Promise<number>((resolve, reject) => server.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 
   it('a client gone during authentication gives its slot back', async () => {
-    server.platform.tokenCache.clear(); // authentication has to read the database…
+    forgetCachedTokens(server.platform); // authentication has to read the database…
     let release!: () => void;
     let locked!: () => void;
     const holding = new Promise<void>((resolve) => (release = resolve));

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { Migrator, type Migration } from 'kysely/migration';
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
@@ -18,18 +18,30 @@ const migrations: Record<string, Migration> = {
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  return applied(await (await migrator(db)).migrateToLatest());
+}
+
+/** Brings the schema up to `name` and no further: tests build an older schema with it to check a later migration. */
+export async function migrateTo(db: Db, name: string): Promise<string[]> {
+  if (!(name in migrations)) throw new Error(`no migration ${name}`);
+  return applied(await (await migrator(db)).migrateTo(name));
+}
+
+async function migrator(db: Db): Promise<Migrator> {
   // Kysely looks for its bookkeeping tables in every schema unless told which one; another schema
   // of the same database (a second deployment, a parallel test) would then make it skip creating
   // them here and fail. Keep them in the schema the application's tables go to.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     migrationTableSchema: rows[0]?.schema,
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+function applied({ error, results }: MigrationResultSet): string[] {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { safeEqual } from '../lib/crypto.ts';
 import { ApiError, ConfigurationError } from '../lib/errors.ts';
-import { registerDeliveryAdminRoutes } from '../modules/delivery/admin-routes.ts';
-import { registerPartnerAdminRoutes } from '../modules/partners/admin-routes.ts';
+import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
+import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
 import { PartnerNotFoundError } from '../modules/partners/partner-service.ts';
 import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import { IllegalTransitionError } from '../modules/transactions/change-status.ts';

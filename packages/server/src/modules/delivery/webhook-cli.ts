@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
+import type { AdminClient } from '../../lib/admin-client.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import { getDelivery, listDeliveries, replayDelivery, replayFailed } from './deliveries.ts';
+import { replayDelivery, replayFailed } from './delivery-operations.ts';
+import { getDelivery, listDeliveries, type DeliveryFilter } from './delivery-store.ts';
 
 export const WEBHOOKS_USAGE = `proof webhooks <command> [--json]
 
@@ -19,44 +21,36 @@ export interface WebhookOperations {
 
 export function localWebhookOperations(platform: Platform): WebhookOperations {
   return {
-    list: (filter) => listDeliveries(platform, filter as Parameters<typeof listDeliveries>[1]),
-    show: (id) => getDelivery(platform, id),
+    list: (filter) => listDeliveries(platform.db, filter as DeliveryFilter),
+    show: (id) => getDelivery(platform.db, id),
     replay: (id) => replayDelivery(platform, id),
     replayFailed: (partnerId) => replayFailed(platform, partnerId),
   };
 }
 
-export function remoteWebhookOperations(baseUrl: string, adminToken: string): WebhookOperations {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${baseUrl}/admin${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const payload = (await response.json()) as any;
-    return { status: response.status, payload };
-  };
+/** The same operations through a running server's admin API. */
+export function remoteWebhookOperations(admin: AdminClient): WebhookOperations {
   return {
     async list(filter) {
       const query = new URLSearchParams();
       if (filter.partnerId) query.set('partner_id', filter.partnerId);
       if (filter.status) query.set('status', filter.status);
       if (filter.limit) query.set('limit', String(filter.limit));
-      const { status, payload } = await call('GET', `/webhooks/deliveries?${query}`);
-      if (status !== 200) throw new ConfigurationError('list', payload.message);
-      return payload.deliveries;
+      const { status, body } = await admin.call('GET', `/webhooks/deliveries?${query}`);
+      if (status !== 200) throw new ConfigurationError('list', body.message);
+      return body.deliveries;
     },
     async show(id) {
-      const { status, payload } = await call('GET', `/webhooks/deliveries/${encodeURIComponent(id)}`);
-      return status === 200 ? payload : undefined;
+      const { status, body } = await admin.call('GET', `/webhooks/deliveries/${encodeURIComponent(id)}`);
+      return status === 200 ? body : undefined;
     },
     async replay(id) {
-      const { status, payload } = await call('POST', `/webhooks/deliveries/${encodeURIComponent(id)}/replay`, {});
+      const { status, body } = await admin.call('POST', `/webhooks/deliveries/${encodeURIComponent(id)}/replay`, {});
       if (status === 404) throw new ConfigurationError('id', `no delivery ${id}`);
-      return payload.replayed;
+      return body.replayed;
     },
     async replayFailed(partnerId) {
-      return (await call('POST', '/webhooks/replay-failed', partnerId ? { partner_id: partnerId } : {})).payload.replayed;
+      return (await admin.call('POST', '/webhooks/replay-failed', partnerId ? { partner_id: partnerId } : {})).body.replayed;
     },
   };
 }

@@ -1,17 +1,17 @@
-import { sql } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Platform } from '../../platform.ts';
+import { claimDueDeliveries, recordAttempt, type Delivery } from './delivery-store.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
 import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
-import type { WebhookDeliveriesTable } from './tables.ts';
-import type { Selectable } from 'kysely';
-
-type Delivery = Selectable<WebhookDeliveriesTable>;
+import { findSealedWebhookSecret } from './webhook-endpoint-store.ts';
 
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
 const CLAIM_BATCH = 32;
 /** Decrypted signing secrets are kept this long, so a backlog does not decrypt once per message. */
 const SECRET_CACHE_MS = 60_000;
+/** Endpoints whose secrets are kept at once; the least recently used goes first. */
+const SECRET_CACHE_ENTRIES = 10_000;
 
 /**
  * Sends due webhooks. The worker keeps up to MAX_IN_FLIGHT attempts going: it leases due deliveries
@@ -28,7 +28,8 @@ export class WebhookWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** Never claimed again by this worker while its attempt runs, even if its lease ran out meanwhile. */
   private readonly inFlightIds = new Set<string>();
-  private readonly secrets = new Map<string, { secret: string; until: number }>();
+  private readonly secrets = new LRUCache<string, string>({ max: SECRET_CACHE_ENTRIES, ttl: SECRET_CACHE_MS });
+  private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private filling: Promise<number> | null = null;
   private wakeRequested = false;
@@ -42,14 +43,15 @@ export class WebhookWorker {
 
   start(): void {
     this.stopped = false;
-    this.platform.wakeWebhookWorker = () => this.wake();
+    this.unsubscribe = this.platform.outboxNotifier.subscribe(() => this.wake());
     this.schedule(0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.platform.wakeWebhookWorker = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
     await this.filling;
     await Promise.all([...this.inFlight]);
     await this.sender.close();
@@ -100,11 +102,13 @@ export class WebhookWorker {
     this.filling = (async () => {
       let started = 0;
       while (this.inFlight.size < MAX_IN_FLIGHT) {
-        const claimed = await claimDueDeliveries(this.platform, {
+        const claim = {
+          now: this.platform.clock.now(),
           limit: Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size),
           leaseMs: this.leaseMs,
           exclude: [...this.inFlightIds],
-        });
+        };
+        const claimed = await this.platform.db.transaction().execute((trx) => claimDueDeliveries(trx, claim));
         for (const delivery of claimed) this.track(delivery);
         started += claimed.length;
         if (claimed.length === 0) break;
@@ -128,13 +132,12 @@ export class WebhookWorker {
   }
 
   private async signingSecret(partnerId: string): Promise<string | null> {
-    const now = Date.now();
     const cached = this.secrets.get(partnerId);
-    if (cached && cached.until > now) return cached.secret;
-    const row = await this.platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', partnerId).executeTakeFirst();
-    if (!row) return null;
-    const secret = this.platform.sealer.open(row.webhook_secret_enc);
-    this.secrets.set(partnerId, { secret, until: now + SECRET_CACHE_MS });
+    if (cached !== undefined) return cached;
+    const sealed = await findSealedWebhookSecret(this.platform.db, partnerId);
+    if (sealed === undefined) return null;
+    const secret = this.platform.sealer.open(sealed);
+    this.secrets.set(partnerId, secret);
     return secret;
   }
 
@@ -158,58 +161,17 @@ export class WebhookWorker {
     const gone = result.statusCode === 410 || result.error?.startsWith('blocked:') === true;
     const delay = ok || gone ? null : nextDelayMs(delivery.attempts, { retryAfterMs: parseRetryAfter(result.retryAfter, finishedAt) });
     const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}`);
-    await platform.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('webhook_attempts')
-        .values({ delivery_id: delivery.id, attempt: delivery.attempts, started_at: now, status_code: result.statusCode, latency_ms: result.latencyMs, error })
-        .execute();
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: ok ? 'delivered' : delay === null ? 'failed' : 'pending',
-          next_attempt_at: delay === null ? delivery.next_attempt_at : new Date(finishedAt.getTime() + delay),
-          lease_until: null,
-          last_status_code: result.statusCode,
-          last_error: error,
-          updated_at: finishedAt,
-          delivered_at: ok ? finishedAt : null,
-        })
-        .where('id', '=', delivery.id)
-        // Only this claim's outcome: if the lease ran out and another worker took the delivery
-        // since, its newer attempt decides the state.
-        .where('attempts', '=', delivery.attempts)
-        .execute();
-    });
+    await platform.db.transaction().execute((trx) =>
+      recordAttempt(trx, {
+        delivery,
+        startedAt: now,
+        finishedAt,
+        statusCode: result.statusCode,
+        latencyMs: result.latencyMs,
+        error,
+        status: ok ? 'delivered' : delay === null ? 'failed' : 'pending',
+        nextAttemptAt: delay === null ? delivery.next_attempt_at : new Date(finishedAt.getTime() + delay),
+      }),
+    );
   }
-}
-
-/**
- * Leases due deliveries whose earlier siblings (same transaction) are all done. Leases make each
- * attempt one worker's; a worker that dies mid-attempt leaves its lease to run out, and the message
- * is then tried again (delivery is at least once; receivers de-duplicate on webhook-id).
- */
-export async function claimDueDeliveries(platform: Platform, claim: { limit: number; leaseMs: number; exclude: string[] }): Promise<Delivery[]> {
-  const { limit, exclude } = claim;
-  const now = platform.clock.now();
-  const leaseUntil = new Date(now.getTime() + claim.leaseMs);
-  const notMine = exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join(exclude)})`;
-  return platform.db.transaction().execute(async (trx) => {
-    const due = await sql<{ id: string }>`
-      select d.id from webhook_deliveries d
-      where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.lease_until is null or d.lease_until < ${now}) and ${notMine}
-        and not exists (
-          select 1 from webhook_deliveries e
-          where e.transaction_id = d.transaction_id and e.seq < d.seq and e.status = 'pending'
-        )
-      order by d.next_attempt_at, d.created_at
-      limit ${limit}
-      for update skip locked`.execute(trx);
-    if (due.rows.length === 0) return [];
-    return trx
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({ lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where('id', 'in', due.rows.map((row) => row.id))
-      .returningAll()
-      .execute();
-  });
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { PRINTABLE, errorResponses } from '../../http/schemas.ts';
+import { PRINTABLE, errorResponses } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import { getKycStatus } from './identities.ts';
+import { getKycStatus } from './identity-store.ts';
 import { KYC_STATUSES } from './kyc-status.ts';
 
 const KycStatusBody = Type.Object({
@@ -27,7 +27,7 @@ export function registerKycRoutes(app: FastifyInstance, platform: Platform): voi
     },
     async (request): Promise<KycStatusView> => {
       const partnerUserId = request.params.partner_user_id;
-      const identity = await getKycStatus(platform, { partnerId: request.partner!.id, partnerUserId });
+      const identity = await getKycStatus(platform.db, { partnerId: request.partner!.id, partnerUserId });
       if (!identity) throw new ApiError('not_found', 'No such user.');
       return {
         partner_user_id: partnerUserId,

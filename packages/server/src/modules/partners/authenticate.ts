@@ -1,41 +1,9 @@
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import { hashToken, toRecord, type PartnerRecord } from './partner-service.ts';
+import { hashToken } from './client-token.ts';
+import { findActivePartnerByToken, type PartnerRecord } from './partner-store.ts';
 import { ipAllowed, originAllowed } from './policy.ts';
-
-interface CachedToken {
-  partner: PartnerRecord;
-  tokenExpiresAt: number | null;
-  cachedAt: number;
-}
-
-/**
- * Recently seen tokens, so a request does not cost a database round trip before its real work.
- * Changes made on this node clear it at once; other nodes see them within the TTL
- * (AUTH_CACHE_TTL, default 5 s). Token expiry is checked on every use, so a grace period ends on time.
- */
-export class TokenCache {
-  private readonly entries = new Map<string, CachedToken>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
-  constructor(ttlMs: number, maxEntries = 10_000) {
-    this.ttlMs = ttlMs;
-    this.maxEntries = maxEntries;
-  }
-  get(tokenHash: string, now: number): CachedToken | undefined {
-    const entry = this.entries.get(tokenHash);
-    if (entry && now - entry.cachedAt < this.ttlMs) return entry;
-    this.entries.delete(tokenHash);
-    return undefined;
-  }
-  set(tokenHash: string, entry: CachedToken): void {
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(tokenHash, entry);
-  }
-  clear(): void {
-    this.entries.clear();
-  }
-}
+import { tokenCacheOf, type CachedToken } from './token-cache.ts';
 
 export interface CallerContext {
   authorization: string | undefined;
@@ -48,23 +16,13 @@ export async function authenticatePartner(platform: Platform, caller: CallerCont
   const token = bearerToken(caller.authorization);
   const tokenHash = hashToken(token);
   const now = platform.clock.now().getTime();
-  let entry = platform.tokenCache.get(tokenHash, now);
+  const cache = tokenCacheOf(platform);
+  let entry: CachedToken | undefined = cache?.get(tokenHash);
   if (!entry) {
-    const row = await platform.db
-      .selectFrom('partner_tokens')
-      .innerJoin('partners', 'partners.id', 'partner_tokens.partner_id')
-      .selectAll('partners')
-      .select('partner_tokens.expires_at as token_expires_at')
-      .where('partner_tokens.token_hash', '=', tokenHash)
-      .where('partners.status', '=', 'active')
-      .executeTakeFirst();
-    if (!row) throw new ApiError('invalid_token', 'The client token is unknown, revoked or expired.');
-    entry = {
-      partner: toRecord(row),
-      tokenExpiresAt: row.token_expires_at ? new Date(row.token_expires_at).getTime() : null,
-      cachedAt: now,
-    };
-    platform.tokenCache.set(tokenHash, entry);
+    const found = await findActivePartnerByToken(platform.db, tokenHash);
+    if (!found) throw new ApiError('invalid_token', 'The client token is unknown, revoked or expired.');
+    entry = { partner: found.partner, tokenExpiresAt: found.tokenExpiresAt?.getTime() ?? null };
+    cache?.set(tokenHash, entry);
   }
   if (entry.tokenExpiresAt !== null && entry.tokenExpiresAt <= now) {
     throw new ApiError('invalid_token', 'The client token is unknown, revoked or expired.');

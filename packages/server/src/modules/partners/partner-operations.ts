@@ -1,3 +1,4 @@
+import type { AdminClient } from '../../lib/admin-client.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { PartnerInput } from './partner-config.ts';
@@ -90,14 +91,10 @@ export function localPartnerOperations(platform: Platform): PartnerOperations {
 }
 
 /** The same operations through a running server's admin API (the embedded database allows one process). */
-export function remotePartnerOperations(baseUrl: string, adminToken: string): PartnerOperations {
+export function remotePartnerOperations(admin: AdminClient): PartnerOperations {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${baseUrl}/admin${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const payload = (await response.json()) as any;
+    const response = await admin.call(method, path, body);
+    const payload = response.body;
     if (response.ok) return payload as T;
     if (response.status === 404) throw new PartnerNotFoundError(path.split('/')[2] ?? '');
     const detail = payload?.details?.[0];

@@ -1,24 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
-import { sha256Hex } from '../../lib/crypto.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
-import { newId, randomBase62 } from '../../lib/ids.ts';
+import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platform.ts';
-import { normalizePartnerInput, toPartnerInput, type NormalizedPartner, type PartnerConfig, type PartnerInput } from './partner-config.ts';
+import { saveWebhookEndpoint } from '../delivery/webhook-endpoint-store.ts';
+import { hashToken, newClientToken } from './client-token.ts';
+import { normalizePartnerInput, toPartnerInput, type PartnerInput } from './partner-config.ts';
+import {
+  expireTokens,
+  findPartner,
+  findSealedWebhookSecret,
+  hasActivePartnerWithOrigin,
+  insertPartner,
+  insertToken,
+  listLiveTokens,
+  listPartners as listPartnerRecords,
+  updatePartnerRow,
+  type PartnerRecord,
+  type TokenSummary,
+} from './partner-store.ts';
+import { forgetCachedTokens } from './token-cache.ts';
 
-export interface PartnerRecord extends NormalizedPartner {
-  id: string;
-  widget_id: string;
-  status: 'active' | 'disabled';
-  created_at: Date;
-  updated_at: Date;
-}
+export type { PartnerRecord, TokenSummary } from './partner-store.ts';
 
-export interface TokenSummary {
-  prefix: string;
-  created_at: Date;
-  expires_at: Date | null;
-}
+/**
+ * What can be done with partners (the admin API, the CLI and the sandbox seed all come here). Every
+ * change that touches a partner's webhook settings states them to the delivery module in the same
+ * database transaction (saveWebhookEndpoint), and every change clears this node's token cache.
+ */
 
 export interface CreatedPartner {
   partner: PartnerRecord;
@@ -38,87 +46,73 @@ export async function createPartner(platform: Platform, input: PartnerInput): Pr
   const now = platform.clock.now();
   const id = newId('ptr');
   const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  const webhookSecretSealed = platform.sealer.seal(webhookSecret);
   const clientToken = newClientToken();
   await platform.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('partners')
-      .values({
-        id,
-        widget_id: newId('wgt'),
-        name: normalized.name,
-        contact_email: normalized.contact_email,
-        status: 'active',
-        origins: JSON.stringify(normalized.origins),
-        config: JSON.stringify(normalized.config),
-        webhook_url: normalized.webhook_url,
-        webhook_secret_enc: platform.sealer.seal(webhookSecret),
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await trx.insertInto('partner_tokens').values(tokenRow(id, clientToken, now)).execute();
+    await insertPartner(trx, {
+      id,
+      widget_id: newId('wgt'),
+      name: normalized.name,
+      contact_email: normalized.contact_email,
+      status: 'active',
+      origins: JSON.stringify(normalized.origins),
+      config: JSON.stringify(normalized.config),
+      webhook_url: normalized.webhook_url,
+      webhook_secret_enc: webhookSecretSealed,
+      created_at: now,
+      updated_at: now,
+    });
+    await insertToken(trx, tokenRow(id, clientToken, now));
+    await saveWebhookEndpoint(trx, { partnerId: id, url: normalized.webhook_url, secretSealed: webhookSecretSealed, now });
   });
   return { partner: await getPartner(platform, id), client_token: clientToken, webhook_secret: webhookSecret };
 }
 
 export async function getPartner(platform: Platform, id: string): Promise<PartnerRecord> {
-  const row = await platform.db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new PartnerNotFoundError(id);
-  return toRecord(row);
+  const partner = await findPartner(platform.db, id);
+  if (!partner) throw new PartnerNotFoundError(id);
+  return partner;
 }
 
 export async function listPartners(platform: Platform): Promise<PartnerRecord[]> {
-  const rows = await platform.db.selectFrom('partners').selectAll().orderBy('created_at').orderBy('id').execute();
-  return rows.map(toRecord);
+  return listPartnerRecords(platform.db);
 }
 
 export async function listTokens(platform: Platform, partnerId: string): Promise<TokenSummary[]> {
-  const rows = await platform.db
-    .selectFrom('partner_tokens')
-    .select(['token_prefix', 'created_at', 'expires_at'])
-    .where('partner_id', '=', partnerId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', platform.clock.now())]))
-    .orderBy('created_at', 'desc')
-    .execute();
-  return rows.map((row) => ({ prefix: row.token_prefix, created_at: row.created_at, expires_at: row.expires_at }));
+  return listLiveTokens(platform.db, partnerId, platform.clock.now());
 }
 
 /** Overlays the given fields on the stored partner and validates the whole again. */
 export async function updatePartner(platform: Platform, id: string, changes: PartnerInput): Promise<PartnerRecord> {
   // Read, merge and write under the row's lock, so two concurrent updates cannot undo each other.
   await platform.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('partners').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
-    if (!row) throw new PartnerNotFoundError(id);
-    const current = toRecord(row);
+    const current = await findPartner(trx, id, { forUpdate: true });
+    if (!current) throw new PartnerNotFoundError(id);
     const merged: PartnerInput = { ...toPartnerInput(current), ...definedOnly(changes) };
     if (changes.widget) merged.widget = { ...current.config.widget, ...definedOnly(changes.widget) };
     if (changes.fees) merged.fees = { ...current.config.fees, ...definedOnly(changes.fees) };
     const normalized = normalizePartnerInput(merged);
-    await trx
-      .updateTable('partners')
-      .set({
-        name: normalized.name,
-        contact_email: normalized.contact_email,
-        origins: JSON.stringify(normalized.origins),
-        config: JSON.stringify(normalized.config),
-        webhook_url: normalized.webhook_url,
-        updated_at: platform.clock.now(),
-      })
-      .where('id', '=', id)
-      .execute();
+    const now = platform.clock.now();
+    await updatePartnerRow(trx, id, {
+      name: normalized.name,
+      contact_email: normalized.contact_email,
+      origins: JSON.stringify(normalized.origins),
+      config: JSON.stringify(normalized.config),
+      webhook_url: normalized.webhook_url,
+      updated_at: now,
+    });
+    if (normalized.webhook_url !== current.webhook_url) {
+      const secretSealed = await findSealedWebhookSecret(trx, id);
+      await saveWebhookEndpoint(trx, { partnerId: id, url: normalized.webhook_url, secretSealed: secretSealed!, now });
+    }
   });
-  platform.tokenCache.clear();
+  forgetCachedTokens(platform);
   return getPartner(platform, id);
 }
 
 export async function setPartnerStatus(platform: Platform, id: string, status: 'active' | 'disabled'): Promise<PartnerRecord> {
-  const result = await platform.db
-    .updateTable('partners')
-    .set({ status, updated_at: platform.clock.now() })
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw new PartnerNotFoundError(id);
-  platform.tokenCache.clear();
+  if (!(await updatePartnerRow(platform.db, id, { status, updated_at: platform.clock.now() }))) throw new PartnerNotFoundError(id);
+  forgetCachedTokens(platform);
   return getPartner(platform, id);
 }
 
@@ -133,72 +127,26 @@ export async function rotateToken(platform: Platform, id: string, graceMs: numbe
   const graceEnd = new Date(now.getTime() + graceMs);
   const clientToken = newClientToken();
   await platform.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('partner_tokens')
-      .set({ expires_at: graceEnd })
-      .where('partner_id', '=', id)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', graceEnd)]))
-      .execute();
-    await trx.insertInto('partner_tokens').values(tokenRow(id, clientToken, now)).execute();
+    await expireTokens(trx, id, graceEnd);
+    await insertToken(trx, tokenRow(id, clientToken, now));
   });
-  platform.tokenCache.clear();
+  forgetCachedTokens(platform);
   return { client_token: clientToken, previous_tokens_expire_at: graceEnd };
 }
 
 export async function revealWebhookSecret(platform: Platform, id: string): Promise<string> {
-  const row = await platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', id).executeTakeFirst();
-  if (!row) throw new PartnerNotFoundError(id);
-  return platform.sealer.open(row.webhook_secret_enc);
+  const sealed = await findSealedWebhookSecret(platform.db, id);
+  if (sealed === undefined) throw new PartnerNotFoundError(id);
+  return platform.sealer.open(sealed);
 }
 
-/** Partners registering this origin; answers CORS preflights, which carry no token. */
+/** Whether an active partner registered this origin; answers CORS preflights, which carry no token. */
 export async function isRegisteredOrigin(platform: Platform, origin: string): Promise<boolean> {
-  const row = await platform.db
-    .selectFrom('partners')
-    .select('id')
-    .where('status', '=', 'active')
-    .where(sql<boolean>`origins @> ${JSON.stringify([origin])}::jsonb`)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
-export function hashToken(token: string): string {
-  return sha256Hex(token);
-}
-
-function newClientToken(): string {
-  return `ct_${randomBase62(32)}`;
+  return hasActivePartnerWithOrigin(platform.db, origin);
 }
 
 function tokenRow(partnerId: string, token: string, now: Date) {
   return { id: newId('tok'), partner_id: partnerId, token_hash: hashToken(token), token_prefix: token.slice(0, 10), created_at: now, expires_at: null };
-}
-
-export function toRecord(row: {
-  id: string;
-  widget_id: string;
-  name: string;
-  contact_email: string;
-  status: 'active' | 'disabled';
-  origins: string[];
-  config: PartnerConfig;
-  webhook_url: string | null;
-  created_at: Date;
-  updated_at: Date;
-}): PartnerRecord {
-  return {
-    id: row.id,
-    widget_id: row.widget_id,
-    name: row.name,
-    contact_email: row.contact_email,
-    status: row.status,
-    origins: row.origins,
-    webhook_url: row.webhook_url,
-    config: row.config,
-    created_at: new Date(row.created_at),
-    updated_at: new Date(row.updated_at),
-  };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -11,7 +11,7 @@ import type { PartnerRecord } from '../partners/partner-service.ts';
 import { checkMarketQuote } from '../pricing/check-market-quote.ts';
 import { computeQuote, type Quote } from '../pricing/quote.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
-import { claimKey, findStoredResponse, storeResponse } from './idempotency.ts';
+import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
 import { issueInitToken } from './init-token.ts';
 import type { CreateSessionBody, SessionResponse } from './session-schemas.ts';
 import { resolveSessionTerms, type SessionTerms } from './session-terms.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../http/schemas.ts';
+import { errorResponses } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { createSession } from './create-session.ts';
 import { SessionRequestSchema, SessionResponseSchema, type CreateSessionBody } from './session-schemas.ts';

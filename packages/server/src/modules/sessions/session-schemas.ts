@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { OptionalAmount, OptionalText, Text } from '../../http/schemas.ts';
+import { OptionalAmount, OptionalText, Text } from '../../lib/route-schemas.ts';
 import { TRANSACTION_TYPES, type TransactionType } from '../transactions/transaction-status.ts';
 
 /** POST /widget/session: the request (older field names accepted) and the response, exactly as served. */

@@ -76,6 +76,6 @@ export async function changeStatus(platform: Platform, change: StatusChange): Pr
     return event;
   });
   platform.bus.afterCommit(event);
-  platform.wakeWebhookWorker?.();
+  platform.outboxNotifier.notify();
   return event;
 }

@@ -1,5 +1,6 @@
 import type { Platform } from '../../platform.ts';
 import { changeStatus, IllegalTransitionError } from './change-status.ts';
+import { listExpiredPending } from './transaction-store.ts';
 
 /**
  * Fails sessions that can no longer complete: a buy still pending once its init token has expired
@@ -10,18 +11,7 @@ import { changeStatus, IllegalTransitionError } from './change-status.ts';
 export async function expireTransactions(platform: Platform, limit = 500): Promise<number> {
   const now = platform.clock.now();
   const sellCutoff = new Date(now.getTime() - platform.config.sellDepositWindowMs);
-  const due = await platform.db
-    .selectFrom('transactions')
-    .select(['partner_id', 'merchant_transaction_id', 'type'])
-    .where('status', '=', 'pending')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('type', '=', 'buy'), eb('init_token_expires_at', '<', now)]),
-        eb.and([eb('type', '=', 'sell'), eb('created_at', '<', sellCutoff)]),
-      ]),
-    )
-    .limit(limit)
-    .execute();
+  const due = await listExpiredPending(platform.db, { now, sellCutoff, limit });
   let expired = 0;
   for (const row of due) {
     try {

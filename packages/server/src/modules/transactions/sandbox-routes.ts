@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, adminSchema } from '../../http/schemas.ts';
+import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { changeStatus } from './change-status.ts';
 import { expireTransactions } from './expire-transactions.ts';
 import { TRANSACTION_STATUSES, type TransactionStatus } from './transaction-status.ts';
+import { findOwnersOfMerchantTransactionId } from './transaction-store.ts';
 
 /**
  * Sandbox-only operator calls (SANDBOX_TOOLS, on in development, refused in production): move a
@@ -28,13 +29,7 @@ export function registerSandboxRoutes(app: FastifyInstance, platform: Platform):
       }),
     },
     async (request) => {
-      const owners = await platform.db
-        .selectFrom('transactions')
-        .select('partner_id')
-        .where('merchant_transaction_id', '=', request.params.id)
-        .$if(request.body.partner_id !== undefined, (query) => query.where('partner_id', '=', request.body.partner_id!))
-        .limit(2)
-        .execute();
+      const owners = await findOwnersOfMerchantTransactionId(platform.db, request.params.id, request.body.partner_id);
       if (owners.length === 0) throw new ApiError('not_found', 'No such transaction.');
       if (owners.length > 1) throw new ApiError('validation_error', 'Several partners use this id; add partner_id.', { details: [{ field: 'partner_id', issue: 'is required for this id' }] });
       const event = await changeStatus(platform, {
@@ -58,7 +53,8 @@ export function registerSandboxRoutes(app: FastifyInstance, platform: Platform):
       const clock = platform.clock as { advance?: (ms: number) => void };
       if (typeof clock.advance !== 'function') throw new ApiError('validation_error', 'This clock cannot be moved.');
       clock.advance(request.body.advance_seconds * 1000);
-      platform.wakeWebhookWorker?.();
+      // Retries that the jump made due go out now rather than at the next poll.
+      platform.outboxNotifier.notify();
       return { now: platform.clock.now().toISOString() };
     },
   );

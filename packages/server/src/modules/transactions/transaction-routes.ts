@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, errorResponses } from '../../http/schemas.ts';
+import { PRINTABLE, errorResponses } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getTransactionForPartner } from './transaction-store.ts';
@@ -19,7 +19,7 @@ export function registerTransactionRoutes(app: FastifyInstance, platform: Platfo
       },
     },
     async (request) => {
-      const row = await getTransactionForPartner(platform, request.partner!.id, request.params.merchant_transaction_id);
+      const row = await getTransactionForPartner(platform.db, request.partner!.id, request.params.merchant_transaction_id);
       if (!row) throw new ApiError('not_found', 'No such transaction.');
       return toTransactionView(row);
     },

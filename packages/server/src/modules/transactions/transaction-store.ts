@@ -1,6 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
-import type { Platform } from '../../platform.ts';
 import type { TransactionsTable } from './tables.ts';
 
 export type TransactionRow = Selectable<TransactionsTable>;
@@ -49,8 +48,8 @@ export const VIEW_COLUMNS = [
 
 export type TransactionViewRow = Pick<TransactionRow, (typeof VIEW_COLUMNS)[number]>;
 
-export async function getTransactionForPartner(platform: Platform, partnerId: string, merchantTransactionId: string): Promise<TransactionViewRow | undefined> {
-  return platform.db
+export async function getTransactionForPartner(db: Kysely<Tables>, partnerId: string, merchantTransactionId: string): Promise<TransactionViewRow | undefined> {
+  return db
     .selectFrom('transactions')
     .select(VIEW_COLUMNS)
     .where('partner_id', '=', partnerId)
@@ -69,4 +68,37 @@ export async function listRecentTransactionsOfUser(db: Kysely<Tables>, partnerId
     .limit(limit)
     .execute();
   return rows.reverse();
+}
+
+/**
+ * The partners using this merchant_transaction_id (at most two are read: enough to tell that it is
+ * ambiguous), or only `partnerId`'s when given. For operator calls, which name no partner.
+ */
+export async function findOwnersOfMerchantTransactionId(db: Kysely<Tables>, merchantTransactionId: string, partnerId?: string): Promise<Array<{ partner_id: string }>> {
+  return db
+    .selectFrom('transactions')
+    .select('partner_id')
+    .where('merchant_transaction_id', '=', merchantTransactionId)
+    .$if(partnerId !== undefined, (query) => query.where('partner_id', '=', partnerId!))
+    .limit(2)
+    .execute();
+}
+
+/**
+ * Pending transactions that can no longer complete: buys whose init token expired before `now`,
+ * sells created before `sellCutoff`; at most `limit`.
+ */
+export async function listExpiredPending(db: Kysely<Tables>, due: { now: Date; sellCutoff: Date; limit: number }) {
+  return db
+    .selectFrom('transactions')
+    .select(['partner_id', 'merchant_transaction_id', 'type'])
+    .where('status', '=', 'pending')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('type', '=', 'buy'), eb('init_token_expires_at', '<', due.now)]),
+        eb.and([eb('type', '=', 'sell'), eb('created_at', '<', due.sellCutoff)]),
+      ]),
+    )
+    .limit(due.limit)
+    .execute();
 }

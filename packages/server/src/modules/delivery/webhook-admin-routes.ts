@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, adminSchema } from '../../http/schemas.ts';
+import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getPartner } from '../partners/partner-service.ts';
-import { getDelivery, listDeliveries, replayDelivery, replayFailed, sendTestEvent } from './deliveries.ts';
+import { replayDelivery, replayFailed, sendTestEvent } from './delivery-operations.ts';
+import { getDelivery, listDeliveries } from './delivery-store.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE });
 
@@ -25,7 +26,7 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
       }),
     },
     async (request) => ({
-      deliveries: await listDeliveries(platform, {
+      deliveries: await listDeliveries(platform.db, {
         partnerId: request.query.partner_id,
         status: request.query.status,
         limit: request.query.limit === undefined ? undefined : Number(request.query.limit),
@@ -37,7 +38,7 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
     '/admin/webhooks/deliveries/:id',
     { schema: adminSchema('Show a delivery with every attempt', { params: Type.Object({ id: Id }) }) },
     async (request) => {
-      const delivery = await getDelivery(platform, request.params.id);
+      const delivery = await getDelivery(platform.db, request.params.id);
       if (!delivery) throw new ApiError('not_found', 'No such delivery.');
       return delivery;
     },
@@ -47,7 +48,7 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
     '/admin/webhooks/deliveries/:id/replay',
     { schema: adminSchema('Send a delivery again', { params: Type.Object({ id: Id }) }) },
     async (request) => {
-      if (!(await getDelivery(platform, request.params.id))) throw new ApiError('not_found', 'No such delivery.');
+      if (!(await getDelivery(platform.db, request.params.id))) throw new ApiError('not_found', 'No such delivery.');
       return { replayed: await replayDelivery(platform, request.params.id) };
     },
   );

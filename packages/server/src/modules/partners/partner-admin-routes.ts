@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, adminSchema } from '../../http/schemas.ts';
+import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { PartnerInput } from './partner-config.ts';

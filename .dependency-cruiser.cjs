@@ -1,0 +1,51 @@
+/**
+ * Import rules for everything under packages/, checked by packages/server/src/architecture.test.ts
+ * (and `npm run lint:deps`). Why these rules: docs/decisions/0008-module-ownership.md.
+ *
+ * Type-only imports count (a type-only cycle is still a cycle). dependency-cruiser's usual switch for
+ * that, tsPreCompilationDeps, needs the TypeScript compiler API, which TypeScript 7 no longer ships;
+ * the swc parser reads the sources as written and keeps `import type` edges anyway (marked
+ * "type-only"), so it is used instead and the switch is left off. The architecture test proves on a
+ * fixture that a type-only cycle is still caught.
+ */
+const SERVER = '^packages/server/src';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'An import cycle, type-only imports included: the files cannot be understood (or moved) one at a time.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-foreign-tables',
+      severity: 'error',
+      comment: "A module reaches another module's data only through that module's exported functions, never its tables.ts.",
+      from: { path: `${SERVER}/modules/([^/]+)/` },
+      to: { path: `${SERVER}/modules/[^/]+/tables[.]ts$`, pathNot: `${SERVER}/modules/$1/` },
+    },
+    {
+      name: 'no-modules-to-http',
+      severity: 'error',
+      comment: 'Modules (route files included) sit below the HTTP layer; shared route schemas live in lib/.',
+      from: { path: `${SERVER}/modules/` },
+      to: { path: `${SERVER}/http/` },
+    },
+    {
+      name: 'no-lib-to-modules',
+      severity: 'error',
+      comment: 'lib/ is small, pure and shared: it knows no module.',
+      from: { path: `${SERVER}/lib/` },
+      to: { path: `${SERVER}/modules/` },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+    parser: 'swc',
+    moduleSystems: ['es6', 'cjs'],
+  },
+};
