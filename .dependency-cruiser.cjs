@@ -41,6 +41,15 @@ module.exports = {
       from: { path: `${SERVER}/lib/` },
       to: { path: `${SERVER}/modules/` },
     },
+    {
+      name: 'only-composition-imports-adapters',
+      severity: 'error',
+      comment:
+        'Concrete adapters (src/providers/<vendor>/ and the in-tree sandbox-… / no-… providers) are built in one place, ' +
+        'src/providers.ts, from configuration; everything else sees only the interfaces its module owns.',
+      from: { path: `${SERVER}/`, pathNot: [`${SERVER}/providers[.]ts$`, `${SERVER}/providers/`, '[.]test[.]ts$'] },
+      to: { path: `${SERVER}/(providers/|modules/[^/]+/(sandbox|no)-[a-z-]+-(provider|addresses)[.]ts$)` },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

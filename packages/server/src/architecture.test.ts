@@ -29,7 +29,7 @@ const ALLOWED_FOREIGN_QUERIES = [
 ];
 
 describe('import rules (dependency-cruiser)', () => {
-  it('packages/ has no cycles, no foreign tables.ts imports, no module → http and no lib → module imports', async () => {
+  it('packages/ has no cycles, no foreign tables.ts imports, no module → http, no lib → module imports, adapters built only in providers.ts', async () => {
     const violations = await importViolations(ROOT);
     expect(violations, `\n${violations.join('\n')}\n`).toEqual([]);
   });
@@ -56,6 +56,10 @@ describe('import rules (dependency-cruiser)', () => {
       // A cycle made of type-only imports.
       [`${src}/one.ts`]: "import type { Two } from './two.ts';\nexport type One = { two?: Two };\n",
       [`${src}/two.ts`]: "import type { One } from './one.ts';\nexport type Two = { one?: One };\n",
+      // A concrete adapter used outside the composition file (which may import it).
+      [`${src}/modules/alpha/sandbox-alpha-provider.ts`]: 'export class SandboxAlphaProvider {}\n',
+      [`${src}/modules/alpha/use-alpha.ts`]: "import { SandboxAlphaProvider } from './sandbox-alpha-provider.ts';\nexport const use = new SandboxAlphaProvider();\n",
+      [`${src}/providers.ts`]: "import { SandboxAlphaProvider } from './modules/alpha/sandbox-alpha-provider.ts';\nexport const alpha = new SandboxAlphaProvider();\n",
     });
     let planted: string[];
     const plantedViolations = async () => (planted ??= await importViolations(fixture));
@@ -65,6 +69,7 @@ describe('import rules (dependency-cruiser)', () => {
       ['no-modules-to-http', `${src}/modules/alpha/alpha-routes.ts → ${src}/http/schemas.ts`],
       ['no-lib-to-modules', `${src}/lib/helper.ts → ${src}/modules/alpha/alpha-store.ts`],
       ['no-circular', `${src}/one.ts → ${src}/two.ts → ${src}/one.ts`],
+      ['only-composition-imports-adapters', `${src}/modules/alpha/use-alpha.ts → ${src}/modules/alpha/sandbox-alpha-provider.ts`],
     ])('%s', async (rule, path) => {
       const found = await plantedViolations();
       expect(found).toContain(`${rule}: ${path}`);
