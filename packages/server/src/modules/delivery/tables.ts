@@ -1,7 +1,10 @@
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+import { sqlEnumList } from '../../db/sql-enum.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
+
+export type { DeliveryStatus };
 
 /**
  * The webhook outbox: one row per event per partner endpoint, written in the same database
@@ -74,7 +77,7 @@ export const deliveryMigrations: Record<string, Migration> = {
         .addColumn('event_type', 'text', (c) => c.notNull())
         .addColumn('url', 'text', (c) => c.notNull())
         .addColumn('payload', 'jsonb', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'delivered', 'failed')`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(DELIVERY_STATUSES)})`))
         .addColumn('attempts', 'integer', (c) => c.notNull())
         .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())
         .addColumn('lease_until', 'timestamptz')

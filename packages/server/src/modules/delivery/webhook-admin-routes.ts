@@ -6,19 +6,20 @@ import type { Platform } from '../../platform.ts';
 import { getPartner } from '../partners/partner-service.ts';
 import { replayDelivery, replayFailed, sendTestEvent } from './delivery-operations.ts';
 import { getDelivery, listDeliveries } from './delivery-store.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE });
 
 /** Webhook deliveries for the operator: list, inspect with every attempt, replay, send a test event. */
 export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Platform): void {
-  app.get<{ Querystring: { partner_id?: string; status?: 'pending' | 'delivered' | 'failed'; limit?: string } }>(
+  app.get<{ Querystring: { partner_id?: string; status?: DeliveryStatus; limit?: string } }>(
     '/admin/webhooks/deliveries',
     {
       schema: adminSchema('List webhook deliveries, newest first', {
         querystring: Type.Object(
           {
             partner_id: Type.Optional(Id),
-            status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')])),
+            status: Type.Optional(Type.Enum(DELIVERY_STATUSES)),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
           },
           { additionalProperties: false },

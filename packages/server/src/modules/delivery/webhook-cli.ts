@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { replayDelivery, replayFailed } from './delivery-operations.ts';
 import { getDelivery, listDeliveries, type DeliveryFilter } from './delivery-store.ts';
+import { DELIVERY_STATUSES, isDeliveryStatus } from './delivery-status.ts';
 
 export const WEBHOOKS_USAGE = `proof webhooks <command> [--json]
 
@@ -66,7 +67,7 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   switch (command) {
     case 'list': {
-      if (values.status && !['pending', 'delivered', 'failed'].includes(values.status)) throw new ConfigurationError('status', 'must be pending, delivered or failed');
+      if (values.status && !isDeliveryStatus(values.status)) throw new ConfigurationError('status', `must be one of: ${DELIVERY_STATUSES.join(', ')}`);
       if (values.limit && !/^\d{1,4}$/.test(values.limit)) throw new ConfigurationError('limit', 'must be a number up to 9999');
       const deliveries = (await operations.list({
         ...(values.partner ? { partnerId: values.partner } : {}),

@@ -3,67 +3,17 @@ import { Type } from 'typebox';
 import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import type { PartnerInput } from './partner-config.ts';
 import { localPartnerOperations } from './partner-operations.ts';
+import { PartnerInputSchema, type PartnerInput } from './partner-schemas.ts';
 
-const Strings = Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 200 });
-const PartnerBody = Type.Object(
-  {
-    name: Type.Optional(Type.String({ maxLength: 200 })),
-    contact_email: Type.Optional(Type.String({ maxLength: 254 })),
-    origins: Type.Optional(Strings),
-    ip_allowlist: Type.Optional(Strings),
-    partner_type: Type.Optional(Type.String({ maxLength: 50 })),
-    assets: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            currency: Type.String({ maxLength: 16 }),
-            network: Type.String({ maxLength: 16 }),
-            address: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
-            is_default: Type.Optional(Type.Boolean()),
-          },
-          { additionalProperties: false },
-        ),
-        { maxItems: 100 },
-      ),
-    ),
-    fiat_currencies: Type.Optional(Strings),
-    default_fiat: Type.Optional(Type.String({ maxLength: 8 })),
-    sell: Type.Optional(Type.Boolean()),
-    sell_fiat_currencies: Type.Optional(Strings),
-    widget: Type.Optional(
-      Type.Object(
-        {
-          type: Type.Optional(Type.String({ maxLength: 8 })),
-          lang: Type.Optional(Type.String({ maxLength: 8 })),
-          theme: Type.Optional(Type.String({ maxLength: 8 })),
-          redirect_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    fees: Type.Optional(
-      Type.Object(
-        { percent: Type.Optional(Type.String({ maxLength: 16 })), fixed: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 32 }))) },
-        { additionalProperties: false },
-      ),
-    ),
-    limits: Type.Optional(Type.Record(Type.String(), Type.Object({ min: Type.String({ maxLength: 32 }), max: Type.String({ maxLength: 32 }) }))),
-    webhook_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
-    allow_partner_address: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
 // NUL cannot reach a PostgreSQL text comparison: refused here as bad input rather than failing in the query.
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64, pattern: PRINTABLE }) });
-
 
 /** Partner management under /admin (the admin plugin guards it): the same operations as `proof partners`. */
 export function registerPartnerAdminRoutes(app: FastifyInstance, platform: Platform): void {
   const operations = localPartnerOperations(platform);
 
-  app.post<{ Body: PartnerInput }>('/admin/partners', { schema: adminSchema('Create a partner', { body: PartnerBody }) }, async (request, reply) => {
+  app.post<{ Body: PartnerInput }>('/admin/partners', { schema: adminSchema('Create a partner', { body: PartnerInputSchema }) }, async (request, reply) => {
     reply.status(201);
     return operations.create(request.body);
   });
@@ -73,7 +23,7 @@ export function registerPartnerAdminRoutes(app: FastifyInstance, platform: Platf
   );
   app.patch<{ Params: { id: string }; Body: PartnerInput }>(
     '/admin/partners/:id',
-    { schema: adminSchema('Update a partner', { params: IdParams, body: PartnerBody }) },
+    { schema: adminSchema('Update a partner', { params: IdParams, body: PartnerInputSchema }) },
     async (request) => operations.update(request.params.id, request.body),
   );
   app.post<{ Params: { id: string }; Body: { grace_seconds?: unknown } | undefined }>(

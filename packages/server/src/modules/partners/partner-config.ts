@@ -3,6 +3,9 @@ import { validateAddress } from '../../lib/address.ts';
 import { ASSETS, FIATS, NETWORKS, assetTravelsOn, isAsset, isFiat, isNetwork, type Asset, type Fiat, type Network } from '../../lib/catalog.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import { AmountError, parseAmount, parseRatio } from '../../lib/money.ts';
+import type { PartnerInput } from './partner-schemas.ts';
+
+export type { PartnerInput };
 import { normalizeOrigin } from './policy.ts';
 
 /** A partner's policy as stored: everything the session rules need, already validated. */
@@ -28,25 +31,6 @@ export interface PartnerAsset {
   address: string | null;
   /** The network used when a session names the currency but not the network. */
   is_default: boolean;
-}
-
-/** What an operator gives to create or update a partner (admin API body; the CLI builds the same). */
-export interface PartnerInput {
-  name?: string;
-  contact_email?: string;
-  origins?: string[];
-  ip_allowlist?: string[];
-  partner_type?: string;
-  assets?: Array<{ currency: string; network: string; address?: string | null; is_default?: boolean }>;
-  fiat_currencies?: string[];
-  default_fiat?: string;
-  sell?: boolean;
-  sell_fiat_currencies?: string[];
-  widget?: { type?: string; lang?: string; theme?: string; redirect_url?: string | null };
-  fees?: { percent?: string; fixed?: Record<string, string> };
-  limits?: Record<string, { min: string; max: string }>;
-  webhook_url?: string | null;
-  allow_partner_address?: boolean;
 }
 
 export interface NormalizedPartner {
@@ -115,17 +99,9 @@ export function toPartnerInput(partner: NormalizedPartner): PartnerInput {
     contact_email: partner.contact_email,
     origins: partner.origins,
     webhook_url: partner.webhook_url,
-    partner_type: config.partner_type,
-    ip_allowlist: config.ip_allowlist,
-    assets: config.assets,
-    fiat_currencies: config.fiat_currencies,
-    default_fiat: config.default_fiat,
+    ...config,
     sell: config.sell.enabled,
     sell_fiat_currencies: config.sell.fiat_currencies,
-    widget: config.widget,
-    fees: config.fees,
-    limits: config.limits,
-    allow_partner_address: config.allow_partner_address,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { AdminClient } from '../../lib/admin-client.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import type { PartnerInput } from './partner-config.ts';
+import type { PartnerInput } from './partner-schemas.ts';
 import {
   PartnerNotFoundError,
   createPartner,
@@ -15,6 +15,7 @@ import {
   type PartnerRecord,
   type TokenSummary,
 } from './partner-service.ts';
+import type { PartnerStatus } from './partner-status.ts';
 
 /** What an operator can do with partners; the CLI and the admin API both speak through this. */
 export interface PartnerOperations {
@@ -23,31 +24,22 @@ export interface PartnerOperations {
   show(id: string): Promise<PartnerView & { webhook_secret: string; tokens: TokenView[] }>;
   update(id: string, changes: PartnerInput): Promise<PartnerView>;
   rotateToken(id: string, graceMs: number | undefined): Promise<{ partner_id: string; client_token: string; previous_tokens_expire_at: string }>;
-  setStatus(id: string, status: 'active' | 'disabled'): Promise<PartnerView>;
+  setStatus(id: string, status: PartnerStatus): Promise<PartnerView>;
 }
 
 export type PartnerView = ReturnType<typeof partnerView>;
 type TokenView = { prefix: string; created_at: string; expires_at: string | null };
 
+/** A partner as the admin API and the CLI show it: its ids and state, then its configuration as stored. */
 export function partnerView(partner: PartnerRecord) {
-  const { config } = partner;
   return {
     partner_id: partner.id,
     widget_id: partner.widget_id,
     name: partner.name,
     contact_email: partner.contact_email,
     status: partner.status,
-    partner_type: config.partner_type,
     origins: partner.origins,
-    ip_allowlist: config.ip_allowlist,
-    assets: config.assets,
-    fiat_currencies: config.fiat_currencies,
-    default_fiat: config.default_fiat,
-    sell: config.sell,
-    widget: config.widget,
-    fees: config.fees,
-    limits: config.limits,
-    allow_partner_address: config.allow_partner_address,
+    ...partner.config,
     webhook_url: partner.webhook_url,
     created_at: partner.created_at.toISOString(),
     updated_at: partner.updated_at.toISOString(),

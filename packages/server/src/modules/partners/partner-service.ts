@@ -19,6 +19,7 @@ import {
   type TokenSummary,
 } from './partner-store.ts';
 import { forgetCachedTokens } from './token-cache.ts';
+import type { PartnerStatus } from './partner-status.ts';
 
 export type { PartnerRecord, TokenSummary } from './partner-store.ts';
 
@@ -110,7 +111,7 @@ export async function updatePartner(platform: Platform, id: string, changes: Par
   return getPartner(platform, id);
 }
 
-export async function setPartnerStatus(platform: Platform, id: string, status: 'active' | 'disabled'): Promise<PartnerRecord> {
+export async function setPartnerStatus(platform: Platform, id: string, status: PartnerStatus): Promise<PartnerRecord> {
   if (!(await updatePartnerRow(platform.db, id, { status, updated_at: platform.clock.now() }))) throw new PartnerNotFoundError(id);
   forgetCachedTokens(platform);
   return getPartner(platform, id);

@@ -2,13 +2,14 @@ import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import type { NormalizedPartner, PartnerConfig } from './partner-config.ts';
 import type { PartnersTable, PartnerTokensTable } from './tables.ts';
+import type { PartnerStatus } from './partner-status.ts';
 
 /** Data access for partners and their tokens; every function runs on the `db` (or transaction) it is given. */
 
 export interface PartnerRecord extends NormalizedPartner {
   id: string;
   widget_id: string;
-  status: 'active' | 'disabled';
+  status: PartnerStatus;
   created_at: Date;
   updated_at: Date;
 }
@@ -106,7 +107,7 @@ function toRecord(row: {
   widget_id: string;
   name: string;
   contact_email: string;
-  status: 'active' | 'disabled';
+  status: PartnerStatus;
   origins: string[];
   config: PartnerConfig;
   webhook_url: string | null;

@@ -1,13 +1,15 @@
 import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
+import { sqlEnumList } from '../../db/sql-enum.ts';
 import type { PartnerConfig } from './partner-config.ts';
+import { PARTNER_STATUSES, type PartnerStatus } from './partner-status.ts';
 
 export interface PartnersTable {
   id: string;
   widget_id: string;
   name: string;
   contact_email: string;
-  status: 'active' | 'disabled';
+  status: PartnerStatus;
   /** Registered origins, kept apart from `config` so a CORS preflight can find them by index. */
   origins: ColumnType<string[], string, string>;
   config: ColumnType<PartnerConfig, string, string>;
@@ -43,7 +45,7 @@ export const partnerMigrations: Record<string, Migration> = {
         .addColumn('widget_id', 'text', (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('contact_email', 'text', (c) => c.notNull())
-        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'disabled')`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(PARTNER_STATUSES)})`))
         .addColumn('origins', 'jsonb', (c) => c.notNull())
         .addColumn('config', 'jsonb', (c) => c.notNull())
         .addColumn('webhook_url', 'text')
