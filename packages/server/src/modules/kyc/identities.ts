@@ -3,8 +3,6 @@ import { LRUCache } from 'lru-cache';
 import type { Platform } from '../../platform.ts';
 import { upsertIdentity, type IdentityKey } from './identity-store.ts';
 
-export type { IdentityKey } from './identity-store.ts';
-
 /** (user, email) pairs remembered per database; the least recently seen is forgotten first. */
 const MEMO_ENTRIES = 50_000;
 const memoByDatabase = new WeakMap<object, LRUCache<string, string>>();
