@@ -67,7 +67,7 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   switch (command) {
     case 'list': {
-      if (values.status && !isDeliveryStatus(values.status)) throw new ConfigurationError('status', `must be one of: ${DELIVERY_STATUSES.join(', ')}`);
+      if (values.status && !isDeliveryStatus(values.status)) throw new ConfigurationError('status', `must be ${DELIVERY_STATUSES.slice(0, -1).join(', ')} or ${DELIVERY_STATUSES.at(-1)}`);
       if (values.limit && !/^\d{1,4}$/.test(values.limit)) throw new ConfigurationError('limit', 'must be a number up to 9999');
       const deliveries = (await operations.list({
         ...(values.partner ? { partnerId: values.partner } : {}),
