@@ -19,8 +19,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,6 +27,8 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { eventChannel } from '../packages/server/src/bootstrap.ts';
 import { sandboxPartnerInput } from '../packages/server/src/modules/partners/sandbox-partner.ts';
+import { freePort } from '../packages/server/test/helpers/net.ts';
+import { startWebhookReceiver } from '../packages/server/test/helpers/webhook-receiver.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000);
 const SINGLE_UPDATES = Number(process.env.BENCH_SINGLE_UPDATES ?? 20);
@@ -45,19 +46,19 @@ const STEPS = ['processing', 'completed'] as const;
 const now = () => performance.timeOrigin + performance.now();
 const log = (line: string) => console.log(line);
 
+if (process.argv.includes('--help')) {
+  log(
+    [
+      'npm run bench:delivery — WebSocket fan-out and webhook delivery of `proof serve`, each beside a bare baseline; writes docs/benchmarks.md.',
+      `Environment: BENCH_SUBSCRIBERS (${SUBSCRIBERS}), BENCH_SINGLE_UPDATES (${SINGLE_UPDATES}), BENCH_BURST (${BURST}),`,
+      `BENCH_WEBHOOK_SAMPLE (${WEBHOOK_SAMPLE}), BENCH_WEBHOOKS (${WEBHOOK_BACKLOG}), BENCH_DATABASE_URL (${postgresUrl}), BENCH_PGLITE=false to skip PGlite.`,
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Small tools
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function lanes<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -262,44 +263,29 @@ class Subscribers {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The webhook receiver: records each request's arrival; can hold its answers
+// The webhook receiver (the tests' one): keeps each change's and each webhook-id's first arrival;
+// can hold its answers
 
-interface Hook {
-  key: string;
-  id: string;
-  at: number;
-  bytes: number;
-}
-
-function startReceiver() {
-  const hooks: Hook[] = [];
-  const keys = new Map<string, number>(); // key → first arrival
+async function startReceiver() {
+  const keys = new Map<string, number>(); // merchant_transaction_id/status (or webhook-id) → first arrival
   const ids = new Map<string, number>();
   let held: ServerResponse[] | null = null;
   let sample = '';
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const at = now();
-      const body = Buffer.concat(chunks).toString('utf8');
-      const id = String(req.headers['webhook-id'] ?? '');
-      let key = id;
-      if (req.url === '/proof') {
-        const payload = JSON.parse(body) as { merchant_transaction_id: string; status: string };
-        key = `${payload.merchant_transaction_id}/${payload.status}`;
-        sample ||= body;
+  const receiver = await startWebhookReceiver({
+    respond: (hook, res) => {
+      let key = hook.id;
+      if (hook.path === '/proof') {
+        key = `${hook.json.merchant_transaction_id}/${hook.json.status}`;
+        sample ||= hook.body;
       }
-      hooks.push({ key, id, at, bytes: body.length });
-      if (!keys.has(key)) keys.set(key, at);
-      if (!ids.has(id)) ids.set(id, at);
+      if (!keys.has(key)) keys.set(key, hook.receivedAt);
+      if (!ids.has(hook.id)) ids.set(hook.id, hook.receivedAt);
       if (held) held.push(res);
       else res.writeHead(204).end();
-    });
+    },
   });
-  server.keepAliveTimeout = 60_000;
   return {
-    hooks,
+    url: receiver.url,
     keys,
     ids,
     sample: () => sample,
@@ -310,8 +296,7 @@ function startReceiver() {
       for (const res of answering) res.writeHead(204).end();
       return answering.length;
     },
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () => receiver.close(),
   };
 }
 
@@ -342,8 +327,8 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
   const load = loadavg()[0]!;
   log(`\n== ${label} (load average ${load.toFixed(2)})`);
   const proof = await startProof(env);
-  const receiver = startReceiver();
-  const receiverUrl = await receiver.listen();
+  const receiver = await startReceiver();
+  const receiverUrl = receiver.url;
   const subscribers = new Subscribers();
   try {
     const move = (id: string, status: string) => must(`${proof.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });

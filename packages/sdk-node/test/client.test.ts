@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type PartnerCredentials, type TestServer } from '../../server/test/helpers/test-platform.ts';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../server/test/helpers/net.ts';
+import { withRateProvider } from '../../server/test/helpers/platform-internals.ts';
+import { useServerWithPartner } from '../../server/test/helpers/use-server-with-partner.ts';
 import { ProofRamp, ProofRampError, ProofRampNetworkError, ProofRampTimeoutError, type SessionParams } from '../src/index.ts';
-import { FlakyRates, UUID, freePort, moveStatus, recordingFetch, waitFor, type Call } from './helpers.ts';
+import { FlakyRates, UUID, moveStatus, recordingFetch, waitFor, type Call } from './helpers.ts';
 
 const params = (overrides: Partial<SessionParams> = {}): SessionParams => ({
   partner_user_id: 'sdk-user-1',
@@ -13,23 +15,14 @@ const params = (overrides: Partial<SessionParams> = {}): SessionParams => ({
 });
 
 describe('ProofRamp client against the real server', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
   const rates = new FlakyRates();
-
-  beforeAll(async () => {
-    server = await startTestServer({ env: { SANDBOX_TOOLS: 'true' }, platform: { providers: { rates } } });
-    partner = await server.createPartner();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = useServerWithPartner({ env: { SANDBOX_TOOLS: 'true' }, platformOptions: withRateProvider(rates) });
 
   /** A client whose calls are recorded; retries and polls are fast so the suite stays quick. */
   const client = (calls: Call[] = [], options: { fetch?: Parameters<typeof recordingFetch>[1]; maxAttempts?: number; token?: string } = {}) =>
     new ProofRamp({
       baseUrl: server.url,
-      clientToken: options.token ?? partner.client_token,
+      clientToken: options.token ?? server.partner.client_token,
       fetch: recordingFetch(calls, options.fetch),
       retry: { maxAttempts: options.maxAttempts ?? 4, baseDelayMs: 5, maxDelayMs: 20 },
       minPollIntervalMs: 0,
@@ -42,7 +35,7 @@ describe('ProofRamp client against the real server', () => {
       expect(calls).toHaveLength(1);
       expect(calls[0]!.idempotencyKey).toMatch(UUID);
       expect(session).toMatchObject({
-        widget_id: partner.widget_id,
+        widget_id: server.partner.widget_id,
         init_token_type: 'sdk_partner_authorization',
         currency: 'USDT',
         network: 'TRC20',

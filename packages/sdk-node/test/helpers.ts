@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { ProviderError } from '../../server/src/lib/provider-error.ts';
 import type { RateProvider } from '../../server/src/modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from '../../server/src/modules/pricing/sandbox-rate-provider.ts';
@@ -44,7 +43,7 @@ export function recordingFetch(calls: Call[], inner: (input: string, init: Reque
 }
 
 /** Moves a transaction with the sandbox operator call. */
-export async function moveStatus(server: TestServer, id: string, status: string): Promise<void> {
+export async function moveStatus(server: Pick<TestServer, 'url'>, id: string, status: string): Promise<void> {
   const result = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
   if (result.status !== 200) throw new Error(`moving ${id} to ${status}: ${result.status} ${JSON.stringify(result.body)}`);
 }
@@ -59,12 +58,3 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** A port nothing listens on (taken from the OS, then released). */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}

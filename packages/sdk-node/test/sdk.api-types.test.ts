@@ -1,17 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { renderSdkTypes } from '../../../scripts/sdk-types.ts';
-import { startTestServer, type TestServer } from '../../server/test/helpers/test-platform.ts';
+import { useServerWithPartner } from '../../server/test/helpers/use-server-with-partner.ts';
 
 /** The SDK's wire types are generated from the served OpenAPI document; this keeps the two equal. */
 describe('SDK types against the served /openapi.json', () => {
-  let server: TestServer;
+  const server = useServerWithPartner();
   let document: any;
   beforeAll(async () => {
-    server = await startTestServer();
     document = await (await fetch(`${server.url}/openapi.json`)).json();
   });
-  afterAll(() => server.close());
 
   it('equal what the server serves (after a contract change, run npm run generate:sdk-types)', async () => {
     const committed = await readFile(new URL('../src/generated/api-types.ts', import.meta.url), 'utf8');

@@ -2,10 +2,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/src/app.ts';
 import { changeStatus } from '../../server/src/modules/transactions/change-status.ts';
-import { sessionBody, startTestServer, type PartnerCredentials, type TestServer } from '../../server/test/helpers/test-platform.ts';
+import { sessionBody } from '../../server/test/helpers/test-platform.ts';
+import { useServerWithPartner } from '../../server/test/helpers/use-server-with-partner.ts';
 import { ProofRamp, ProofRampSubscriptionError, type SubscriptionOptions, type TransactionUpdate, type UpdateInfo } from '../src/index.ts';
 import { moveStatus, waitFor } from './helpers.ts';
 
@@ -16,20 +17,13 @@ interface Seen {
 }
 
 describe('subscribe: WebSocket with reconnect and polling fallback', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
+  const server = useServerWithPartner({ env: { SANDBOX_TOOLS: 'true' } });
   let restarted: FastifyInstance | null = null;
-
-  beforeAll(async () => {
-    server = await startTestServer({ env: { SANDBOX_TOOLS: 'true' } });
-    partner = await server.createPartner();
-  });
   afterAll(async () => {
     await restarted?.close();
-    await server.close();
   });
 
-  const sdk = (token = partner.client_token) => new ProofRamp({ baseUrl: server.url, clientToken: token, minPollIntervalMs: 0 });
+  const sdk = (token = server.partner.client_token) => new ProofRamp({ baseUrl: server.url, clientToken: token, minPollIntervalMs: 0 });
   const newSession = async (user = 'sub-user') => (await sdk().createSession(sessionBody({ partner_user_id: user }) as never)).merchant_transaction_id;
   /** Subscription options that record every update and error; fast reconnects and polls for tests. */
   const recorder = (seen: Seen[], errors: unknown[] = []): SubscriptionOptions => ({
@@ -123,7 +117,7 @@ describe('subscribe: WebSocket with reconnect and polling fallback', () => {
     // The HTTP side goes away (sockets closed, port released); the platform and its database stay.
     const port = Number(new URL(server.url).port);
     await server.app.close();
-    await changeStatus(server.platform, { partnerId: partner.partner_id, merchantTransactionId: a, to: 'processing' });
+    await changeStatus(server.platform, { partnerId: server.partner.partner_id, merchantTransactionId: a, to: 'processing' });
     restarted = await buildApp(server.platform);
     await restarted.listen({ host: '127.0.0.1', port });
 

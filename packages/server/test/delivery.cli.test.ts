@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answer, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
+import { freePort } from './helpers/net.ts';
+import { BIN, childEnv } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, request, sessionBody, testDatabase, type HttpResult } from './helpers/test-platform.ts';
-import { BIN, childEnv, freePort } from './helpers/proof-child.ts';
+import { answer, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * `proof webhooks list|show|replay` as an operator runs it: a real child process against a running
@@ -34,7 +35,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
   let serveOutput = '';
   let serveExit: Promise<number | null>;
   let dropDatabase: () => Promise<void> = async () => {};
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let partner: { partner_id: string; client_token: string };
   const tx: string[] = [];
   let failedIds: string[] = [];
@@ -66,7 +67,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
   };
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     receiver.respond = answer(410); // gone: each delivery fails at its first attempt
     dataDir = mkdtempSync(join(tmpdir(), 'proof-webhooks-cli-'));
     const port = await freePort();

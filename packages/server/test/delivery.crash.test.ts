@@ -2,19 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  childDatabase,
-  createPartner,
-  forEachLimited,
-  signatureValid,
-  startProofServe,
-  startReceiver,
-  waitUntil,
-  type CreatedPartner,
-  type ProofChild,
-  type ReceivedHook,
-} from './helpers/proof-child.ts';
+import { childDatabase, createPartner, forEachLimited, startProofServe, waitUntil, type CreatedPartner, type ProofChild } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, request, sessionBody } from './helpers/test-platform.ts';
+import { answer, signatureValid, startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The outbox promise, tested the hard way: a real `proof serve` child is SIGKILLed in the middle of
@@ -43,16 +33,16 @@ interface Tx {
 /** Statuses in arrival order with repeats collapsed: at-least-once may repeat, never reorder. */
 function collapsed(hooks: ReceivedHook[]): string[] {
   const statuses: string[] = [];
-  for (const hook of hooks) if (statuses.at(-1) !== hook.payload.status) statuses.push(hook.payload.status);
+  for (const hook of hooks) if (statuses.at(-1) !== hook.json.status) statuses.push(hook.json.status);
   return statuses;
 }
 
 function byTransaction(hooks: ReceivedHook[]): Map<string, ReceivedHook[]> {
   const map = new Map<string, ReceivedHook[]>();
   for (const hook of hooks) {
-    const list = map.get(hook.payload.merchant_transaction_id) ?? [];
+    const list = map.get(hook.json.merchant_transaction_id) ?? [];
     list.push(hook);
-    map.set(hook.payload.merchant_transaction_id, list);
+    map.set(hook.json.merchant_transaction_id, list);
   }
   return map;
 }
@@ -61,7 +51,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
   let dataDir: string;
   let env: Record<string, string>;
   let dropDatabase: () => Promise<void> = async () => {};
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   let flakyFailing = true;
   const children: ProofChild[] = [];
   let server: ProofChild;
@@ -92,7 +82,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'proof-crash-'));
-    receiver = await startReceiver((path) => (path === '/flaky' && flakyFailing ? 500 : 204));
+    receiver = await startWebhookReceiver({ respond: answer((hook) => (hook.path === '/flaky' && flakyFailing ? 500 : 204)) });
     const database = await childDatabase();
     dropDatabase = database.drop;
     env = {
@@ -148,7 +138,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
       () => killed,
     );
     expect(await firstServer.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    const deliveredBeforeKill = new Set(receiver.hooks.filter((hook) => hook.path === '/crash').map((hook) => hook.id)).size;
+    const deliveredBeforeKill = new Set(receiver.received.filter((hook) => hook.path === '/crash').map((hook) => hook.id)).size;
     const killedAt = Date.now();
     const phase1 = killedAt - sessionsDone;
 
@@ -188,7 +178,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
 
     // Every (transaction, status) acknowledged with a 2xx, within a bounded wait.
     const txIds = new Set(txs.map((tx) => tx.id));
-    const acked = () => new Set(receiver.hooks.filter((hook) => hook.path === '/crash' && hook.answered < 300).map((hook) => `${hook.payload.merchant_transaction_id}/${hook.payload.status}`));
+    const acked = () => new Set(receiver.received.filter((hook) => hook.path === '/crash' && hook.answered !== null && hook.answered < 300).map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`));
     await waitUntil(
       () => acked().size >= txs.length * STEPS.length,
       60_000,
@@ -196,15 +186,15 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     );
     const allDelivered = Date.now();
 
-    const hooks = receiver.hooks.filter((hook) => hook.path === '/crash');
+    const hooks = receiver.received.filter((hook) => hook.path === '/crash');
     const perTx = byTransaction(hooks);
     expect([...perTx.keys()].filter((id) => !txIds.has(id))).toEqual([]); // nothing invented
     const outOfOrder = [...txIds].filter((id) => collapsed(perTx.get(id) ?? []).join() !== STEPS.join());
-    expect(outOfOrder.map((id) => ({ id, statuses: (perTx.get(id) ?? []).map((hook) => hook.payload.status) }))).toEqual([]);
+    expect(outOfOrder.map((id) => ({ id, statuses: (perTx.get(id) ?? []).map((hook) => hook.json.status) }))).toEqual([]);
     // A repeat is the same delivery again (same webhook-id), so receivers can de-duplicate it.
     const idsPerEvent = new Map<string, Set<string>>();
     for (const hook of hooks) {
-      const key = `${hook.payload.merchant_transaction_id}/${hook.payload.status}`;
+      const key = `${hook.json.merchant_transaction_id}/${hook.json.status}`;
       idsPerEvent.set(key, (idsPerEvent.get(key) ?? new Set()).add(hook.id));
     }
     expect([...idsPerEvent].filter(([, ids]) => ids.size !== 1)).toEqual([]);
@@ -227,20 +217,20 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     await forEachLimited(ids, CONCURRENCY, async (id) => {
       for (const status of STEPS) expect((await move(id, status)).status).toBe(200);
     });
-    const flaky = () => receiver.hooks.filter((hook) => hook.path === '/flaky');
-    const failedAttempts = (id: string) => flaky().filter((hook) => hook.payload.merchant_transaction_id === id && hook.answered === 500).length;
+    const flaky = () => receiver.received.filter((hook) => hook.path === '/flaky');
+    const failedAttempts = (id: string) => flaky().filter((hook) => hook.json.merchant_transaction_id === id && hook.answered === 500).length;
 
     // First attempts fail; the completed events wait behind their transaction's failing one.
     await waitUntil(() => ids.every((id) => failedAttempts(id) >= 1), 30_000, () => `${ids.filter((id) => failedAttempts(id) >= 1).length} of ${ids.length} first attempts`);
     // The first retry comes 5 s (±10 %) later: move the clock instead of waiting.
     await advanceClock(6);
     await waitUntil(() => ids.every((id) => failedAttempts(id) >= 2), 30_000, () => `${ids.filter((id) => failedAttempts(id) >= 2).length} of ${ids.length} second attempts`);
-    expect(flaky().filter((hook) => hook.payload.status !== 'processing')).toEqual([]);
+    expect(flaky().filter((hook) => hook.json.status !== 'processing')).toEqual([]);
 
     // The receiver recovers; the next retry is 5 min (±10 %) away. An attempt recorded just as the
     // clock moved may be scheduled from the new time, hence a bounded repeat.
     flakyFailing = false;
-    const acked = () => new Set(flaky().filter((hook) => hook.answered < 300).map((hook) => `${hook.payload.merchant_transaction_id}/${hook.payload.status}`));
+    const acked = () => new Set(flaky().filter((hook) => hook.answered !== null && hook.answered < 300).map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`));
     for (let round = 0; round < 4 && acked().size < ids.length * STEPS.length; round++) {
       await advanceClock(360);
       await waitUntil(() => acked().size >= ids.length * STEPS.length, 5_000, () => '').catch(() => {});
@@ -251,7 +241,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     for (const id of ids) {
       const hooks = perTx.get(id)!;
       // 500, 500, then the same delivery answered 2xx, and only then the completed event.
-      expect(hooks.map((hook) => `${hook.payload.status}:${hook.answered}`)).toEqual(['processing:500', 'processing:500', 'processing:204', 'completed:204']);
+      expect(hooks.map((hook) => `${hook.json.status}:${hook.answered}`)).toEqual(['processing:500', 'processing:500', 'processing:204', 'completed:204']);
       expect(new Set(hooks.slice(0, 3).map((hook) => hook.id)).size).toBe(1);
     }
     expect(flaky().filter((hook) => !signatureValid(hook, partner.webhook_secret))).toEqual([]);

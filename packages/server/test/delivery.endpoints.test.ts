@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db/database.ts';
 import { migrateTo, migrateToLatest } from '../src/db/migrate.ts';
 import { Sealer } from '../src/lib/crypto.ts';
-import { admin } from './helpers/delivery-kit.ts';
-import { startTestServer, testDatabase, type TestServer } from './helpers/test-platform.ts';
+import { testDatabase } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
  * Delivery keeps its own record of each partner's webhook endpoint (webhook_endpoints): partners
@@ -13,11 +13,7 @@ import { startTestServer, testDatabase, type TestServer } from './helpers/test-p
  */
 
 describe('webhook endpoint records', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = useServerWithPartner();
 
   const endpointOf = (partnerId: string) =>
     server.platform.db.selectFrom('webhook_endpoints').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
@@ -38,16 +34,19 @@ describe('webhook endpoint records', () => {
     const partner = await server.createPartner({ webhook_url: 'https://hooks.partner.example/v1' });
     const before = await endpointOf(partner.partner_id);
 
-    expect((await admin(server, `/partners/${partner.partner_id}`, 'PATCH', { name: 'Renamed' })).status).toBe(200);
+    expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { name: 'Renamed' } })).status).toBe(200);
     expect(await endpointOf(partner.partner_id)).toEqual(before);
 
-    expect((await admin(server, `/partners/${partner.partner_id}`, 'PATCH', { webhook_url: 'https://hooks.partner.example/v2' })).status).toBe(200);
+    expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { webhook_url: 'https://hooks.partner.example/v2' } })).status).toBe(200);
     expect(await endpointOf(partner.partner_id)).toMatchObject({ url: 'https://hooks.partner.example/v2', secret_enc: before.secret_enc });
 
-    expect((await admin(server, `/partners/${partner.partner_id}`, 'PATCH', { webhook_url: null })).status).toBe(200);
+    expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { webhook_url: null } })).status).toBe(200);
     expect((await endpointOf(partner.partner_id)).url).toBeNull();
 
-    const created = await admin(server, '/partners', 'POST', { name: 'Via API', contact_email: 'api@partner.example', origins: ['https://api.partner.example'], webhook_url: 'https://api.partner.example/hooks' });
+    const created = await server.admin('/partners', {
+      method: 'POST',
+      body: { name: 'Via API', contact_email: 'api@partner.example', origins: ['https://api.partner.example'], webhook_url: 'https://api.partner.example/hooks' },
+    });
     expect(created.status).toBe(201);
     expect(await endpointOf(created.body.partner_id)).toMatchObject({ url: 'https://api.partner.example/hooks', secret_enc: await sealedSecretOf(created.body.partner_id) });
   });

@@ -1,20 +1,16 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { sandboxMove, startDeliveryRig, type DeliveryRig } from './helpers/delivery-kit.ts';
-import { request, sessionBody } from './helpers/test-platform.ts';
+import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 describe('status delivery: WebSocket and signed webhooks', () => {
-  let rig: DeliveryRig;
-  beforeAll(async () => {
-    rig = await startDeliveryRig();
-  });
-  afterAll(() => rig.close());
+  const server = useServerWithPartner({ background: true, env: DELIVERY_ENV, webhookReceiver: true });
 
   it('sends the current state first, then every change, and closes after a terminal status', async () => {
-    const { server, receiver, partner } = rig;
+    const { receiver, partner } = server;
     server.clock.set(new Date()); // receivers check webhook-timestamp against their own clock
-    const session = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody() });
+    const session = await server.createSession();
     const id = session.body.merchant_transaction_id;
     const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?tx_id=${id}`, { headers: { authorization: `Bearer ${partner.client_token}` } });
     const messages: any[] = [];
@@ -23,13 +19,13 @@ describe('status delivery: WebSocket and signed webhooks', () => {
     socket.on('message', (data) => messages.push(JSON.parse(String(data))));
     await first;
 
-    expect((await sandboxMove(server, id, 'processing')).status).toBe(200);
-    expect((await sandboxMove(server, id, 'completed')).status).toBe(200);
+    expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(id, 'completed')).status).toBe(200);
     expect(await closed).toBe(1000);
     expect(messages.map((m) => m.status)).toEqual(['pending', 'processing', 'completed']);
     expect(messages[2]).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, crypto_amount: '100', fiat_amount: '94.80', currency: 'USDT' });
 
-    const illegal = await sandboxMove(server, id, 'processing');
+    const illegal = await server.sandboxMove(id, 'processing');
     expect(illegal.status).toBe(409);
     expect(illegal.body.code).toBe('illegal_transition');
 

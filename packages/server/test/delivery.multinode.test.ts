@@ -4,18 +4,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  childDatabase,
-  createPartner,
-  forEachLimited,
-  startProofServe,
-  startReceiver,
-  waitUntil,
-  type CreatedPartner,
-  type ProofChild,
-} from './helpers/proof-child.ts';
 import { eventChannel } from '../src/bootstrap.ts';
+import { childDatabase, createPartner, forEachLimited, startProofServe, waitUntil, type CreatedPartner, type ProofChild } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, request, sessionBody } from './helpers/test-platform.ts';
+import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The production shape: two `proof serve` processes on one PostgreSQL schema. A WebSocket subscriber
@@ -93,7 +85,7 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
   let env: Record<string, string>;
   let schema: string;
   let dropDatabase: () => Promise<void> = async () => {};
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   const owners = new Map<number, number | null>(); // sender's local port → pid
   let nodes: ProofChild[] = [];
   let a: ProofChild;
@@ -108,7 +100,7 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
   };
 
   beforeAll(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
     receiver.server.on('connection', (socket) => {
       owners.set(socket.remotePort!, connectionOwner(socket.remotePort!, socket.localPort!, nodes.map((node) => node.process.pid!)));
     });
@@ -198,7 +190,7 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
       for (const status of STEPS) expect((await move(nodes[turn++ % 2]!, id, status)).status).toBe(200);
     });
 
-    const hooks = () => receiver.hooks.filter((hook) => txIds.has(hook.payload.merchant_transaction_id));
+    const hooks = () => receiver.received.filter((hook) => txIds.has(hook.json.merchant_transaction_id));
     await waitUntil(() => hooks().length >= TRANSACTIONS * STEPS.length, 60_000, () => `${hooks().length} of ${TRANSACTIONS * STEPS.length} webhooks`);
 
     // The database's account: each delivery claimed once (attempts) with one recorded attempt. Once
@@ -230,9 +222,9 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
     expect(attemptsPerId.size).toBe(TRANSACTIONS * STEPS.length);
     expect([...attemptsPerId].filter(([, count]) => count !== 1)).toEqual([]);
     expect([...attemptsPerId.keys()].filter((id) => !rows.some((row) => row.id === id))).toEqual([]);
-    expect(new Set(all.map((hook) => `${hook.payload.merchant_transaction_id}/${hook.payload.status}`)).size).toBe(TRANSACTIONS * STEPS.length);
+    expect(new Set(all.map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`)).size).toBe(TRANSACTIONS * STEPS.length);
     for (const id of ids) {
-      expect(all.filter((hook) => hook.payload.merchant_transaction_id === id).map((hook) => hook.payload.status)).toEqual([...STEPS]);
+      expect(all.filter((hook) => hook.json.merchant_transaction_id === id).map((hook) => hook.json.status)).toEqual([...STEPS]);
     }
 
     // Both nodes' workers took part (attributed through the sending process of each connection).

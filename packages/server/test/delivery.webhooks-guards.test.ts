@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_ENV, admin, answer, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
-import { startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { describe, expect, it } from 'vitest';
+import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
+import type { PartnerCredentials } from './helpers/test-platform.ts';
+import { useServerWithPartner, type ServerWithPartner } from './helpers/use-server-with-partner.ts';
+import { answer, startWebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The webhook sender's guards, each needing its own server settings: a receiver that never answers
@@ -9,33 +11,25 @@ import { startTestServer, type PartnerCredentials, type TestServer } from './hel
  * nothing is sent to loopback, private or link-local addresses (the SSRF guard).
  */
 
-const deliveriesOf = async (server: TestServer, partner: PartnerCredentials) => {
+const admin = (server: ServerWithPartner, path: string, method = 'GET', body?: unknown) => server.admin(path, { method, body });
+const newSession = (server: ServerWithPartner, partner: PartnerCredentials) => server.newSession({}, { token: partner.client_token });
+const deliveriesOf = async (server: ServerWithPartner, partner: PartnerCredentials) => {
   const result = await admin(server, `/webhooks/deliveries?partner_id=${partner.partner_id}`);
   expect(result.status).toBe(200);
   return result.body.deliveries as any[];
 };
 
 describe('WEBHOOK_TIMEOUT=300ms', () => {
-  let server: TestServer;
-  let receiver: Receiver;
+  const server = useServerWithPartner({ background: true, env: { ...DELIVERY_ENV, WEBHOOK_TIMEOUT: '300ms' }, webhookReceiver: true });
   const held: ServerResponse[] = [];
 
-  beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: { ...DELIVERY_ENV, WEBHOOK_TIMEOUT: '300ms' } });
-  });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
-  });
-
   it('records a receiver that never answers as a timeout (no status code) and retries it', async () => {
-    receiver.respond = (_hook, res) => held.push(res);
-    const partner = await server.createPartner({ webhook_url: `${receiver.url}/slow` });
+    server.receiver.respond = (_hook, res) => held.push(res);
+    const partner = await server.createPartner({ webhook_url: `${server.receiver.url}/slow` });
     const id = await newSession(server, partner);
-    expect((await sandboxMove(server, id, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(id)).toHaveLength(1);
+    expect(server.receiver.forTransaction(id)).toHaveLength(1);
     const [row] = await deliveriesOf(server, partner);
     expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null, last_error: 'timeout' });
     const shown = (await admin(server, `/webhooks/deliveries/${row.id}`)).body;
@@ -45,24 +39,24 @@ describe('WEBHOOK_TIMEOUT=300ms', () => {
     expect(shown.attempts[0].latency_ms).toBeLessThan(5_000);
 
     // Answering in time on the retry delivers it.
-    receiver.respond = answer(204);
+    server.receiver.respond = answer(204);
     server.clock.advance(6_000);
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(id)).toHaveLength(2);
+    expect(server.receiver.forTransaction(id)).toHaveLength(2);
     expect((await deliveriesOf(server, partner))[0]).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 204, last_error: null });
   });
 
   it('a 2xx whose body never finishes still counts as delivered: the status code is the answer', async () => {
-    receiver.respond = (_hook, res) => {
+    server.receiver.respond = (_hook, res) => {
       held.push(res);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
       res.write('partial');
     };
-    const partner = await server.createPartner({ webhook_url: `${receiver.url}/stalls` });
+    const partner = await server.createPartner({ webhook_url: `${server.receiver.url}/stalls` });
     const id = await newSession(server, partner);
-    expect((await sandboxMove(server, id, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(id)).toHaveLength(1);
+    expect(server.receiver.forTransaction(id)).toHaveLength(1);
     const [row] = await deliveriesOf(server, partner);
     expect(row).toMatchObject({ status: 'delivered', attempts: 1, last_status_code: 200, last_error: null });
     const [attempt] = (await admin(server, `/webhooks/deliveries/${row.id}`)).body.attempts;
@@ -72,17 +66,17 @@ describe('WEBHOOK_TIMEOUT=300ms', () => {
   });
 
   it('while a receiver hangs, another partner still gets its webhook (within one timeout)', async () => {
-    const hanging = await startReceiver();
-    const healthy = await startReceiver();
+    const hanging = await startWebhookReceiver();
+    const healthy = await startWebhookReceiver();
     hanging.respond = (_hook, res) => held.push(res);
     try {
       const slowPartner = await server.createPartner({ webhook_url: `${hanging.url}/hooks` });
       const goodPartner = await server.createPartner({ webhook_url: `${healthy.url}/hooks` });
       const slowTx = await newSession(server, slowPartner);
       const goodTx = await newSession(server, goodPartner);
-      expect((await sandboxMove(server, slowTx, 'processing')).status).toBe(200);
+      expect((await server.sandboxMove(slowTx, 'processing')).status).toBe(200);
       await hanging.waitFor(1);
-      const moved = await sandboxMove(server, goodTx, 'processing');
+      const moved = await server.sandboxMove(goodTx, 'processing');
       expect(moved.status).toBe(200);
       await healthy.waitFor(1, 3_000);
       expect(healthy.forTransaction(goodTx).map((hook) => hook.json.status)).toEqual(['processing']);
@@ -97,19 +91,15 @@ describe('WEBHOOK_TIMEOUT=300ms', () => {
 });
 
 describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
-  let server: TestServer;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', SANDBOX_TOOLS: 'true' } });
-  });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
+  // The receiver only proves that nothing arrives; the seeded partner has no webhook_url.
+  const server = useServerWithPartner({
+    background: true,
+    env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false', SANDBOX_TOOLS: 'true' },
+    webhookReceiver: true,
+    partner: { webhook_url: null },
   });
 
-  const port = (): string => new URL(receiver.url).port;
+  const port = (): string => new URL(server.receiver.url).port;
   const loopback = /^blocked: (localhost|127\.0\.0\.1) resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address$/;
 
   it.each([
@@ -121,12 +111,12 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     ['a private network address', (): string => 'http://10.1.2.3/hooks', 'blocked: 10.1.2.3 resolves to 10.1.2.3, a private, loopback or link-local address'],
     ['the cloud metadata address', (): string => 'http://169.254.169.254/latest/meta-data', 'blocked: 169.254.169.254 resolves to 169.254.169.254, a private, loopback or link-local address'],
   ] as const)('%s: nothing is sent, the attempt is recorded as blocked and the delivery failed at once', async (_label, url, error) => {
-    const before = receiver.received.length;
+    const before = server.receiver.received.length;
     const partner = await server.createPartner({ webhook_url: url() });
     const id = await newSession(server, partner);
-    expect((await sandboxMove(server, id, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
-    expect(receiver.received).toHaveLength(before);
+    expect(server.receiver.received).toHaveLength(before);
 
     const [row] = await deliveriesOf(server, partner);
     expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
@@ -141,17 +131,17 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     await server.background!.webhooks.drain();
     expect((await admin(server, `/webhooks/deliveries/${row.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
     await server.background!.webhooks.drain();
-    expect(receiver.received).toHaveLength(before);
+    expect(server.receiver.received).toHaveLength(before);
     expect((await deliveriesOf(server, partner))[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect((await admin(server, `/webhooks/deliveries/${row.id}`)).body.attempts.map((a: any) => a.error)).toEqual([row.last_error, row.last_error]);
   });
 
   it('a test event to a loopback URL is blocked as well', async () => {
-    const partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
+    const partner = await server.createPartner({ webhook_url: `${server.receiver.url}/hooks` });
     const result = await admin(server, `/partners/${partner.partner_id}/webhooks/test`, 'POST', {});
     expect(result.status).toBe(202);
     await server.background!.webhooks.drain();
-    expect(receiver.received).toHaveLength(0);
+    expect(server.receiver.received).toHaveLength(0);
     const shown = (await admin(server, `/webhooks/deliveries/${result.body.delivery_id}`)).body;
     expect(shown).toMatchObject({ status: 'failed', last_error: 'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address' });
   });

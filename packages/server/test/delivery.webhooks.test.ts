@@ -1,9 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../src/modules/delivery/retry-schedule.ts';
-import { DELIVERY_ENV, admin, answer, getTransaction, newSession, sandboxMove, startReceiver, type Receiver, type ReceivedHook } from './helpers/delivery-kit.ts';
-import { expectError, request, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
+import { ADMIN_TOKEN, expectError, request, type PartnerCredentials } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
+import { answer, startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The outbound webhook against a real local HTTP receiver: Standard Webhooks signatures, one
@@ -18,33 +20,31 @@ const SECOND = 1000;
 const pastRetry = (failures: number) => Math.ceil(RETRY_DELAYS_MS[failures - 1]! * 1.1) + SECOND;
 
 describe('outbound webhooks', () => {
-  let server: TestServer;
-  const receivers: Receiver[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer({ background: true, env: DELIVERY_ENV });
-  });
+  // Each test makes its own receiver and partner (setup); the seeded partner has no webhook_url.
+  const server = useServerWithPartner({ background: true, env: DELIVERY_ENV });
+  const receivers: WebhookReceiver[] = [];
   afterAll(async () => {
-    await server.close();
     await Promise.all(receivers.map((receiver) => receiver.close()));
   });
 
   /** A fresh receiver and a partner whose webhook_url points at it. */
   const setup = async (respond = answer(204)) => {
-    const receiver = await startReceiver();
-    receiver.respond = respond;
+    const receiver = await startWebhookReceiver({ respond });
     receivers.push(receiver);
     const partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
     return { receiver, partner };
   };
+  const newSession = (partner: PartnerCredentials, overrides: Record<string, unknown> = {}) => server.newSession(overrides, { token: partner.client_token });
+  const getTransaction = (partner: PartnerCredentials, id: string) => server.getTransaction(id, { token: partner.client_token });
+  const admin = (path: string, method = 'GET', body?: unknown) => server.admin(path, { method, body });
   const drain = () => server.background!.webhooks.drain();
   const move = async (id: string, status: string, reason?: string) => {
-    const result = await sandboxMove(server, id, status, reason);
+    const result = await server.sandboxMove(id, status, reason);
     expect(result.status, JSON.stringify(result.body)).toBe(200);
     return result.body;
   };
   const deliveriesOf = async (partner: PartnerCredentials, status?: string) => {
-    const result = await admin(server, `/webhooks/deliveries?partner_id=${partner.partner_id}${status ? `&status=${status}` : ''}`);
+    const result = await admin(`/webhooks/deliveries?partner_id=${partner.partner_id}${status ? `&status=${status}` : ''}`);
     expect(result.status).toBe(200);
     // Oldest first; the test clock often stands still between changes, so seq breaks the tie.
     return (result.body.deliveries as any[]).slice().sort((x, y) => Date.parse(x.created_at) - Date.parse(y.created_at) || x.seq - y.seq);
@@ -59,16 +59,25 @@ describe('outbound webhooks', () => {
       .orderBy('d.seq')
       .execute();
   const delivery = async (id: string) => {
-    const result = await admin(server, `/webhooks/deliveries/${id}`);
+    const result = await admin(`/webhooks/deliveries/${id}`);
     expect(result.status).toBe(200);
     return result.body;
   };
   const verify = (partner: PartnerCredentials, hook: ReceivedHook) => new Webhook(partner.webhook_secret).verify(hook.body, hook.headers as Record<string, string>);
 
+  // First: with no failed delivery on this server yet, a replay of all of them replays none.
+  it('replay-failed refuses a body that is not {"partner_id"}; without a body it replays every failed delivery (none yet)', async () => {
+    for (const body of [[], 'x', { partner_id: 5 }, { partner_id: 'a\u0000b' }, { other: 1 }]) {
+      expectError(await admin('/webhooks/replay-failed', 'POST', body), 400, 'invalid_request', 'validation_error');
+    }
+    const ok = await server.request('/admin/webhooks/replay-failed', { method: 'POST', token: ADMIN_TOKEN });
+    expect(ok.body).toEqual({ replayed: 0 });
+  });
+
   it('POSTs the transaction as JSON, signed per Standard Webhooks with the partner secret', async () => {
     server.clock.set(new Date()); // receivers check webhook-timestamp against their own clock
     const { receiver, partner } = await setup();
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     await drain();
     const [hook] = receiver.received;
@@ -85,7 +94,7 @@ describe('outbound webhooks', () => {
     // Signed with real time (receivers compare it with their own clocks), whatever the platform clock says.
     expect(Math.abs(Number(hook!.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
     const now = server.clock.now().toISOString();
-    const transaction = (await getTransaction(server, partner, id)).body;
+    const transaction = (await getTransaction(partner, id)).body;
     expect(hook!.json).toEqual(transaction);
     expect(hook!.json).toEqual({
       merchant_transaction_id: id,
@@ -118,9 +127,9 @@ describe('outbound webhooks', () => {
 
   it('keeps the order of each transaction and gives every delivery its own webhook-id', async () => {
     const { receiver, partner } = await setup();
-    const a = await newSession(server, partner);
-    const b = await newSession(server, partner, { type: 'sell' });
-    const c = await newSession(server, partner);
+    const a = await newSession(partner);
+    const b = await newSession(partner, { type: 'sell' });
+    const c = await newSession(partner);
     await move(a, 'processing');
     await move(b, 'processing');
     await move(a, 'completed');
@@ -141,8 +150,8 @@ describe('outbound webhooks', () => {
   it('retries a receiver answering 500 on the schedule, holds the later events back, then delivers everything in order', async () => {
     let healthy = false;
     const { receiver, partner } = await setup((_hook, res) => res.writeHead(healthy ? 200 : 500).end(healthy ? 'ok' : 'down'));
-    const t1 = await newSession(server, partner);
-    const t2 = await newSession(server, partner, { type: 'sell' });
+    const t1 = await newSession(partner);
+    const t2 = await newSession(partner, { type: 'sell' });
     await move(t1, 'processing');
     await move(t1, 'completed');
     await move(t2, 'processing');
@@ -226,7 +235,7 @@ describe('outbound webhooks', () => {
 
   it(`gives up after ${MAX_ATTEMPTS} attempts over about three days (failed), then stays quiet`, async () => {
     const { receiver, partner } = await setup(answer(503));
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     const first = server.clock.now().getTime();
     const gaps: number[] = [];
@@ -266,7 +275,7 @@ describe('outbound webhooks', () => {
 
     // The operator replays it once the partner is fixed: same webhook-id, delivered.
     receiver.respond = answer(204);
-    const replay = await admin(server, `/webhooks/deliveries/${deliveryId}/replay`, 'POST', {});
+    const replay = await admin(`/webhooks/deliveries/${deliveryId}/replay`, 'POST', {});
     expect(replay).toMatchObject({ status: 200, body: { replayed: true } });
     await drain();
     expect(receiver.received).toHaveLength(MAX_ATTEMPTS + 1);
@@ -282,9 +291,9 @@ describe('outbound webhooks', () => {
     const gone = answer(410);
     const one = await setup(gone);
     const two = await setup(gone);
-    const a = await newSession(server, one.partner);
-    const b = await newSession(server, one.partner);
-    const c = await newSession(server, two.partner);
+    const a = await newSession(one.partner);
+    const b = await newSession(one.partner);
+    const c = await newSession(two.partner);
     await move(a, 'processing');
     await move(b, 'cancelled');
     await move(c, 'processing');
@@ -294,7 +303,7 @@ describe('outbound webhooks', () => {
 
     one.receiver.respond = answer(200);
     two.receiver.respond = answer(200);
-    const mine = await admin(server, '/webhooks/replay-failed', 'POST', { partner_id: one.partner.partner_id });
+    const mine = await admin('/webhooks/replay-failed', 'POST', { partner_id: one.partner.partner_id });
     expect(mine).toMatchObject({ status: 200, body: { replayed: 2 } });
     await drain();
     expect(one.receiver.received.map((hook) => [hook.json.merchant_transaction_id, hook.json.status])).toEqual(
@@ -309,36 +318,36 @@ describe('outbound webhooks', () => {
     expect(await deliveriesOf(two.partner, 'failed')).toHaveLength(1);
 
     // Without a partner: every failed delivery of every partner (only partner two's is left).
-    const all = await admin(server, '/webhooks/replay-failed', 'POST');
+    const all = await admin('/webhooks/replay-failed', 'POST');
     expect(all.body).toEqual({ replayed: 1 });
     await drain();
     expect(two.receiver.received.map((hook) => hook.json.status)).toEqual(['processing', 'processing']);
-    expect(await admin(server, '/webhooks/replay-failed', 'POST', {})).toMatchObject({ body: { replayed: 0 } });
+    expect(await admin('/webhooks/replay-failed', 'POST', {})).toMatchObject({ body: { replayed: 0 } });
 
     // A single replay sends even a delivered delivery again, under the same id.
     const [delivered] = await deliveriesOf(two.partner, 'delivered');
-    expect((await admin(server, `/webhooks/deliveries/${delivered.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
+    expect((await admin(`/webhooks/deliveries/${delivered.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
     // While it is pending, replaying it again changes nothing.
-    expect((await admin(server, `/webhooks/deliveries/${delivered.id}/replay`, 'POST', {})).body).toEqual({ replayed: false });
+    expect((await admin(`/webhooks/deliveries/${delivered.id}/replay`, 'POST', {})).body).toEqual({ replayed: false });
     await drain();
     expect(two.receiver.received.map((hook) => hook.headers['webhook-id'])).toEqual([delivered.id, delivered.id, delivered.id]);
-    expectError(await admin(server, '/webhooks/deliveries/msg_doesnotexist/replay', 'POST', {}), 404, 'not_found', 'not_found');
-    expectError(await admin(server, '/webhooks/deliveries/msg_doesnotexist'), 404, 'not_found', 'not_found');
+    expectError(await admin('/webhooks/deliveries/msg_doesnotexist/replay', 'POST', {}), 404, 'not_found', 'not_found');
+    expectError(await admin('/webhooks/deliveries/msg_doesnotexist'), 404, 'not_found', 'not_found');
   });
 
   it("a replay goes to the partner's current webhook_url (the partner fixed its endpoint)", async () => {
     const old = await setup(answer(410));
-    const id = await newSession(server, old.partner);
+    const id = await newSession(old.partner);
     await move(id, 'processing');
     await drain();
     const [failed] = await deliveriesOf(old.partner, 'failed');
     expect(failed.url).toBe(`${old.receiver.url}/hooks`);
 
-    const fixed = await startReceiver();
+    const fixed = await startWebhookReceiver();
     receivers.push(fixed);
-    const patched = await admin(server, `/partners/${old.partner.partner_id}`, 'PATCH', { webhook_url: `${fixed.url}/v2/hooks` });
+    const patched = await admin(`/partners/${old.partner.partner_id}`, 'PATCH', { webhook_url: `${fixed.url}/v2/hooks` });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
-    expect((await admin(server, `/webhooks/deliveries/${failed.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
+    expect((await admin(`/webhooks/deliveries/${failed.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
     await drain();
     expect(old.receiver.received).toHaveLength(1);
     expect(fixed.received.map((hook) => [hook.path, hook.headers['webhook-id'], hook.json.status])).toEqual([['/v2/hooks', failed.id, 'processing']]);
@@ -360,7 +369,7 @@ describe('outbound webhooks', () => {
       sent = header === 'date+600' ? new Date(server.clock.now().getTime() + 600 * SECOND).toUTCString() : header;
       res.writeHead(429, { 'retry-after': sent }).end();
     });
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     const before = server.clock.now().getTime();
     await drain();
@@ -384,7 +393,7 @@ describe('outbound webhooks', () => {
 
   it('stops at 410 Gone: failed after one attempt, never retried; later events still go out', async () => {
     const { receiver, partner } = await setup(answer(410));
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     await drain();
     server.clock.advance(3 * 86_400_000);
@@ -403,7 +412,7 @@ describe('outbound webhooks', () => {
       if (hook.path === '/hooks') res.writeHead(302, { location: `${receiver.url}/elsewhere` }).end();
       else res.writeHead(204).end();
     });
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     await drain();
     expect(receiver.received.map((hook) => hook.path)).toEqual(['/hooks']);
@@ -426,13 +435,13 @@ describe('outbound webhooks', () => {
     const { receiver, partner } = await setup();
     const url = `${receiver.url}/hooks`;
     await receiver.close();
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     await move(id, 'processing');
     await drain();
     const [row] = await deliveriesOf(partner);
     expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: null, url });
     expect(row.last_error).toMatch(/^ECONNREFUSED: /);
-    const back = await startReceiver(Number(new URL(url).port));
+    const back = await startWebhookReceiver({ port: Number(new URL(url).port) });
     receivers.push(back);
     server.clock.advance(pastRetry(1));
     await drain();
@@ -446,7 +455,7 @@ describe('outbound webhooks', () => {
   it('sends a signed test event on request (202 + delivery id)', async () => {
     server.clock.set(new Date());
     const { receiver, partner } = await setup();
-    const result = await admin(server, `/partners/${partner.partner_id}/webhooks/test`, 'POST', {});
+    const result = await admin(`/partners/${partner.partner_id}/webhooks/test`, 'POST', {});
     expect(result.status).toBe(202);
     expect(result.body).toEqual({ delivery_id: expect.stringMatching(/^msg_[0-9A-Za-z]{24}$/) });
     await drain();
@@ -469,14 +478,14 @@ describe('outbound webhooks', () => {
     });
 
     const silent = await server.createPartner({ name: 'No Webhook' });
-    const refused = expectError(await admin(server, `/partners/${silent.partner_id}/webhooks/test`, 'POST', {}), 400, 'invalid_request', 'validation_error');
+    const refused = expectError(await admin(`/partners/${silent.partner_id}/webhooks/test`, 'POST', {}), 400, 'invalid_request', 'validation_error');
     expect(refused.details).toEqual([{ field: 'webhook_url', issue: 'is not set' }]);
-    expectError(await admin(server, '/partners/ptr_doesnotexist/webhooks/test', 'POST', {}), 404, 'not_found', 'not_found');
+    expectError(await admin('/partners/ptr_doesnotexist/webhooks/test', 'POST', {}), 404, 'not_found', 'not_found');
   });
 
   it('a partner without webhook_url gets no outbox rows at all', async () => {
     const silent = await server.createPartner({ name: 'Quiet Partner' });
-    const id = await newSession(server, silent);
+    const id = await newSession(silent);
     await move(id, 'processing');
     expect(await deliveriesOf(silent)).toEqual([]);
   });
@@ -484,7 +493,7 @@ describe('outbound webhooks', () => {
   it('never makes a request wait: the status call answers while the receiver still holds the webhook', async () => {
     const held: ServerResponse[] = [];
     const { receiver, partner } = await setup((_hook, res) => held.push(res));
-    const id = await newSession(server, partner);
+    const id = await newSession(partner);
     // The background worker is woken by the change and sends at once; the receiver does not answer.
     const moved = await move(id, 'processing');
     expect(moved.status).toBe('processing');
@@ -493,7 +502,7 @@ describe('outbound webhooks', () => {
     // More changes go through while the first webhook is still in flight.
     const completed = await move(id, 'completed');
     expect(completed.status).toBe('completed');
-    expect((await getTransaction(server, partner, id)).body.status).toBe('completed');
+    expect((await getTransaction(partner, id)).body.status).toBe('completed');
     const rows = await deliveriesOf(partner);
     expect(rows.map((d) => [d.seq, d.status, d.attempts])).toEqual([
       [2, 'pending', 1],
@@ -511,12 +520,12 @@ describe('outbound webhooks', () => {
     expectError(await request(`${server.url}/admin/webhooks/deliveries`), 401, 'unauthorised', 'missing_token');
     const partner = await server.createPartner({ name: 'Token Holder' });
     expectError(await request(`${server.url}/admin/webhooks/deliveries`, { token: partner.client_token }), 401, 'unauthorised', 'invalid_token');
-    const bad = await admin(server, '/webhooks/deliveries?status=lost');
+    const bad = await admin('/webhooks/deliveries?status=lost');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');
-    const limited = await admin(server, '/webhooks/deliveries?limit=2');
+    const limited = await admin('/webhooks/deliveries?limit=2');
     expect(limited.body.deliveries).toHaveLength(2);
-    const failed = await admin(server, '/webhooks/deliveries?status=failed');
+    const failed = await admin('/webhooks/deliveries?status=failed');
     expect(failed.body.deliveries.length).toBeGreaterThan(0);
     expect(failed.body.deliveries.every((d: any) => d.status === 'failed')).toBe(true);
     // Listing never returns payloads; showing one does.

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveSandboxAddress } from '../src/lib/address.ts';
+import { freePort } from './helpers/net.ts';
+import { BIN, childEnv } from './helpers/proof-child.ts';
 import { request, sessionBody, testDatabase } from './helpers/test-platform.ts';
-import { BIN, childEnv, freePort } from './helpers/proof-child.ts';
 
 /**
  * `proof partners …` as an operator runs it: a real child process (Node 24, the test runner's own

@@ -1,33 +1,25 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  expectError,
-  request,
-  sessionBody,
-  startTestServer,
-  type HttpResult,
-  type PartnerCredentials,
-  type TestServer,
-} from './helpers/test-platform.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, expectError, request, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
-/** Tenant isolation, Origin/CORS rules, token lifecycle, the admin API's guard and secrets at rest. */
+/**
+ * Tenant isolation, Origin/CORS rules, token lifecycle, the admin API's guard, secrets at rest, and
+ * the throttle on guessing tokens. What every partner route must refuse is the common route suite
+ * (helpers/run-common-route-tests.ts), which each route's own test file runs.
+ */
 
 const SANDBOX_ORIGIN = 'http://localhost:8080';
 const HOUR_MS = 3600_000;
 
 describe('partner security', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(() => server.close());
+  const server = useServerWithPartner();
 
   const createSession = (token: string, body: Record<string, unknown> = sessionBody(), headers: Record<string, string> = {}) =>
-    request(`${server.url}/widget/session`, { token, body, headers });
-  const readTransaction = (token: string, id: string) => request(`${server.url}/widget/transactions/${encodeURIComponent(id)}`, { token });
-  const readKyc = (token: string, userId: string) => request(`${server.url}/widget/users/${encodeURIComponent(userId)}/kyc-status`, { token });
+    server.createSession(body, { token, headers });
+  const readTransaction = (token: string, id: string) => server.getTransaction(id, { token });
+  const readKyc = (token: string, userId: string) => server.getKycStatus(userId, { token });
   /** Calls the admin API with ADMIN_TOKEN, another token, or (null) none. */
   const admin = (method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) =>
     request(`${server.url}/admin${path}`, { method, body, ...(token === null ? {} : { token }) });
@@ -352,5 +344,22 @@ describe('partner security', () => {
         expect(lower.includes('private.person'), `${table} holds the email's local part in clear`).toBe(false);
       }
     });
+  });
+});
+
+describe('failed-authentication throttle', () => {
+  // A server of its own: the test leaves this address throttled for a minute.
+  const server = useServerWithPartner();
+
+  it('throttles an address after 30 unknown tokens a minute, without touching valid traffic before that', async () => {
+    expect((await server.createSession()).status).toBe(200);
+    for (let i = 0; i < 30; i++) {
+      expectError(await server.getTransaction('x', { token: `ct_guess_${i}` }), 401, 'unauthorised', 'invalid_token');
+    }
+    const throttled = expectError(await server.getTransaction('x', { token: 'ct_guess_31' }), 429, 'rate_limited', 'rate_limit_exceeded');
+    expect(throttled.message).toContain('failed authentications');
+    const retryAfter = Number((await server.getTransaction('x', { token: 'ct_guess_32' })).headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
   });
 });

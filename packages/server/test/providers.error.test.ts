@@ -62,7 +62,7 @@ describe('adapter failures through POST /widget/session', () => {
   let partner: PartnerCredentials;
 
   beforeAll(async () => {
-    server = await startTestServer({ platform: { providers: { rates, depositAddresses }, logger: logs.logger } });
+    server = await startTestServer({ platformOptions: { providers: { rates, depositAddresses }, logger: logs.logger } });
     partner = await server.createPartner();
   });
   afterAll(() => server.close());
@@ -157,7 +157,7 @@ describe('live rates from Kraken (a local fake) through POST /widget/session', (
   beforeAll(async () => {
     fake = await startFakeKraken();
     const rates = new KrakenRateProvider({ settings: parseKrakenSettings({ baseUrl: fake.url, cacheTtlMs: 0, maxAgeMs: 0, timeoutMs: 500 }), clock });
-    server = await startTestServer({ platform: { providers: { rates } } });
+    server = await startTestServer({ platformOptions: { providers: { rates } } });
     partner = await server.createPartner();
   });
   afterAll(async () => {

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../src/lib/errors.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { ProviderError } from '../src/lib/provider-error.ts';
-import { forgetCachedTokens } from '../src/modules/partners/token-cache.ts';
 import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
-import {
-  expectError,
-  request,
-  sessionBody,
-  startTestServer,
-  type HttpResult,
-  type PartnerCredentials,
-  type TestServer,
-} from './helpers/test-platform.ts';
+import { forgetCachedTokens, withRateProvider } from './helpers/platform-internals.ts';
+import { runCommonRouteTests } from './helpers/run-common-route-tests.ts';
+import { expectError, request, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
  * Every row of the spec's error table that can be reached today, through real HTTP.
@@ -55,21 +49,11 @@ function expectClientError(result: HttpResult, label: string) {
 }
 
 describe('session errors on the default server', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
+  const server = useServerWithPartner();
 
-  beforeAll(async () => {
-    server = await startTestServer();
-    partner = await server.createPartner();
-  });
-  afterAll(() => server.close());
-
-  const sessionUrl = () => `${server.url}/widget/session`;
-  const createSession = (body: unknown, options: { token?: string; headers?: Record<string, string> } = {}) =>
-    request(sessionUrl(), { token: partner.client_token, body, ...options });
-  const postRaw = (rawBody: string, headers: Record<string, string>, token = partner.client_token) =>
-    request(sessionUrl(), { method: 'POST', token, rawBody, headers });
-  const get = (path: string, token = partner.client_token) => request(`${server.url}${path}`, { token });
+  const createSession = (body: unknown, options: { token?: string; headers?: Record<string, string> } = {}) => server.createSession(body, options);
+  const postRaw = (rawBody: string, headers: Record<string, string>) => server.request('/widget/session', { method: 'POST', rawBody, headers });
+  const get = (path: string, token?: string) => server.request(path, { token });
 
   describe('validation_error', () => {
     it('rejects an unknown field and names it', async () => {
@@ -231,7 +215,7 @@ describe('session errors on the default server', () => {
       const config = typeof row.config === 'string' ? JSON.parse(row.config) : row.config;
       config.assets = config.assets.map((asset: Record<string, unknown>) => ({ ...asset, is_default: false }));
       await server.platform.db.updateTable('partners').set({ config: JSON.stringify(config) }).where('id', '=', legacy.partner_id).execute();
-      forgetCachedTokens(server.platform);
+      forgetCachedTokens(server);
       const body = expectError(await createSession(sessionBody({ network: undefined }), { token: legacy.client_token }), 400, 'invalid_request', 'missing_param');
       expectDetail(body, 'network', 'is required');
     });
@@ -310,32 +294,12 @@ describe('session errors on the default server', () => {
     });
   });
 
-  describe('missing_token / invalid_token', () => {
-    it('asks for a token when none is sent, on every /widget route', async () => {
-      for (const result of [
-        await request(sessionUrl(), { body: sessionBody() }),
-        await request(sessionUrl(), { body: sessionBody(), headers: { authorization: '' } }),
-        await request(`${server.url}/widget/transactions/anything`),
-        await request(`${server.url}/widget/users/anyone/kyc-status`),
-      ]) {
-        expectError(result, 401, 'unauthorised', 'missing_token');
-      }
-    });
-
-    it.each([
-      ['a Basic scheme', `Basic ${Buffer.from('user:pass').toString('base64')}`],
-      ['a Token scheme', 'Token ct_whatever'],
-      ['Bearer without a token', 'Bearer'],
-      ['a bare token', 'ct_0123456789'],
-      ['an unknown token', 'Bearer ct_doesnotexist0123456789abcdef'],
-      ['an over-long token', `Bearer ${'x'.repeat(600)}`],
-    ])('refuses %s', async (_label, authorization) => {
-      expectError(await request(sessionUrl(), { body: sessionBody(), headers: { authorization } }), 401, 'unauthorised', 'invalid_token');
-    });
-
-    it('accepts the scheme in any case', async () => {
-      expect((await request(sessionUrl(), { body: sessionBody(), headers: { authorization: `bearer ${partner.client_token}` } })).status).toBe(200);
-    });
+  runCommonRouteTests(server, {
+    name: 'POST /widget/session',
+    method: 'POST',
+    path: '/widget/session',
+    body: sessionBody(),
+    anotherPartner: (result, caller) => expect(result.body.widget_id).toBe(caller.widget_id),
   });
 
   describe('forbidden_origin / forbidden_ip / offramp_disabled', () => {
@@ -494,15 +458,10 @@ describe('session errors on the default server', () => {
 });
 
 describe('rate_limit_exceeded', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ env: { RATE_LIMIT_PER_MINUTE: '3' } });
-  });
-  afterAll(() => server.close());
+  const server = useServerWithPartner({ env: { RATE_LIMIT_PER_MINUTE: '3' }, otherPartner: true });
 
   it('answers the fourth request in a minute with 429 and Retry-After, per token', async () => {
-    const partner = await server.createPartner();
-    const other = await server.createPartner();
+    const { partner, otherPartner: other } = server;
     const url = `${server.url}/widget/session`;
     for (let i = 0; i < 3; i++) {
       expect((await request(url, { token: partner.client_token, body: sessionBody() })).status).toBe(200);
@@ -520,28 +479,20 @@ describe('rate_limit_exceeded', () => {
 });
 
 describe('provider_error', () => {
-  let server: TestServer;
   let ratesDown = true;
-  beforeAll(async () => {
-    const sandbox = new SandboxRateProvider();
-    server = await startTestServer({
-      platform: {
-        providers: {
-          rates: {
-            name: 'failing',
-            quote: async (request) => {
-              if (ratesDown) throw new ProviderError({ provider: 'failing', kind: 'rejected', retryable: true, message: 'declines for now' });
-              return sandbox.quote(request);
-            },
-          },
-        },
+  const sandbox = new SandboxRateProvider();
+  const server = useServerWithPartner({
+    platformOptions: withRateProvider({
+      name: 'failing',
+      quote: async (request) => {
+        if (ratesDown) throw new ProviderError({ provider: 'failing', kind: 'rejected', retryable: true, message: 'declines for now' });
+        return sandbox.quote(request);
       },
-    });
+    }),
   });
-  afterAll(() => server.close());
 
   it('answers 502 when pricing fails, and the same request succeeds once the provider is back', async () => {
-    const partner = await server.createPartner();
+    const { partner } = server;
     const send = () =>
       request(`${server.url}/widget/session`, {
         token: partner.client_token,

@@ -1,16 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateAddress } from '../src/lib/address.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { verifyInitToken } from '../src/modules/sessions/init-token.ts';
 import { verifySessionSignature, type SignedSessionFields } from '../src/modules/sessions/signature.ts';
-import { expectError, request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { signingKeys } from './helpers/platform-internals.ts';
+import { expectError, sessionBody } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
- * POST /widget/session, GET /widget/transactions/{id} and kyc-status on the happy path, through real
- * HTTP. The partner is the sandbox partner (server.createPartner() defaults): USDT on TRC20 (default
- * network), ERC20 and BEP20 and BTC on BITCOIN, each with a wallet; fiat EUR (default) and USD; sell
- * enabled; fee 1.5 % + 0.50 fixed. Sandbox rates: USDT 0.92 EUR / 1.00 USD, BTC 88000 EUR / 95000 USD;
- * network fees: TRC20 1 USDT, ERC20 3 USDT, BEP20 0.3 USDT, BITCOIN 0.00005 BTC.
+ * POST /widget/session on the happy path, through real HTTP (reading the transaction back where the
+ * stored figures must be the session's). The partner is the sandbox partner (the seeded partner's
+ * defaults): USDT on TRC20 (default network), ERC20 and BEP20 and BTC on BITCOIN, each with a wallet;
+ * fiat EUR (default) and USD; sell enabled; fee 1.5 % + 0.50 fixed. Sandbox rates: USDT 0.92 EUR /
+ * 1.00 USD, BTC 88000 EUR / 95000 USD; network fees: TRC20 1 USDT, ERC20 3 USDT, BEP20 0.3 USDT,
+ * BITCOIN 0.00005 BTC.
  *
  * Buy with a crypto amount A: fiat = ⌈A·rate⌉ + ⌈NF·rate⌉ + ⌈A·rate·1.5%⌉ + 0.50 (each rounded up to cents).
  */
@@ -42,20 +45,6 @@ const SESSION_FIELDS = [
   'widget_url',
 ].sort();
 
-const TRANSACTION_FIELDS = [
-  'merchant_transaction_id',
-  'partner_user_id',
-  'type',
-  'status',
-  'currency',
-  'network',
-  'crypto_amount',
-  'fiat_currency',
-  'fiat_amount',
-  'created_at',
-  'updated_at',
-].sort();
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const START = new Date('2026-11-21T12:00:00Z');
 
@@ -70,12 +59,10 @@ const OTHER_EVM_LOWER = '0x52908400098527886e0f7030069857d2e4169ee7';
 const OTHER_EVM_CHECKSUMMED = '0x52908400098527886E0F7030069857D2E4169EE7';
 
 describe('POST /widget/session (happy paths)', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
-  const signatureKey = () => server.platform.keys.sessionSignature;
-  const initTokenKey = () => server.platform.keys.initToken;
-  const createSession = (body: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) =>
-    request(`${server.url}/widget/session`, { token: options.token ?? partner.client_token, body, headers: options.headers ?? {} });
+  const server = useServerWithPartner();
+  const signatureKey = () => signingKeys(server).sessionSignature;
+  const initTokenKey = () => signingKeys(server).initToken;
+  const createSession = (body: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) => server.createSession(body, options);
   const signedFields = (session: Record<string, any>, clientIp: string | null): SignedSessionFields => ({
     address: session.address,
     merchant_transaction_id: session.merchant_transaction_id,
@@ -86,12 +73,6 @@ describe('POST /widget/session (happy paths)', () => {
     type: session.type,
     client_ip: clientIp,
   });
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    partner = await server.createPartner();
-  });
-  afterAll(() => server.close());
 
   describe('a buy with the documented fields', () => {
     it('returns every response field, with the right type and value', async () => {
@@ -117,7 +98,7 @@ describe('POST /widget/session (happy paths)', () => {
       // Values. 100 USDT on TRC20 in EUR: ⌈92.00⌉ + ⌈1·0.92⌉ + ⌈92·0.015 = 1.38⌉ + 0.50 = 94.80 EUR.
       expect(session).toEqual({
         merchant_transaction_id: expect.stringMatching(UUID),
-        widget_id: partner.widget_id,
+        widget_id: server.partner.widget_id,
         address: SANDBOX_WALLETS['USDT:TRC20'],
         signature: expect.stringMatching(/^v2:[0-9a-f]{128}$/),
         init_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
@@ -170,8 +151,8 @@ describe('POST /widget/session (happy paths)', () => {
       const claims = await verifyInitToken(initTokenKey(), session.init_token, server.clock.now());
       expect(claims).toMatchObject({
         sub: session.merchant_transaction_id,
-        pid: partner.partner_id,
-        wid: partner.widget_id,
+        pid: server.partner.partner_id,
+        wid: server.partner.widget_id,
         typ: 'sdk_partner_authorization',
         iss: 'proof-ramp',
         aud: 'proof-widget',
@@ -229,7 +210,7 @@ describe('POST /widget/session (happy paths)', () => {
       // The largest amount whose price fits 100.00: 105.565217 USDT costs ⌈97.11999964⌉ 97.12 + 0.92 +
       // ⌈1.4567999…⌉ 1.46 + 0.50 = 100.00, while 105.565218 would cost 100.01.
       expect(session).toMatchObject({ amount: '105.565217', fix_amount: false, fiat_amount: '100.00', fix_fiat_amount: true, fiat_currency: 'EUR' });
-      const read = await request(`${server.url}/widget/transactions/${session.merchant_transaction_id}`, { token: partner.client_token });
+      const read = await server.getTransaction(session.merchant_transaction_id);
       expect(read.body.fiat_amount).toBe('100.00');
     });
 
@@ -334,7 +315,7 @@ describe('POST /widget/session (happy paths)', () => {
       const { status, body: session } = await createSession(sessionBody(body));
       expect(status).toBe(200);
       expect(session.fiat_amount).toBe(fiat);
-      const read = await request(`${server.url}/widget/transactions/${session.merchant_transaction_id}`, { token: partner.client_token });
+      const read = await server.getTransaction(session.merchant_transaction_id);
       expect(read.body.fiat_amount).toBe(fiat);
     });
   });
@@ -487,82 +468,10 @@ describe('POST /widget/session (happy paths)', () => {
       expect(verifySessionSignature(signatureKey(), signedFields(session, '203.0.113.9'), session.signature)).toBe(true);
       const claims = await verifyInitToken(initTokenKey(), session.init_token, server.clock.now());
       expect(claims.sub).toBe('order-42.A_b:c');
-      const read = await request(`${server.url}/widget/transactions/${encodeURIComponent('order-42.A_b:c')}`, { token: partner.client_token });
+      const read = await server.getTransaction('order-42.A_b:c');
       expect(read.status).toBe(200);
       expect(read.body.merchant_transaction_id).toBe('order-42.A_b:c');
       expect(read.body.fiat_amount).toBe('94.80');
     });
-  });
-});
-
-describe('GET /widget/transactions/{id} and kyc-status after a session', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
-  beforeAll(async () => {
-    server = await startTestServer();
-    partner = await server.createPartner();
-  });
-  afterAll(() => server.close());
-
-  it('returns exactly the documented fields of a pending buy', async () => {
-    const created = await request(`${server.url}/widget/session`, {
-      token: partner.client_token,
-      body: sessionBody({ partner_user_id: 'tx-user', fiat_currency: 'USD' }),
-    });
-    const id = created.body.merchant_transaction_id;
-    const read = await request(`${server.url}/widget/transactions/${id}`, { token: partner.client_token });
-    expect(read.status).toBe(200);
-    expect(Object.keys(read.body).sort()).toEqual(TRANSACTION_FIELDS);
-    expect(read.body).toEqual({
-      merchant_transaction_id: id,
-      partner_user_id: 'tx-user',
-      type: 'buy',
-      status: 'pending',
-      currency: 'USDT',
-      network: 'TRC20',
-      crypto_amount: '',
-      fiat_currency: 'USD',
-      fiat_amount: '103.00',
-      created_at: '2026-11-21T12:00:00.000Z',
-      updated_at: '2026-11-21T12:00:00.000Z',
-    });
-    expect(read.body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  });
-
-  it('returns a pending sell the same way, with the time the session was created', async () => {
-    server.clock.set(new Date('2026-11-21T13:30:15.250Z'));
-    try {
-      const created = await request(`${server.url}/widget/session`, {
-        token: partner.client_token,
-        body: sessionBody({ partner_user_id: 'tx-user', type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' }),
-      });
-      expect(created.status).toBe(200);
-      const read = await request(`${server.url}/widget/transactions/${created.body.merchant_transaction_id}`, { token: partner.client_token });
-      expect(read.body).toEqual({
-        merchant_transaction_id: created.body.merchant_transaction_id,
-        partner_user_id: 'tx-user',
-        type: 'sell',
-        status: 'pending',
-        currency: 'BTC',
-        network: 'BITCOIN',
-        crypto_amount: '',
-        fiat_currency: 'EUR',
-        fiat_amount: '86.18',
-        created_at: '2026-11-21T13:30:15.250Z',
-        updated_at: '2026-11-21T13:30:15.250Z',
-      });
-    } finally {
-      server.clock.set(START);
-    }
-  });
-
-  it("returns not_started KYC for a user who has a session, and 404 for another partner's user", async () => {
-    await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody({ partner_user_id: 'kyc-user@1' }) });
-    const kyc = await request(`${server.url}/widget/users/${encodeURIComponent('kyc-user@1')}/kyc-status`, { token: partner.client_token });
-    expect(kyc.status).toBe(200);
-    expect(kyc.body).toEqual({ partner_user_id: 'kyc-user@1', status: 'not_started' });
-
-    const other = await server.createPartner();
-    expectError(await request(`${server.url}/widget/users/${encodeURIComponent('kyc-user@1')}/kyc-status`, { token: other.client_token }), 404, 'not_found', 'not_found');
   });
 });

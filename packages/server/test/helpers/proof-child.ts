@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
+import { freePort } from './net.ts';
 import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
 
 /**
@@ -14,17 +12,6 @@ import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/proof.js');
 const START_TIMEOUT_MS = 60_000;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePromise(port));
-    });
-  });
-}
 
 /** A clean environment: nothing from the developer's shell decides where the data goes. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -148,70 +135,4 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
     await new Promise((resolvePromise) => setTimeout(resolvePromise, intervalMs));
   }
-}
-
-export interface ReceivedHook {
-  id: string;
-  timestamp: string;
-  signature: string;
-  body: string;
-  payload: { merchant_transaction_id: string; status: string; [key: string]: unknown };
-  /** The status code the receiver answered. */
-  answered: number;
-  path: string;
-  /** The sender's side of the connection (which process sent it, for tests that run several). */
-  remotePort: number;
-}
-
-/** A local webhook endpoint that records every attempt; `answer` decides the status code per request. */
-export async function startReceiver(answer: (path: string) => number = () => 204): Promise<{ url: string; hooks: ReceivedHook[]; server: Server; close(): Promise<void> }> {
-  const hooks: ReceivedHook[] = [];
-  const header = (headers: IncomingHttpHeaders, name: string) => String(headers[name] ?? '');
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '/';
-      const answered = answer(path);
-      let payload: ReceivedHook['payload'];
-      try {
-        payload = JSON.parse(body);
-      } catch {
-        payload = { merchant_transaction_id: '', status: '' };
-      }
-      hooks.push({
-        id: header(req.headers, 'webhook-id'),
-        timestamp: header(req.headers, 'webhook-timestamp'),
-        signature: header(req.headers, 'webhook-signature'),
-        body,
-        payload,
-        answered,
-        path,
-        remotePort: req.socket.remotePort ?? 0,
-      });
-      res.writeHead(answered).end();
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    hooks,
-    server,
-    close: () =>
-      new Promise<void>((resolvePromise) => {
-        server.closeAllConnections();
-        server.close(() => resolvePromise());
-      }),
-  };
-}
-
-/**
- * Whether a hook carries a valid Standard Webhooks signature for `secret`. Checked without the
- * library's timestamp tolerance: the sandbox clock may have been moved forward on purpose.
- */
-export function signatureValid(hook: ReceivedHook, secret: string): boolean {
-  const expected = new Webhook(secret).sign(hook.id, new Date(Number(hook.timestamp) * 1000), hook.body);
-  return hook.signature.split(' ').includes(expected);
 }

@@ -14,6 +14,9 @@ import { startBackgroundWork, type BackgroundWork } from '../../src/workers.ts';
 
 export const ADMIN_TOKEN = 'adm_test_0123456789abcdefghijklmnop';
 
+/** Where every test server's clock starts unless told otherwise. */
+export const TEST_START = new Date('2026-11-21T12:00:00Z');
+
 export interface PartnerCredentials {
   partner_id: string;
   widget_id: string;
@@ -28,27 +31,39 @@ export interface TestServer {
   app: FastifyInstance;
   /** Present when started with `background: true`: the webhook worker, drained by tests for determinism. */
   background: BackgroundWork | null;
+  /** The root signing secret this server was started with (tests derive the platform's keys from it). */
+  signingSecret: string;
   /** Creates a partner (the sandbox partner's settings, overridable) and returns its credentials. */
   createPartner(overrides?: PartnerInput): Promise<PartnerCredentials>;
   close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Configuration overrides, as environment variables (e.g. `{ RATE_LIMIT_PER_MINUTE: '3' }`). */
+  env?: Record<string, string>;
+  /** Passed to startPlatform over the test defaults: adapters, or anything else a test replaces. */
+  platformOptions?: PlatformOptions;
+  /** Run the webhook worker (and the other background work), drained by tests rather than waited for. */
+  background?: boolean;
+  /** Where the manual clock starts; TEST_START by default. */
+  clockStart?: Date;
 }
 
 /**
  * A real server on a random port over a fresh database: in-memory PGlite, or (PROOF_TEST_DB=postgres)
  * a schema of its own in TEST_DATABASE_URL, dropped again on close.
  */
-export async function startTestServer(
-  options: { env?: Record<string, string>; platform?: PlatformOptions; background?: boolean } = {},
-): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const config: Config = loadConfig({ PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'silent', ...options.env });
-  const clock = new ManualClock(new Date('2026-11-21T12:00:00Z'));
+  const clock = new ManualClock(options.clockStart ?? TEST_START);
   const database = await testDatabase();
+  const secrets = options.platformOptions?.secrets ?? { signingSecret: randomBytes(32).toString('base64url'), encryptionKey: randomBytes(32) };
   const platform = await startPlatform(config, {
     clock,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    secrets: { signingSecret: randomBytes(32).toString('base64url'), encryptionKey: randomBytes(32) },
     database: database.options,
-    ...options.platform,
+    ...options.platformOptions,
+    secrets,
   });
   const app = await buildApp(platform);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -62,6 +77,7 @@ export async function startTestServer(
     clock,
     app,
     background,
+    signingSecret: secrets.signingSecret,
     createPartner: async (overrides = {}) => operations.create({ ...sandboxPartnerInput('http://localhost:8080'), ...overrides }),
     close: async () => {
       await background?.stop();

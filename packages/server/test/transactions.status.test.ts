@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { changeStatus } from '../src/modules/transactions/change-status.ts';
-import { DELIVERY_ENV, connect, getTransaction, newSession, sandboxMove, startReceiver, type Receiver } from './helpers/delivery-kit.ts';
-import { ADMIN_TOKEN, expectError, request, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { DELIVERY_ENV, connect } from './helpers/delivery-kit.ts';
+import { ADMIN_TOKEN, expectError, request, type TestServer } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
  * The transaction status table of the partner API, driven through the sandbox operator call over
@@ -17,7 +18,7 @@ const FIAT = { buy: '94.80', sell: '90.12' } as const;
 
 type Type = 'buy' | 'sell';
 
-async function dbState(server: TestServer, id: string) {
+async function dbState(server: Pick<TestServer, 'platform'>, id: string) {
   const db = server.platform.db;
   const row = await db
     .selectFrom('transactions')
@@ -35,24 +36,10 @@ async function dbState(server: TestServer, id: string) {
 }
 
 describe('transaction status paths (sandbox status call)', () => {
-  let server: TestServer;
-  let receiver: Receiver;
-  let partner: PartnerCredentials;
-  let other: PartnerCredentials;
-
-  beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: DELIVERY_ENV });
-    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
-    other = await server.createPartner({ name: 'Other Partner' });
-  });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
-  });
+  const server = useServerWithPartner({ background: true, env: DELIVERY_ENV, webhookReceiver: true, otherPartner: true });
 
   const view = async (id: string) => {
-    const result = await getTransaction(server, partner, id);
+    const result = await server.getTransaction(id);
     expect(result.status).toBe(200);
     return result.body;
   };
@@ -60,7 +47,7 @@ describe('transaction status paths (sandbox status call)', () => {
   /** Moves with the clock one minute on, checks the answer is the tx.update of that change. */
   const step = async (id: string, type: Type, status: string, reason?: string) => {
     server.clock.advance(MINUTE);
-    const result = await sandboxMove(server, id, status, reason);
+    const result = await server.sandboxMove(id, status, reason);
     expect(result.status, JSON.stringify(result.body)).toBe(200);
     expect(result.body).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, type, status, occurred_at: server.clock.now().toISOString() });
     return result.body;
@@ -72,7 +59,7 @@ describe('transaction status paths (sandbox status call)', () => {
 
     it('pending → processing → completed: crypto_amount appears at processing, no failure_reason, one event each', async () => {
       server.clock.set(START);
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       const created = await view(id);
       expect(created).toEqual({
         merchant_transaction_id: id,
@@ -123,7 +110,7 @@ describe('transaction status paths (sandbox status call)', () => {
     });
 
     it('an explicit reason is accepted for processing and completed', async () => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       await step(id, type, 'processing', processingReason);
       await step(id, type, 'completed', completedReason);
       const { events } = await dbState(server, id);
@@ -137,7 +124,7 @@ describe('transaction status paths (sandbox status call)', () => {
     const failedReasons = type === 'buy' ? ['payment_declined', 'kyc_rejected', 'session_expired', 'delivery_failed', 'rejected'] : ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected'];
 
     it.each(failedReasons)('pending → failed (%s): failure_reason shown, crypto_amount stays empty', async (reason) => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       const failed = await step(id, type, 'failed', reason);
       expect(failed).toMatchObject({ status: 'failed', failure_reason: reason, crypto_amount: '' });
       expect(await view(id)).toMatchObject({ status: 'failed', failure_reason: reason, crypto_amount: '', fiat_amount: FIAT[type] });
@@ -147,14 +134,14 @@ describe('transaction status paths (sandbox status call)', () => {
     });
 
     it('pending → failed without a reason uses the default one', async () => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       await step(id, type, 'failed');
       expect((await view(id)).failure_reason).toBe(failedReasons[0]);
     });
 
     it('processing → failed keeps the crypto amount and shows the reason', async () => {
       const reason = type === 'buy' ? 'delivery_failed' : 'payout_failed';
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       await step(id, type, 'processing');
       await step(id, type, 'failed', reason);
       expect(await view(id)).toMatchObject({ status: 'failed', failure_reason: reason, crypto_amount: '100' });
@@ -166,7 +153,7 @@ describe('transaction status paths (sandbox status call)', () => {
     });
 
     it('pending → cancelled: reason user_cancelled in the history, no failure_reason in the view', async () => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       const cancelled = await step(id, type, 'cancelled');
       expect(cancelled).not.toHaveProperty('failure_reason');
       const shown = await view(id);
@@ -178,23 +165,23 @@ describe('transaction status paths (sandbox status call)', () => {
     });
 
     it('a failure reason of the other type is refused', async () => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       const foreign = type === 'buy' ? 'deposit_expired' : 'session_expired';
-      const body = expectError(await sandboxMove(server, id, 'failed', foreign), 409, 'conflict', 'illegal_transition');
+      const body = expectError(await server.sandboxMove(id, 'failed', foreign), 409, 'conflict', 'illegal_transition');
       expect(body.message).toBe(`"${foreign}" is not a reason for a ${type} transaction to become failed (use one of: ${failedReasons.join(', ')})`);
-      expectError(await sandboxMove(server, id, 'cancelled', 'changed_mind'), 409, 'conflict', 'illegal_transition');
+      expectError(await server.sandboxMove(id, 'cancelled', 'changed_mind'), 409, 'conflict', 'illegal_transition');
       expect((await view(id)).status).toBe('pending');
     });
 
     it('illegal moves from pending and processing answer 409 and change nothing', async () => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       for (const to of ['pending', 'completed']) {
-        const body = expectError(await sandboxMove(server, id, to), 409, 'conflict', 'illegal_transition');
+        const body = expectError(await server.sandboxMove(id, to), 409, 'conflict', 'illegal_transition');
         expect(body.message).toBe(`a ${type} transaction cannot go from pending to ${to}`);
       }
       await step(id, type, 'processing');
       for (const to of ['pending', 'processing', 'cancelled']) {
-        const body = expectError(await sandboxMove(server, id, to), 409, 'conflict', 'illegal_transition');
+        const body = expectError(await server.sandboxMove(id, to), 409, 'conflict', 'illegal_transition');
         expect(body.message).toBe(`a ${type} transaction cannot go from processing to ${to}`);
       }
       const { row, events } = await dbState(server, id);
@@ -207,13 +194,13 @@ describe('transaction status paths (sandbox status call)', () => {
       ['failed', ['failed']],
       ['cancelled', ['cancelled']],
     ] as const)('%s is terminal: every further move answers 409 and nothing changes', async (terminal, path) => {
-      const id = await newSession(server, partner, { type });
+      const id = await server.newSession({ type });
       for (const status of path) await step(id, type, status);
       await server.background!.webhooks.drain(); // the outbox rows are then final too
       const before = await dbState(server, id);
       const shown = await view(id);
       for (const to of ['pending', 'processing', 'completed', 'failed', 'cancelled']) {
-        const body = expectError(await sandboxMove(server, id, to), 409, 'conflict', 'illegal_transition');
+        const body = expectError(await server.sandboxMove(id, to), 409, 'conflict', 'illegal_transition');
         expect(body.message).toBe(`the transaction is ${terminal}, which is final`);
       }
       expect(await dbState(server, id)).toEqual(before);
@@ -222,38 +209,33 @@ describe('transaction status paths (sandbox status call)', () => {
   });
 
   it('the status call validates its input: unknown status 400, unknown id 404, admin token required', async () => {
-    const id = await newSession(server, partner);
-    const bad = await sandboxMove(server, id, 'refunded');
+    const id = await server.newSession();
+    const bad = await server.sandboxMove(id, 'refunded');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');
-    expectError(await sandboxMove(server, 'no-such-transaction', 'processing'), 404, 'not_found', 'not_found');
+    expectError(await server.sandboxMove('no-such-transaction', 'processing'), 404, 'not_found', 'not_found');
     const anonymous = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { body: { status: 'processing' } });
     expectError(anonymous, 401, 'unauthorised', 'missing_token');
-    const wrong = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: partner.client_token, body: { status: 'processing' } });
+    const wrong = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: server.partner.client_token, body: { status: 'processing' } });
     expectError(wrong, 401, 'unauthorised', 'invalid_token');
     expect((await view(id)).status).toBe('pending');
   });
 
   it('an id two partners use needs partner_id; each partner sees only its own transaction', async () => {
     const shared = `shared-${Date.now()}`;
-    await newSession(server, partner, { merchant_transaction_id: shared });
-    await newSession(server, other, { merchant_transaction_id: shared });
-    const ambiguous = expectError(await sandboxMove(server, shared, 'processing'), 400, 'invalid_request', 'validation_error');
+    await server.newSession({ merchant_transaction_id: shared });
+    await server.newSession({ merchant_transaction_id: shared }, { token: server.otherPartner.client_token });
+    const ambiguous = expectError(await server.sandboxMove(shared, 'processing'), 400, 'invalid_request', 'validation_error');
     expect(ambiguous.details).toEqual([{ field: 'partner_id', issue: 'is required for this id' }]);
-    const moved = await request(`${server.url}/admin/sandbox/transactions/${shared}/status`, { token: ADMIN_TOKEN, body: { status: 'cancelled', partner_id: other.partner_id } });
+    const moved = await request(`${server.url}/admin/sandbox/transactions/${shared}/status`, { token: ADMIN_TOKEN, body: { status: 'cancelled', partner_id: server.otherPartner.partner_id } });
     expect(moved.status).toBe(200);
-    expect((await getTransaction(server, other, shared)).body.status).toBe('cancelled');
-    expect((await getTransaction(server, partner, shared)).body.status).toBe('pending');
-  });
-
-  it("another partner's transaction is not found through GET /widget/transactions", async () => {
-    const id = await newSession(server, partner);
-    expectError(await getTransaction(server, other, id), 404, 'not_found', 'not_found');
+    expect((await server.getTransaction(shared, { token: server.otherPartner.client_token })).body.status).toBe('cancelled');
+    expect((await server.getTransaction(shared)).body.status).toBe('pending');
   });
 
   it('two concurrent moves from pending: exactly one wins, the other sees its result', async () => {
-    const id = await newSession(server, partner);
-    const [a, b] = await Promise.all([sandboxMove(server, id, 'processing'), sandboxMove(server, id, 'cancelled')]);
+    const id = await server.newSession();
+    const [a, b] = await Promise.all([server.sandboxMove(id, 'processing'), server.sandboxMove(id, 'cancelled')]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const winner = a.status === 200 ? 'processing' : 'cancelled';
     const loser = a.status === 200 ? b : a;
@@ -267,20 +249,20 @@ describe('transaction status paths (sandbox status call)', () => {
   });
 
   it('a change that fails inside its database transaction leaves row, history, outbox and subscribers untouched', async () => {
-    const id = await newSession(server, partner);
-    await sandboxMove(server, id, 'processing');
+    const id = await server.newSession();
+    await server.sandboxMove(id, 'processing');
     await server.background!.webhooks.drain();
-    const client = connect(server, { tx_id: id }, partner.client_token);
+    const client = connect(server, { tx_id: id }, server.partner.client_token);
     await client.next(1);
     const before = await dbState(server, id);
-    const hooksBefore = receiver.forTransaction(id).length;
+    const hooksBefore = server.receiver.forTransaction(id).length;
     expect(before.row).toMatchObject({ status: 'processing', version: 2 });
     expect(before.deliveries.map((d) => [d.seq, d.status])).toEqual([[2, 'delivered']]);
 
     let ran = false;
     await expect(
       changeStatus(server.platform, {
-        partnerId: partner.partner_id,
+        partnerId: server.partner.partner_id,
         merchantTransactionId: id,
         to: 'completed',
         afterUpdate: () => {
@@ -294,10 +276,10 @@ describe('transaction status paths (sandbox status call)', () => {
     expect(await dbState(server, id)).toEqual(before);
     expect((await view(id)).status).toBe('processing');
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(id)).toHaveLength(hooksBefore);
+    expect(server.receiver.forTransaction(id)).toHaveLength(hooksBefore);
 
     // The next real change is version 3 and is the only thing the subscriber and the receiver see.
-    await sandboxMove(server, id, 'failed', 'delivery_failed');
+    await server.sandboxMove(id, 'failed', 'delivery_failed');
     expect((await client.closed).code).toBe(1000);
     expect(client.messages.map((m) => m.status)).toEqual(['processing', 'failed']);
     const after = await dbState(server, id);
@@ -307,44 +289,32 @@ describe('transaction status paths (sandbox status call)', () => {
       [3, 'failed'],
     ]);
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(id).map((hook) => hook.json.status)).toEqual(['processing', 'failed']);
+    expect(server.receiver.forTransaction(id).map((hook) => hook.json.status)).toEqual(['processing', 'failed']);
   });
 });
 
 describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
-  let server: TestServer;
-  let receiver: Receiver;
-  let partner: PartnerCredentials;
-
-  beforeAll(async () => {
-    receiver = await startReceiver();
-    server = await startTestServer({ background: true, env: DELIVERY_ENV });
-    partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
-  });
-  afterAll(async () => {
-    await server.close();
-    await receiver.close();
-  });
+  const server = useServerWithPartner({ background: true, env: DELIVERY_ENV, webhookReceiver: true });
 
   const expire = async () => {
     const result = await request(`${server.url}/admin/sandbox/jobs/expire`, { token: ADMIN_TOKEN, method: 'POST' });
     expect(result.status).toBe(200);
     return result.body.expired as number;
   };
-  const status = async (id: string) => (await getTransaction(server, partner, id)).body;
+  const status = async (id: string) => (await server.getTransaction(id)).body;
 
   it('fails a pending buy after 60 min (session_expired) and a pending sell after 6 h (deposit_expired), nothing earlier', async () => {
     const t0 = new Date('2026-11-21T12:00:00Z');
     server.clock.set(t0);
-    const buy = await newSession(server, partner, { type: 'buy' });
-    const sell = await newSession(server, partner, { type: 'sell' });
-    const buyProcessing = await newSession(server, partner, { type: 'buy' });
-    const sellProcessing = await newSession(server, partner, { type: 'sell' });
-    const buyCancelled = await newSession(server, partner, { type: 'buy' });
-    expect((await sandboxMove(server, buyProcessing, 'processing')).status).toBe(200);
-    expect((await sandboxMove(server, sellProcessing, 'processing')).status).toBe(200);
-    expect((await sandboxMove(server, buyCancelled, 'cancelled')).status).toBe(200);
-    const client = connect(server, { user_id: 'user-1' }, partner.client_token);
+    const buy = await server.newSession({ type: 'buy' });
+    const sell = await server.newSession({ type: 'sell' });
+    const buyProcessing = await server.newSession({ type: 'buy' });
+    const sellProcessing = await server.newSession({ type: 'sell' });
+    const buyCancelled = await server.newSession({ type: 'buy' });
+    expect((await server.sandboxMove(buyProcessing, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(sellProcessing, 'processing')).status).toBe(200);
+    expect((await server.sandboxMove(buyCancelled, 'cancelled')).status).toBe(200);
+    const client = connect(server, { user_id: 'user-1' }, server.partner.client_token);
     await client.next(5);
 
     expect(await expire()).toBe(0);
@@ -381,7 +351,7 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
     ]);
     client.socket.close();
     await server.background!.webhooks.drain();
-    expect(receiver.forTransaction(buy).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'session_expired']]);
-    expect(receiver.forTransaction(sell).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'deposit_expired']]);
+    expect(server.receiver.forTransaction(buy).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'session_expired']]);
+    expect(server.receiver.forTransaction(sell).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'deposit_expired']]);
   });
 });

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/lib/provider-error.ts';
 import type { MarketQuote, QuoteRequest, RateProvider } from '../src/modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
-import { expectError, request, sessionBody, startTestServer, type HttpResult, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { withRateProvider } from './helpers/platform-internals.ts';
+import { TEST_START, expectError, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
  * Idempotent session creation: the Idempotency-Key header (same key + same body within IDEMPOTENCY_TTL,
@@ -45,18 +47,17 @@ class ControllableRates implements RateProvider {
   }
 }
 
-const START = new Date('2026-11-21T12:00:00Z');
 const HOUR = 3_600_000;
 
 describe('Idempotency-Key and merchant_transaction_id', () => {
-  let server: TestServer;
-  let partner: PartnerCredentials;
   const rates = new ControllableRates();
+  const server = useServerWithPartner({ platformOptions: withRateProvider(rates) });
+  /** Set by each test to a partner of its own, so row counts are its own. */
+  let partner: PartnerCredentials;
 
   const post = (body: Record<string, unknown>, options: { key?: string; token?: string } = {}) =>
-    request(`${server.url}/widget/session`, {
+    server.createSession(body, {
       token: options.token ?? partner.client_token,
-      body,
       headers: options.key === undefined ? {} : { 'idempotency-key': options.key },
     });
 
@@ -72,16 +73,9 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
   const keyRows = async (partnerId: string, key: string) =>
     server.platform.db.selectFrom('idempotency_keys').selectAll().where('partner_id', '=', partnerId).where('key', '=', key).execute();
 
-  /** Each test gets its own partner, so row counts are its own. */
   const freshPartner = () => server.createPartner();
 
   const replayed = (result: HttpResult) => result.headers.get('idempotent-replayed') === 'true';
-
-  beforeAll(async () => {
-    server = await startTestServer({ platform: { providers: { rates } } });
-    partner = await freshPartner();
-  });
-  afterAll(() => server.close());
 
   describe('Idempotency-Key', () => {
     it('replays the stored response for the same key and body, and creates one transaction', async () => {
@@ -112,7 +106,7 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       const keys = await keyRows(partner.partner_id, 'order-1-attempt');
       expect(keys).toHaveLength(1);
       expect(keys[0]!.response).toMatchObject({ merchant_transaction_id: first.body.merchant_transaction_id, fiat_amount: '94.80' });
-      expect(new Date(keys[0]!.created_at).toISOString()).toBe(START.toISOString());
+      expect(new Date(keys[0]!.created_at).toISOString()).toBe(TEST_START.toISOString());
     });
 
     it('refuses the same key with a different body (409), and still replays the original body', async () => {
@@ -187,7 +181,7 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
         expect(otherBody.body.fiat_amount).toBe('48.11');
         expect(await transactionRows(partner.partner_id)).toHaveLength(3);
       } finally {
-        server.clock.set(START);
+        server.clock.set(TEST_START);
       }
     });
 
@@ -259,7 +253,7 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       expect((await transactionRows(one.partner_id)).map((row) => row.merchant_transaction_id)).toEqual([a.body.merchant_transaction_id]);
       expect((await transactionRows(two.partner_id)).map((row) => row.merchant_transaction_id)).toEqual([b.body.merchant_transaction_id]);
       // GET by id is per partner too.
-      const crossRead = await request(`${server.url}/widget/transactions/${a.body.merchant_transaction_id}`, { token: two.client_token });
+      const crossRead = await server.getTransaction(a.body.merchant_transaction_id, { token: two.client_token });
       expectError(crossRead, 404, 'not_found', 'not_found');
     });
 

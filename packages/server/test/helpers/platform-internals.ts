@@ -1,0 +1,25 @@
+import type { PlatformOptions } from '../../src/bootstrap.ts';
+import { forgetCachedTokens as forgetTokensOf } from '../../src/modules/partners/token-cache.ts';
+import type { RateProvider } from '../../src/modules/pricing/rate-provider.ts';
+import type { TestServer } from './test-platform.ts';
+
+/**
+ * The only place tests reach past a module's API into how the platform is put together: the token
+ * cache, the derived keys, how a rate provider is handed to startPlatform. When that wiring
+ * changes, these functions change and the tests that call them do not.
+ */
+
+/** Forgets every cached client token, so the next authentication reads the database. */
+export function forgetCachedTokens(server: Pick<TestServer, 'platform'>): void {
+  forgetTokensOf(server.platform);
+}
+
+/** The keys the platform derives from its signing secret: session signatures and init tokens. */
+export function signingKeys(server: Pick<TestServer, 'platform'>): { sessionSignature: Buffer; initToken: Buffer } {
+  return server.platform.keys;
+}
+
+/** startPlatform options that price with `rates` instead of the sandbox rates. */
+export function withRateProvider(rates: RateProvider): PlatformOptions {
+  return { providers: { rates } };
+}
