@@ -1,6 +1,6 @@
 /**
  * Import rules for everything under packages/, checked by packages/server/src/architecture.test.ts
- * (and `npm run lint:deps`). Why these rules: docs/decisions/0008-module-ownership.md.
+ * (and `npm run lint`). Why these rules: docs/decisions/0008-module-ownership.md.
  *
  * Type-only imports count (a type-only cycle is still a cycle). dependency-cruiser's usual switch for
  * that, tsPreCompilationDeps, needs the TypeScript compiler API, which TypeScript 7 no longer ships;

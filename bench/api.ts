@@ -45,7 +45,11 @@ async function startTargets(env: Record<string, string>): Promise<{ targets: Tar
   return { targets: JSON.parse(line) as Targets, stop: () => child.kill('SIGKILL') };
 }
 
-async function load(name: string, url: string, options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; paths?: string[] }): Promise<Figures> {
+async function load(
+  name: string,
+  url: string,
+  options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; paths?: string[] },
+): Promise<Figures> {
   const paths = options.paths;
   let next = 0;
   const run = (duration: number) =>
@@ -62,21 +66,48 @@ async function load(name: string, url: string, options: { method?: 'GET' | 'POST
   const result = await run(DURATION);
   const errors = result.errors + result.timeouts + result.non2xx;
   const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
-  console.log(`${name.padEnd(34)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  errors ${errors}`);
+  console.log(
+    `${name.padEnd(34)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  errors ${errors}`,
+  );
   return figures;
 }
 
 async function measure(label: string, env: Record<string, string>) {
   const { targets, stop } = await startTargets(env);
   try {
-    const sessionBody = JSON.stringify({ partner_user_id: 'bench-user', user_email: 'bench@example.com', currency: 'USDT', network: 'TRC20', amount: '100' });
+    const sessionBody = JSON.stringify({
+      partner_user_id: 'bench-user',
+      user_email: 'bench@example.com',
+      currency: 'USDT',
+      network: 'TRC20',
+      amount: '100',
+    });
     const json = { 'content-type': 'application/json' };
     const auth = { authorization: `Bearer ${targets.token}` };
-    const baselineInsert = await load(`${label}: baseline INSERT`, `${targets.baselineUrl}/rows`, { method: 'POST', headers: json, body: sessionBody });
-    const session = await load(`${label}: POST /widget/session`, `${targets.apiUrl}/widget/session`, { method: 'POST', headers: { ...json, ...auth }, body: sessionBody });
-    const baselineSelect = await load(`${label}: baseline SELECT by key`, targets.baselineUrl, { paths: targets.rowIds.map((id) => `/rows/${id}`) });
-    const read = await load(`${label}: GET /widget/transactions/{id}`, targets.apiUrl, { headers: auth, paths: targets.transactionIds.map((id) => `/widget/transactions/${id}`) });
-    return { label, pairs: [[session, baselineInsert], [read, baselineSelect]] as const };
+    const baselineInsert = await load(`${label}: baseline INSERT`, `${targets.baselineUrl}/rows`, {
+      method: 'POST',
+      headers: json,
+      body: sessionBody,
+    });
+    const session = await load(`${label}: POST /widget/session`, `${targets.apiUrl}/widget/session`, {
+      method: 'POST',
+      headers: { ...json, ...auth },
+      body: sessionBody,
+    });
+    const baselineSelect = await load(`${label}: baseline SELECT by key`, targets.baselineUrl, {
+      paths: targets.rowIds.map((id) => `/rows/${id}`),
+    });
+    const read = await load(`${label}: GET /widget/transactions/{id}`, targets.apiUrl, {
+      headers: auth,
+      paths: targets.transactionIds.map((id) => `/widget/transactions/${id}`),
+    });
+    return {
+      label,
+      pairs: [
+        [session, baselineInsert],
+        [read, baselineSelect],
+      ] as const,
+    };
   } finally {
     stop();
   }
@@ -115,8 +146,9 @@ if (pgSchema) {
 }
 
 const rows = results.flatMap(({ label, pairs }) =>
-  pairs.map(([measured, base]) =>
-    `| ${label} | ${measured.name.split(': ')[1]} | ${measured.rps.toFixed(0)} | ${measured.p50} | ${measured.p99} | ${base.name.split(': ')[1]} | ${base.rps.toFixed(0)} | ${base.p50} | ${base.p99} | **${(measured.rps / base.rps).toFixed(2)}×** | ${measured.errors + base.errors} |`,
+  pairs.map(
+    ([measured, base]) =>
+      `| ${label} | ${measured.name.split(': ')[1]} | ${measured.rps.toFixed(0)} | ${measured.p50} | ${measured.p99} | ${base.name.split(': ')[1]} | ${base.rps.toFixed(0)} | ${base.p50} | ${base.p99} | **${(measured.rps / base.rps).toFixed(2)}×** | ${measured.errors + base.errors} |`,
   ),
 );
 const section = [
@@ -135,7 +167,8 @@ const section = [
 ].join('\n');
 
 const file = new URL('../docs/benchmarks.md', import.meta.url);
-let document = '# Benchmarks\n\nEach figure is measured beside a bare baseline in the same run; ratios matter more than absolute numbers, which depend on the machine.\n';
+let document =
+  '# Benchmarks\n\nEach figure is measured beside a bare baseline in the same run; ratios matter more than absolute numbers, which depend on the machine.\n';
 try {
   document = readFileSync(file, 'utf8');
 } catch {

@@ -16,7 +16,7 @@
  * sent (an upper bound: it adds the HTTP call and the database transaction).
  * Writes the figures to docs/benchmarks.md. A benchmark, not a test: nothing here passes or fails.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -62,15 +62,20 @@ if (process.argv.includes('--help')) {
 
 async function lanes<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 async function api(url: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
   const response = await fetch(url, {
     method: options.body === undefined ? 'GET' : 'POST',
-    headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
@@ -167,7 +172,9 @@ interface Baseline {
 }
 
 function startBaseline(): Baseline {
-  const child: ChildProcess = spawn(process.execPath, [new URL('./delivery-baseline.ts', import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [new URL('./delivery-baseline.ts', import.meta.url).pathname], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const waiting: Array<(line: string) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(line));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -205,19 +212,23 @@ class Subscribers {
 
   async connect(url: string, count: number, headers: Record<string, string>): Promise<number> {
     const started = now();
-    await lanes(Array.from({ length: count }, (_, i) => i), 200, async () => {
-      const socket = new WebSocket(url, { headers, perMessageDeflate: false });
-      socket.on('message', (data: Buffer) => this.receive(data));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('open', () => resolve());
-        socket.once('error', reject);
-        socket.once('close', (code) => reject(new Error(`closed ${code} while connecting`)));
-      });
-      socket.removeAllListeners('close');
-      socket.removeAllListeners('error');
-      socket.on('error', () => {});
-      this.sockets.push(socket);
-    });
+    await lanes(
+      Array.from({ length: count }, (_, i) => i),
+      200,
+      async () => {
+        const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+        socket.on('message', (data: Buffer) => this.receive(data));
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', () => resolve());
+          socket.once('error', reject);
+          socket.once('close', (code) => reject(new Error(`closed ${code} while connecting`)));
+        });
+        socket.removeAllListeners('close');
+        socket.removeAllListeners('error');
+        socket.on('error', () => {});
+        this.sockets.push(socket);
+      },
+    );
     return now() - started;
   }
 
@@ -245,7 +256,11 @@ class Subscribers {
   }
 
   waitFor(keys: string[], count: number): Promise<void> {
-    return until(() => keys.every((key) => this.count(key) >= count), WAIT_MS, () => `${keys.filter((key) => this.count(key) >= count).length} of ${keys.length} messages reached ${count} clients`);
+    return until(
+      () => keys.every((key) => this.count(key) >= count),
+      WAIT_MS,
+      () => `${keys.filter((key) => this.count(key) >= count).length} of ${keys.length} messages reached ${count} clients`,
+    );
   }
 
   reset(): void {
@@ -254,7 +269,10 @@ class Subscribers {
   }
 
   async close(): Promise<void> {
-    const closing = this.sockets.map((socket) => new Promise<void>((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve() : socket.once('close', () => resolve()))));
+    const closing = this.sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve() : socket.once('close', () => resolve()))),
+    );
     for (const socket of this.sockets) socket.terminate();
     await Promise.all(closing);
     this.sockets = [];
@@ -331,13 +349,31 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
   const receiverUrl = receiver.url;
   const subscribers = new Subscribers();
   try {
-    const move = (id: string, status: string) => must(`${proof.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
-    const partner = (webhookUrl?: string) => must(`${proof.url}/admin/partners`, { token: ADMIN_TOKEN, body: { ...sandboxPartnerInput('http://localhost:8080'), ...(webhookUrl ? { webhook_url: webhookUrl } : {}) } }, 201);
+    const move = (id: string, status: string) =>
+      must(`${proof.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
+    const partner = (webhookUrl?: string) =>
+      must(
+        `${proof.url}/admin/partners`,
+        {
+          token: ADMIN_TOKEN,
+          body: { ...sandboxPartnerInput('http://localhost:8080'), ...(webhookUrl ? { webhook_url: webhookUrl } : {}) },
+        },
+        201,
+      );
     const sessions = async (token: string, count: number, user: (i: number) => string) => {
       const ids: string[] = new Array(count);
-      await lanes(Array.from({ length: count }, (_, i) => i), 10, async (i) => {
-        ids[i] = (await must(`${proof.url}/widget/session`, { token, body: { partner_user_id: user(i), user_email: `${user(i)}@example.com`, currency: 'USDT', network: 'TRC20', amount: '100' } })).merchant_transaction_id;
-      });
+      await lanes(
+        Array.from({ length: count }, (_, i) => i),
+        10,
+        async (i) => {
+          ids[i] = (
+            await must(`${proof.url}/widget/session`, {
+              token,
+              body: { partner_user_id: user(i), user_email: `${user(i)}@example.com`, currency: 'USDT', network: 'TRC20', amount: '100' },
+            })
+          ).merchant_transaction_id;
+        },
+      );
       return ids;
     };
     // When each change committed: the NOTIFY seen by the baseline process's own LISTEN (PostgreSQL),
@@ -358,7 +394,9 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     const wsPartner = await partner();
     const user = `fanout-${randomBytes(3).toString('hex')}`;
     const [first] = await sessions(wsPartner.client_token, 1, () => user);
-    const proofConnectMs = await subscribers.connect(`${proof.url.replace('http', 'ws')}/ws?user_id=${user}`, SUBSCRIBERS, { authorization: `Bearer ${wsPartner.client_token}` });
+    const proofConnectMs = await subscribers.connect(`${proof.url.replace('http', 'ws')}/ws?user_id=${user}`, SUBSCRIBERS, {
+      authorization: `Bearer ${wsPartner.client_token}`,
+    });
     await subscribers.waitFor([`${first}/pending`], SUBSCRIBERS); // everyone subscribed and got the current state
     log(`${SUBSCRIBERS} subscriptions open in ${(proofConnectMs / 1000).toFixed(1)} s`);
     // Created after subscribing, so the subscriptions' initial state stays one message each.
@@ -389,7 +427,8 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     });
     await subscribers.waitFor(burstKeys, SUBSCRIBERS);
     const committed = await commits();
-    const latencies = (keys: string[], start: (key: string) => number) => keys.flatMap((key) => subscribers.byKey.get(key)!.times.map((at) => at - start(key)));
+    const latencies = (keys: string[], start: (key: string) => number) =>
+      keys.flatMap((key) => subscribers.byKey.get(key)!.times.map((at) => at - start(key)));
     const single = stats(latencies(singleKeys, (key) => commitOf(committed, key)));
     const burst = stats(latencies(burstKeys, (key) => commitOf(committed, key)));
     const burstOrder = [...burstKeys].sort((a, b) => commitOf(committed, a) - commitOf(committed, b));
@@ -398,8 +437,12 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     const proofBurstLast = Math.max(...burstKeys.map((key) => Math.max(...subscribers.byKey.get(key)!.times)));
     const singleTexts = singleKeys.map((key) => subscribers.text(key));
     const burstTexts = burstOrder.map((key) => subscribers.text(key));
-    log(`proof    single updates: p50 ${ms(single.p50)} ms, p99 ${ms(single.p99)} ms (${single.n} receipts); status call p50 ${ms(stats(callMs).p50)} ms`);
-    log(`proof    burst of ${BURST} (committed over ${burstSpan.toFixed(0)} ms): p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms (${burst.n} receipts)`);
+    log(
+      `proof    single updates: p50 ${ms(single.p50)} ms, p99 ${ms(single.p99)} ms (${single.n} receipts); status call p50 ${ms(stats(callMs).p50)} ms`,
+    );
+    log(
+      `proof    burst of ${BURST} (committed over ${burstSpan.toFixed(0)} ms): p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms (${burst.n} receipts)`,
+    );
     await subscribers.close();
 
     // Baseline: the same payloads, the same number of clients, the same schedule.
@@ -414,8 +457,12 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
       sentAt.set(singleKeys[i]!, reply.sentAt[0]!);
       await subscribers.waitFor([singleKeys[i]!], SUBSCRIBERS);
     }
-    const burstReply = await baseline.call<{ sentAt: number[] }>({ cmd: 'ws-broadcast', payloads: burstTexts, offsetsMs: burstOrder.map((key) => commitOf(committed, key) - burstStart) });
-    burstOrder.forEach((key, i) => sentAt.set(key, burstReply.sentAt[i]!));
+    const burstReply = await baseline.call<{ sentAt: number[] }>({
+      cmd: 'ws-broadcast',
+      payloads: burstTexts,
+      offsetsMs: burstOrder.map((key) => commitOf(committed, key) - burstStart),
+    });
+    for (const [i, key] of burstOrder.entries()) sentAt.set(key, burstReply.sentAt[i]!);
     await subscribers.waitFor(burstOrder, SUBSCRIBERS);
     const baseSingle = stats(latencies(singleKeys, (key) => sentAt.get(key)!));
     const baseBurst = stats(latencies(burstKeys, (key) => sentAt.get(key)!));
@@ -426,7 +473,9 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     const backToBack = await baseline.call<{ sentAt: number[] }>({ cmd: 'ws-broadcast', payloads: burstTexts });
     await subscribers.waitFor(burstOrder, SUBSCRIBERS);
     const baselineRate = (burstKeys.length * SUBSCRIBERS) / ((lastReceipt(burstOrder) - backToBack.sentAt[0]!) / 1000);
-    log(`fan-out capacity: proof ${proofRate.toFixed(0)} messages/s (burst, first commit to last receipt), bare ws back to back ${baselineRate.toFixed(0)} messages/s`);
+    log(
+      `fan-out capacity: proof ${proofRate.toFixed(0)} messages/s (burst, first commit to last receipt), bare ws back to back ${baselineRate.toFixed(0)} messages/s`,
+    );
     log(`baseline single updates: p50 ${ms(baseSingle.p50)} ms, p99 ${ms(baseSingle.p99)} ms`);
     log(`baseline burst of ${BURST}: p50 ${ms(baseBurst.p50)} ms, p99 ${ms(baseBurst.p99)} ms`);
     await subscribers.close();
@@ -447,13 +496,19 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
         calledAt.set(key, now());
         await move(id, status);
         quietCallMs.push(now() - calledAt.get(key)!);
-        await until(() => receiver.keys.has(key), 30_000, () => `webhook ${key}`);
+        await until(
+          () => receiver.keys.has(key),
+          30_000,
+          () => `webhook ${key}`,
+        );
         sampleKeys.push(key);
       }
     }
     const sampleCommits = await commits();
     const hookLatency = stats(sampleKeys.map((key) => receiver.keys.get(key)! - commitOf(sampleCommits, key)));
-    log(`proof    webhook commit-to-first-attempt: p50 ${ms(hookLatency.p50)} ms, p99 ${ms(hookLatency.p99)} ms (${hookLatency.n} changes, one at a time)`);
+    log(
+      `proof    webhook commit-to-first-attempt: p50 ${ms(hookLatency.p50)} ms, p99 ${ms(hookLatency.p99)} ms (${hookLatency.n} changes, one at a time)`,
+    );
 
     // Throughput: the receiver holds its answers (so the worker's slots are all taken) while
     // the backlog is committed, then answers everything and the worker drains the outbox.
@@ -464,22 +519,43 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
     });
     const releasedAt = now();
     const heldCount = receiver.release();
-    await until(() => backlogKeys.every((key) => receiver.keys.has(key)), WAIT_MS, () => `${backlogKeys.filter((key) => receiver.keys.has(key)).length} of ${backlogKeys.length} backlog webhooks`);
+    await until(
+      () => backlogKeys.every((key) => receiver.keys.has(key)),
+      WAIT_MS,
+      () => `${backlogKeys.filter((key) => receiver.keys.has(key)).length} of ${backlogKeys.length} backlog webhooks`,
+    );
     const drained = backlogKeys.filter((key) => receiver.keys.get(key)! > releasedAt);
     const lastAt = Math.max(...drained.map((key) => receiver.keys.get(key)!));
     const hookRate = drained.length / ((lastAt - releasedAt) / 1000);
-    log(`proof    webhook backlog of ${backlogKeys.length} (${heldCount} held): ${drained.length} drained in ${(lastAt - releasedAt).toFixed(0)} ms = ${hookRate.toFixed(0)}/s`);
+    log(
+      `proof    webhook backlog of ${backlogKeys.length} (${heldCount} held): ${drained.length} drained in ${(lastAt - releasedAt).toFixed(0)} ms = ${hookRate.toFixed(0)}/s`,
+    );
     await commits();
 
     // Baseline: the same body, one at a time, then WORKER_CONCURRENCY at a time.
     const body = receiver.sample();
     const prefix = `base_${label}_`;
-    const sequential = await baseline.call<{ sentAt: number[] }>({ cmd: 'post-sequential', url: `${receiverUrl}/base`, body, count: WEBHOOK_SAMPLE, prefix: `${prefix}s` });
+    const sequential = await baseline.call<{ sentAt: number[] }>({
+      cmd: 'post-sequential',
+      url: `${receiverUrl}/base`,
+      body,
+      count: WEBHOOK_SAMPLE,
+      prefix: `${prefix}s`,
+    });
     const baseLatency = stats(sequential.sentAt.map((at, i) => receiver.ids.get(`${prefix}s${i}`)! - at));
-    const concurrent = await baseline.call<{ startedAt: number; endedAt: number }>({ cmd: 'post-concurrent', url: `${receiverUrl}/base`, body, count: WEBHOOK_BACKLOG, concurrency: WORKER_CONCURRENCY, prefix: `${prefix}c` });
+    const concurrent = await baseline.call<{ startedAt: number; endedAt: number }>({
+      cmd: 'post-concurrent',
+      url: `${receiverUrl}/base`,
+      body,
+      count: WEBHOOK_BACKLOG,
+      concurrency: WORKER_CONCURRENCY,
+      prefix: `${prefix}c`,
+    });
     const baseLast = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${prefix}c${i}`)!));
     const baseRate = WEBHOOK_BACKLOG / ((baseLast - concurrent.startedAt) / 1000);
-    log(`baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`);
+    log(
+      `baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`,
+    );
 
     return {
       label,

@@ -36,14 +36,24 @@ for (let i = 0; i < 200; i++) {
   const response = await fetch(`${apiUrl}/widget/session`, {
     method: 'POST',
     headers: { authorization: `Bearer ${partner.client_token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ partner_user_id: `bench-${i}`, user_email: `bench-${i}@example.com`, currency: 'USDT', network: 'TRC20', amount: '100' }),
+    body: JSON.stringify({
+      partner_user_id: `bench-${i}`,
+      user_email: `bench-${i}@example.com`,
+      currency: 'USDT',
+      network: 'TRC20',
+      amount: '100',
+    }),
   });
   transactionIds.push(((await response.json()) as { merchant_transaction_id: string }).merchant_transaction_id);
 }
 
 // The baseline table has the transactions table's shape, unique constraints and indexes.
 await sql`create table bench_baseline (like transactions including all)`.execute(db);
-const template = await db.selectFrom('transactions').selectAll().where('merchant_transaction_id', '=', transactionIds[0]!).executeTakeFirstOrThrow();
+const template = await db
+  .selectFrom('transactions')
+  .selectAll()
+  .where('merchant_transaction_id', '=', transactionIds[0]!)
+  .executeTakeFirstOrThrow();
 await sql`insert into bench_baseline select * from transactions`.execute(db);
 
 const baseline = createServer((request, response) => {
@@ -73,13 +83,16 @@ const baseline = createServer((request, response) => {
     return;
   }
   const id = request.url!.split('/').pop()!;
-  sql<{ id: string }>`select * from bench_baseline where id = ${id}`
-    .execute(db)
-    .then((result) => (result.rows[0] ? reply(200, result.rows[0]) : reply(404, {})), (error) => reply(500, { error: String(error) }));
+  sql<{ id: string }>`select * from bench_baseline where id = ${id}`.execute(db).then(
+    (result) => (result.rows[0] ? reply(200, result.rows[0]) : reply(404, {})),
+    (error) => reply(500, { error: String(error) }),
+  );
 });
 await new Promise<void>((resolve) => baseline.listen(0, '127.0.0.1', resolve));
 const baselineUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port}`;
 
 const rowIds = (await sql<{ id: string }>`select id from bench_baseline limit 200`.execute(db)).rows.map((row) => row.id);
-process.stdout.write(`${JSON.stringify({ apiUrl, baselineUrl, token: partner.client_token, transactionIds, rowIds, dbKind: platform.dbKind })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ apiUrl, baselineUrl, token: partner.client_token, transactionIds, rowIds, dbKind: platform.dbKind })}\n`,
+);
 process.on('SIGINT', () => process.exit(0));

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { buildApp } from '../packages/server/src/app.ts';
 import { startPlatform } from '../packages/server/src/bootstrap.ts';
 import { loadConfig } from '../packages/server/src/config.ts';
-import { SDK_TYPES_FILE, renderSdkTypes } from './sdk-types.ts';
+import { renderSdkTypes, SDK_TYPES_FILE } from './sdk-types.ts';
 
 const platform = await startPlatform(loadConfig({ LOG_LEVEL: 'silent' }), {
   logger: pino({ level: 'silent' }),

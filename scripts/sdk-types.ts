@@ -22,9 +22,7 @@ export const SDK_TYPES_FILE = 'packages/sdk-node/src/generated/api-types.ts';
  * SDK cannot drift apart: a test regenerates this from the served /openapi.json and compares.
  */
 export async function renderSdkTypes(document: OpenApiDocument): Promise<string> {
-  const parts = [
-    '/* Generated from the server\'s OpenAPI document by `npm run generate:sdk-types`; do not edit by hand. */\n',
-  ];
+  const parts = ["/* Generated from the server's OpenAPI document by `npm run generate:sdk-types`; do not edit by hand. */\n"];
   for (const [name, source] of Object.entries(SOURCES)) {
     const schema = structuredClone(pick(document, source)) as JSONSchema;
     delete schema.title;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from './backoff.ts';
+import { DEFAULT_RETRY, type FetchLike, type RetryOptions, send, type Transport } from './http.ts';
 import { ProofRampError, ProofRampTimeoutError } from './proof-ramp-error.ts';
-import { DEFAULT_RETRY, send, type FetchLike, type RetryOptions, type Transport } from './http.ts';
-import { subscribe, type Subscription, type SubscriptionOptions, type SubscriptionTarget } from './subscribe.ts';
+import { type Subscription, type SubscriptionOptions, type SubscriptionTarget, subscribe } from './subscribe.ts';
 import { isTerminalStatus, type KycStatus, type SessionParams, type SessionResponse, type Transaction } from './types.ts';
 
 export interface ProofRampOptions {

@@ -1,5 +1,5 @@
 import { backoffDelay, sleep } from './backoff.ts';
-import { ProofRampError, ProofRampNetworkError, type ErrorDetail } from './proof-ramp-error.ts';
+import { type ErrorDetail, ProofRampError, ProofRampNetworkError } from './proof-ramp-error.ts';
 
 export interface RetryOptions {
   /** Tries in all, the first included (1 turns retrying off). */
@@ -56,7 +56,10 @@ export async function send<T>(transport: Transport, request: ApiRequest): Promis
       return await sendOnce<T>(transport, url, { method: request.method, headers, body }, request.signal);
     } catch (error) {
       if (attempt >= maxAttempts || !isRetryable(error)) throw error;
-      const delay = Math.max(backoffDelay(attempt, transport.retry), Math.min(transport.retry.maxDelayMs, (error as ProofRampError).retryAfterMs ?? 0));
+      const delay = Math.max(
+        backoffDelay(attempt, transport.retry),
+        Math.min(transport.retry.maxDelayMs, (error as ProofRampError).retryAfterMs ?? 0),
+      );
       await sleep(delay, request.signal);
     }
   }
@@ -83,7 +86,13 @@ async function sendOnce<T>(transport: Transport, url: string, init: RequestInit,
   const parsed = parseJson(text);
   if (response.ok) {
     if (parsed === undefined) {
-      throw new ProofRampError({ status: response.status, error: 'invalid_response', code: 'invalid_response', message: 'The API answered with a body that is not JSON.', requestId });
+      throw new ProofRampError({
+        status: response.status,
+        error: 'invalid_response',
+        code: 'invalid_response',
+        message: 'The API answered with a body that is not JSON.',
+        requestId,
+      });
     }
     return parsed as T;
   }

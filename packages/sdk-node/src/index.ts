@@ -1,15 +1,14 @@
 export { ProofRamp, type ProofRampOptions, type RequestOptions, type WaitOptions } from './client.ts';
+export type { FetchLike, RetryOptions } from './http.ts';
 export {
+  type ErrorDetail,
   ProofRampError,
   ProofRampNetworkError,
   ProofRampSubscriptionError,
   ProofRampTimeoutError,
   ProofRampWebhookError,
-  type ErrorDetail,
 } from './proof-ramp-error.ts';
-export type { FetchLike, RetryOptions } from './http.ts';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions, SubscriptionTarget, UpdateInfo } from './subscribe.ts';
-export { isTerminalStatus } from './types.ts';
 export type {
   KycState,
   KycStatus,
@@ -22,4 +21,5 @@ export type {
   WebhookPayload,
   WebhookTestEvent,
 } from './types.ts';
+export { isTerminalStatus } from './types.ts';
 export { verifyWebhook, type WebhookHeaders } from './webhooks.ts';

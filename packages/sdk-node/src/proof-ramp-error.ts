@@ -75,7 +75,13 @@ export class ProofRampSubscriptionError extends ProofRampError {
     if (closeCode === 4401 && /^[a-z_]+$/.test(reason)) {
       known = reason.startsWith('forbidden_') ? { status: 403, error: 'forbidden', code: reason } : { ...known, code: reason };
     }
-    super({ status: known.status, error: known.error, code: known.code, message: `subscription closed by the server (${closeCode}${reason ? `: ${reason}` : ''})`, requestId: null });
+    super({
+      status: known.status,
+      error: known.error,
+      code: known.code,
+      message: `subscription closed by the server (${closeCode}${reason ? `: ${reason}` : ''})`,
+      requestId: null,
+    });
     this.name = 'ProofRampSubscriptionError';
     this.closeCode = closeCode;
   }

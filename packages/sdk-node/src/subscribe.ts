@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { type BackoffOptions, backoffDelay } from './backoff.ts';
 import { FATAL_CLOSE_CODES, ProofRampError, ProofRampSubscriptionError } from './proof-ramp-error.ts';
 import { isTerminalStatus, type Transaction, type TransactionUpdate } from './types.ts';
 
@@ -63,7 +63,8 @@ const DEFAULT_RECONNECT: BackoffOptions = { baseDelayMs: 500, maxDelayMs: 30_000
  */
 export function subscribe(context: SubscriptionContext, target: SubscriptionTarget, options: SubscriptionOptions): Subscription {
   const txId = 'txId' in target ? target.txId : null;
-  const query = txId !== null ? `tx_id=${encodeURIComponent(txId)}` : `user_id=${encodeURIComponent((target as { userId: string }).userId)}`;
+  const query =
+    txId !== null ? `tx_id=${encodeURIComponent(txId)}` : `user_id=${encodeURIComponent((target as { userId: string }).userId)}`;
   const url = `${context.baseUrl.replace(/^http/, 'ws')}/ws?${query}`;
   const reconnect = { ...DEFAULT_RECONNECT, ...options.reconnect };
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 90_000;
@@ -123,10 +124,13 @@ export function subscribe(context: SubscriptionContext, target: SubscriptionTarg
   function scheduleReconnect(): void {
     if (ended || reconnectTimer) return;
     failures++;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      connect();
-    }, backoffDelay(failures, reconnect));
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = undefined;
+        connect();
+      },
+      backoffDelay(failures, reconnect),
+    );
   }
 
   function startPolling(): void {
@@ -152,7 +156,8 @@ export function subscribe(context: SubscriptionContext, target: SubscriptionTarg
       } catch (error) {
         if (generation !== pollGeneration) return;
         // Network failures, 5xx and 429 pass; credentials or the transaction being gone do not.
-        const fatal = error instanceof ProofRampError && (error.status === 401 || error.status === 403 || (error.status === 404 && txId !== null));
+        const fatal =
+          error instanceof ProofRampError && (error.status === 401 || error.status === 403 || (error.status === 404 && txId !== null));
         if (fatal) return fail(error);
       }
     }
@@ -199,7 +204,10 @@ export function subscribe(context: SubscriptionContext, target: SubscriptionTarg
     options.signal?.removeEventListener('abort', onAbort);
     const ws = socket;
     socket = null;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return resolveDone(end);
+    if (!ws || ws.readyState === WebSocket.CLOSED) {
+      resolveDone(end);
+      return;
+    }
     ws.once('close', () => resolveDone(end));
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else if (ws.readyState === WebSocket.OPEN) ws.close(1000);

@@ -36,7 +36,9 @@ export function verifyWebhook(body: string | Buffer, headers: WebhookHeaders, we
 function normalise(headers: WebhookHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers instanceof Headers) {
-    headers.forEach((value, name) => (out[name] = value));
+    headers.forEach((value, name) => {
+      out[name] = value;
+    });
     return out;
   }
   for (const [name, value] of Object.entries(headers)) {

@@ -3,7 +3,7 @@ import { freePort } from '../../server/test/helpers/net.ts';
 import { withRateProvider } from '../../server/test/helpers/platform-internals.ts';
 import { useServerWithPartner } from '../../server/test/helpers/use-server-with-partner.ts';
 import { ProofRamp, ProofRampError, ProofRampNetworkError, ProofRampTimeoutError, type SessionParams } from '../src/index.ts';
-import { FlakyRates, UUID, moveStatus, recordingFetch, waitFor, type Call } from './helpers.ts';
+import { type Call, FlakyRates, moveStatus, recordingFetch, UUID, waitFor } from './helpers.ts';
 
 const params = (overrides: Partial<SessionParams> = {}): SessionParams => ({
   partner_user_id: 'sdk-user-1',
@@ -19,7 +19,10 @@ describe('ProofRamp client against the real server', () => {
   const server = useServerWithPartner({ env: { SANDBOX_TOOLS: 'true' }, platformOptions: withRateProvider(rates) });
 
   /** A client whose calls are recorded; retries and polls are fast so the suite stays quick. */
-  const client = (calls: Call[] = [], options: { fetch?: Parameters<typeof recordingFetch>[1]; maxAttempts?: number; token?: string } = {}) =>
+  const client = (
+    calls: Call[] = [],
+    options: { fetch?: Parameters<typeof recordingFetch>[1]; maxAttempts?: number; token?: string } = {},
+  ) =>
     new ProofRamp({
       baseUrl: server.url,
       clientToken: options.token ?? server.partner.client_token,
@@ -110,11 +113,19 @@ describe('ProofRamp client against the real server', () => {
     it('gives up after maxAttempts with a typed 502 error carrying code and request id', async () => {
       const calls: Call[] = [];
       rates.failNext = 10;
-      const error = await client(calls, { maxAttempts: 3 }).createSession(params()).catch((e: unknown) => e);
+      const error = await client(calls, { maxAttempts: 3 })
+        .createSession(params())
+        .catch((e: unknown) => e);
       rates.failNext = 0;
       expect(calls.map((call) => call.status)).toEqual([502, 502, 502]);
       expect(error).toBeInstanceOf(ProofRampError);
-      expect(error).toMatchObject({ status: 502, error: 'upstream_unavailable', code: 'upstream_unavailable', retryable: true, requestId: calls[2]!.requestId });
+      expect(error).toMatchObject({
+        status: 502,
+        error: 'upstream_unavailable',
+        code: 'upstream_unavailable',
+        retryable: true,
+        requestId: calls[2]!.requestId,
+      });
       expect((error as ProofRampError).requestId).toMatch(/^req_/);
       expect((error as ProofRampError).message).toMatch(/retry/i);
     });
@@ -136,7 +147,12 @@ describe('ProofRamp client against the real server', () => {
 
     it('reports an unreachable server as ProofRampNetworkError, not as an API error', async () => {
       const calls: Call[] = [];
-      const nobody = new ProofRamp({ baseUrl: `http://127.0.0.1:${await freePort()}`, clientToken: 'x', fetch: recordingFetch(calls), retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      const nobody = new ProofRamp({
+        baseUrl: `http://127.0.0.1:${await freePort()}`,
+        clientToken: 'x',
+        fetch: recordingFetch(calls),
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+      });
       const error = await nobody.createSession(params()).catch((e: unknown) => e);
       expect(calls.map((call) => call.status)).toEqual(['network-error', 'network-error']);
       expect(error).toBeInstanceOf(ProofRampNetworkError);
@@ -146,17 +162,28 @@ describe('ProofRamp client against the real server', () => {
 
     it('never retries 400, 401 or 409, and types each error', async () => {
       const invalid: Call[] = [];
-      const badCurrency = await client(invalid).createSession(params({ currency: 'DOGE' })).catch((e: unknown) => e);
+      const badCurrency = await client(invalid)
+        .createSession(params({ currency: 'DOGE' }))
+        .catch((e: unknown) => e);
       expect(invalid).toHaveLength(1);
-      expect(badCurrency).toMatchObject({ status: 400, error: 'invalid_request', code: 'currency_not_allowed', requestId: invalid[0]!.requestId });
+      expect(badCurrency).toMatchObject({
+        status: 400,
+        error: 'invalid_request',
+        code: 'currency_not_allowed',
+        requestId: invalid[0]!.requestId,
+      });
 
       const missing: Call[] = [];
-      const noEmail = await client(missing).createSession({ ...params(), user_email: undefined } as unknown as SessionParams).catch((e: unknown) => e);
+      const noEmail = await client(missing)
+        .createSession({ ...params(), user_email: undefined } as unknown as SessionParams)
+        .catch((e: unknown) => e);
       expect(missing).toHaveLength(1);
       expect(noEmail).toMatchObject({ status: 400, code: 'missing_param', details: [{ field: 'user_email', issue: 'is required' }] });
 
       const unauthorised: Call[] = [];
-      const badToken = await client(unauthorised, { token: 'ct_not_a_real_token' }).getTransaction('whatever').catch((e: unknown) => e);
+      const badToken = await client(unauthorised, { token: 'ct_not_a_real_token' })
+        .getTransaction('whatever')
+        .catch((e: unknown) => e);
       expect(unauthorised).toHaveLength(1);
       expect(badToken).toMatchObject({ status: 401, error: 'unauthorised', code: 'invalid_token' });
 

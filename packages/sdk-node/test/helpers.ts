@@ -31,9 +31,18 @@ export interface Call {
 }
 
 /** A fetch that records every call the SDK makes (to count retries and compare headers). */
-export function recordingFetch(calls: Call[], inner: (input: string, init: RequestInit) => Promise<Response> = (input, init) => fetch(input, init)) {
+export function recordingFetch(
+  calls: Call[],
+  inner: (input: string, init: RequestInit) => Promise<Response> = (input, init) => fetch(input, init),
+) {
   return async (input: string, init: RequestInit): Promise<Response> => {
-    const call: Call = { method: init.method ?? 'GET', url: input, idempotencyKey: new Headers(init.headers).get('idempotency-key'), status: 'network-error', requestId: null };
+    const call: Call = {
+      method: init.method ?? 'GET',
+      url: input,
+      idempotencyKey: new Headers(init.headers).get('idempotency-key'),
+      status: 'network-error',
+      requestId: null,
+    };
     calls.push(call);
     const response = await inner(input, init);
     call.status = response.status;

@@ -18,7 +18,8 @@ describe('SDK types against the served /openapi.json', () => {
 
   it('would notice a field the server stopped serving', async () => {
     const changed = structuredClone(document);
-    delete changed.paths['/widget/transactions/{merchant_transaction_id}'].get.responses['200'].content['application/json'].schema.properties.fiat_amount;
+    delete changed.paths['/widget/transactions/{merchant_transaction_id}'].get.responses['200'].content['application/json'].schema
+      .properties.fiat_amount;
     const rendered = await renderSdkTypes(changed);
     expect(rendered).not.toBe(await renderSdkTypes(document));
     expect(rendered).toMatch(/export interface Transaction \{[^}]*crypto_amount: string;\n {2}fiat_currency: string;\n {2}created_at/);

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { WebSocketServer } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { buildApp } from '../../server/src/app.ts';
 import { changeStatus } from '../../server/src/modules/transactions/change-status.ts';
 import { sessionBody } from '../../server/test/helpers/test-platform.ts';
@@ -24,10 +24,12 @@ describe('subscribe: WebSocket with reconnect and polling fallback', () => {
   });
 
   const sdk = (token = server.partner.client_token) => new ProofRamp({ baseUrl: server.url, clientToken: token, minPollIntervalMs: 0 });
-  const newSession = async (user = 'sub-user') => (await sdk().createSession(sessionBody({ partner_user_id: user }) as never)).merchant_transaction_id;
+  const newSession = async (user = 'sub-user') =>
+    (await sdk().createSession(sessionBody({ partner_user_id: user }) as never)).merchant_transaction_id;
   /** Subscription options that record every update and error; fast reconnects and polls for tests. */
   const recorder = (seen: Seen[], errors: unknown[] = []): SubscriptionOptions => ({
-    onUpdate: (update: TransactionUpdate, info: UpdateInfo) => void seen.push({ id: update.merchant_transaction_id, status: update.status, source: info.source }),
+    onUpdate: (update: TransactionUpdate, info: UpdateInfo) =>
+      void seen.push({ id: update.merchant_transaction_id, status: update.status, source: info.source }),
     onError: (error) => void errors.push(error),
     pollIntervalMs: 50,
     reconnect: { baseDelayMs: 20, maxDelayMs: 100 },
@@ -130,7 +132,13 @@ describe('subscribe: WebSocket with reconnect and polling fallback', () => {
 
     expect(one.map((s) => s.status)).toEqual(['pending', 'processing', 'completed']);
     // Every (transaction, status) once, although the reconnect re-sent b's pending state.
-    expect(all.map((s) => `${s.id === a ? 'a' : 'b'}:${s.status}`).sort()).toEqual(['a:completed', 'a:pending', 'a:processing', 'b:cancelled', 'b:pending']);
+    expect(all.map((s) => `${s.id === a ? 'a' : 'b'}:${s.status}`).sort()).toEqual([
+      'a:completed',
+      'a:pending',
+      'a:processing',
+      'b:cancelled',
+      'b:pending',
+    ]);
     expect(all.filter((s) => s.id === a).map((s) => s.status)).toEqual(['pending', 'processing', 'completed']);
     expect(errors).toEqual([]);
   });
@@ -143,7 +151,11 @@ describe('subscribe: WebSocket with reconnect and polling fallback', () => {
     silent.on('connection', () => void connections++);
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     try {
-      const client = new ProofRamp({ baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, clientToken: 'ct_x', minPollIntervalMs: 0 });
+      const client = new ProofRamp({
+        baseUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+        clientToken: 'ct_x',
+        minPollIntervalMs: 0,
+      });
       const subscription = client.subscribe({ txId: 'any' }, { ...recorder([]), heartbeatTimeoutMs: 100 });
       await waitFor(() => connections >= 3, 'reconnects after silent connections');
       expect(await subscription.close()).toEqual({ reason: 'closed' });

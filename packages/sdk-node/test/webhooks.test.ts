@@ -4,7 +4,7 @@ import { DELIVERY_ENV } from '../../server/test/helpers/delivery-kit.ts';
 import { sessionBody } from '../../server/test/helpers/test-platform.ts';
 import { useServerWithPartner } from '../../server/test/helpers/use-server-with-partner.ts';
 import type { ReceivedHook } from '../../server/test/helpers/webhook-receiver.ts';
-import { ProofRamp, ProofRampWebhookError, verifyWebhook, type Transaction } from '../src/index.ts';
+import { ProofRamp, ProofRampWebhookError, type Transaction, verifyWebhook } from '../src/index.ts';
 import { moveStatus, waitFor } from './helpers.ts';
 
 describe('verifyWebhook with real signed deliveries', () => {
@@ -25,7 +25,13 @@ describe('verifyWebhook with real signed deliveries', () => {
   it('returns the parsed payload of a genuine delivery', async () => {
     const { id, hook } = await deliveredHook();
     const payload = verifyWebhook(hook.body, hook.headers, server.partner.webhook_secret) as Transaction;
-    expect(payload).toMatchObject({ merchant_transaction_id: id, status: 'processing', type: 'buy', currency: 'USDT', crypto_amount: '100' });
+    expect(payload).toMatchObject({
+      merchant_transaction_id: id,
+      status: 'processing',
+      type: 'buy',
+      currency: 'USDT',
+      crypto_amount: '100',
+    });
     // A Fetch Headers object (e.g. from a Request in a fetch-style framework) works as well.
     const headers = new Headers(Object.entries(hook.headers).map(([name, value]) => [name, String(value)]));
     expect(verifyWebhook(Buffer.from(hook.body), headers, server.partner.webhook_secret)).toEqual(payload);
@@ -45,10 +51,13 @@ describe('verifyWebhook with real signed deliveries', () => {
       expect(error).toBeInstanceOf(ProofRampWebhookError);
       expect((error as Error).message).toMatch(why);
     };
-    rejects(() => verifyWebhook(hook.body.replace('"processing"', '"completed"'), hook.headers, server.partner.webhook_secret), /signature/i);
+    rejects(
+      () => verifyWebhook(hook.body.replace('"processing"', '"completed"'), hook.headers, server.partner.webhook_secret),
+      /signature/i,
+    );
     const other = await server.createPartner();
     rejects(() => verifyWebhook(hook.body, hook.headers, other.webhook_secret), /signature/i);
-    const { ['webhook-signature']: _dropped, ...unsigned } = hook.headers;
+    const { 'webhook-signature': _dropped, ...unsigned } = hook.headers;
     rejects(() => verifyWebhook(hook.body, unsigned, server.partner.webhook_secret), /missing/i);
 
     const id = String(hook.headers['webhook-id']);

@@ -2,13 +2,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { adminApi } from './http/admin-api.ts';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
+import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
+import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
-import { adminApi } from './http/admin-api.ts';
-import { openapiDocument } from './http/openapi-document.ts';
-import { registerWebSocket } from './http/websocket-api.ts';
 import type { Platform } from './platform.ts';
 
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */

@@ -52,14 +52,17 @@ describe('import rules (dependency-cruiser)', () => {
         "import type { AlphaTables } from './tables.ts';\nimport type { BetaTables } from '../beta/tables.ts';\nexport type Both = AlphaTables & BetaTables;\n",
       [`${src}/modules/alpha/alpha-routes.ts`]: "import { schemas } from '../../http/schemas.ts';\nexport const routes = schemas;\n",
       [`${src}/http/schemas.ts`]: 'export const schemas = {};\n',
-      [`${src}/lib/helper.ts`]: "import type { Both } from '../modules/alpha/alpha-store.ts';\nexport const helper = (both: Both) => both;\n",
+      [`${src}/lib/helper.ts`]:
+        "import type { Both } from '../modules/alpha/alpha-store.ts';\nexport const helper = (both: Both) => both;\n",
       // A cycle made of type-only imports.
       [`${src}/one.ts`]: "import type { Two } from './two.ts';\nexport type One = { two?: Two };\n",
       [`${src}/two.ts`]: "import type { One } from './one.ts';\nexport type Two = { one?: One };\n",
       // A concrete adapter used outside the composition file (which may import it).
       [`${src}/modules/alpha/sandbox-alpha-provider.ts`]: 'export class SandboxAlphaProvider {}\n',
-      [`${src}/modules/alpha/use-alpha.ts`]: "import { SandboxAlphaProvider } from './sandbox-alpha-provider.ts';\nexport const use = new SandboxAlphaProvider();\n",
-      [`${src}/providers.ts`]: "import { SandboxAlphaProvider } from './modules/alpha/sandbox-alpha-provider.ts';\nexport const alpha = new SandboxAlphaProvider();\n",
+      [`${src}/modules/alpha/use-alpha.ts`]:
+        "import { SandboxAlphaProvider } from './sandbox-alpha-provider.ts';\nexport const use = new SandboxAlphaProvider();\n",
+      [`${src}/providers.ts`]:
+        "import { SandboxAlphaProvider } from './modules/alpha/sandbox-alpha-provider.ts';\nexport const alpha = new SandboxAlphaProvider();\n",
     });
     let planted: string[];
     const plantedViolations = async () => (planted ??= await importViolations(fixture));
@@ -82,11 +85,15 @@ describe('table ownership', () => {
   it("no module queries a table another module's tables.ts creates", () => {
     const { owners, files } = readModules();
     const violations = findForeignQueries(owners, files);
-    const allowed = (line: string) => ALLOWED_FOREIGN_QUERIES.some((entry) => line.startsWith(`${entry.file}:`) && line.includes(`"${entry.table}"`));
+    const allowed = (line: string) =>
+      ALLOWED_FOREIGN_QUERIES.some((entry) => line.startsWith(`${entry.file}:`) && line.includes(`"${entry.table}"`));
     const unexpected = violations.filter((line) => !allowed(line));
     expect(unexpected, `\n${unexpected.join('\n')}\n`).toEqual([]);
     for (const entry of ALLOWED_FOREIGN_QUERIES) {
-      expect(violations.some((line) => line.startsWith(`${entry.file}:`) && line.includes(`"${entry.table}"`)), `stale exception: ${entry.file} ${entry.table}`).toBe(true);
+      expect(
+        violations.some((line) => line.startsWith(`${entry.file}:`) && line.includes(`"${entry.table}"`)),
+        `stale exception: ${entry.file} ${entry.table}`,
+      ).toBe(true);
     }
   });
 
@@ -104,23 +111,31 @@ describe('table ownership', () => {
       ['webhook_deliveries', 'delivery'],
     ]);
     const file = (source: string, path = 'packages/server/src/modules/delivery/example.ts') => ({ path, module: 'delivery', source });
-    const found = (source: string, path?: string) => findForeignQueries(owners, [file(source, path)]).map((line) => line.replace(/^[^:]+:\d+: /, ''));
+    const found = (source: string, path?: string) =>
+      findForeignQueries(owners, [file(source, path)]).map((line) => line.replace(/^[^:]+:\d+: /, ''));
     const partners = 'module "delivery" queries "partners" (owned by partners)';
 
     expect(found("await db.selectFrom('partners').selectAll().execute();")).toEqual([partners]);
     expect(found("db.selectFrom('webhook_deliveries as d')\n  .innerJoin('partners as p', 'p.id', 'd.partner_id')")).toEqual([partners]);
-    expect(found("db.selectFrom('webhook_deliveries').leftJoin('identities', 'identities.partner_id', 'webhook_deliveries.partner_id')")).toEqual([
-      'module "delivery" queries "identities" (owned by kyc)',
-    ]);
+    expect(
+      found("db.selectFrom('webhook_deliveries').leftJoin('identities', 'identities.partner_id', 'webhook_deliveries.partner_id')"),
+    ).toEqual(['module "delivery" queries "identities" (owned by kyc)']);
     for (const call of ['insertInto', 'updateTable', 'deleteFrom']) expect(found(`trx.${call}('partners')`)).toEqual([partners]);
     expect(found('const url = sql<string>`(select p.webhook_url from partners p where p.id = ${id})`;')).toEqual([partners]);
-    expect(found('await sql`select d.id from webhook_deliveries d join partners p on p.id = d.partner_id`.execute(db);')).toEqual([partners]);
+    expect(found('await sql`select d.id from webhook_deliveries d join partners p on p.id = d.partner_id`.execute(db);')).toEqual([
+      partners,
+    ]);
     expect(found('sql`update partners set name = ${name}`')).toEqual([partners]);
     expect(found('sql`insert into partners (id) values (${id})`')).toEqual([partners]);
     expect(found('sql`delete from "partners" where id = ${id}`')).toEqual([partners]);
     // Its own tables, a foreign key in a tables.ts, and prose are not queries.
     expect(found("db.selectFrom('webhook_deliveries').where('partner_id', '=', id)")).toEqual([]);
-    expect(found(".addColumn('partner_id', 'text', (c) => c.notNull().references('partners.id'))", 'packages/server/src/modules/delivery/tables.ts')).toEqual([]);
+    expect(
+      found(
+        ".addColumn('partner_id', 'text', (c) => c.notNull().references('partners.id'))",
+        'packages/server/src/modules/delivery/tables.ts',
+      ),
+    ).toEqual([]);
     expect(found('// reads the webhook URL from partners when it replays')).toEqual([]);
     // Where it is reported.
     expect(findForeignQueries(owners, [file("const a = 1;\nconst b = db\n  .selectFrom('partners');")])).toEqual([
@@ -131,7 +146,12 @@ describe('table ownership', () => {
 
 /** Every rule violation under `baseDir`/packages, one readable line each. */
 async function importViolations(baseDir: string): Promise<string[]> {
-  const { output } = await cruise(['packages'], { ...config.options, baseDir, validate: true, ruleSet: { forbidden: config.forbidden ?? [] } });
+  const { output } = await cruise(['packages'], {
+    ...config.options,
+    baseDir,
+    validate: true,
+    ruleSet: { forbidden: config.forbidden ?? [] },
+  });
   const result = output as ICruiseResult;
   return result.summary.violations.map((violation) => {
     const path = violation.cycle ? [violation.from, ...violation.cycle.map((step) => step.name)] : [violation.from, violation.to];
@@ -162,9 +182,9 @@ function readModules(): { owners: Map<string, string>; files: SourceFile[] } {
 }
 
 function tablesCreatedIn(source: string): string[] {
-  return [...source.matchAll(/createTable\(\s*'([a-z_][a-z0-9_]*)'|\bcreate\s+table\s+(?:if\s+not\s+exists\s+)?"?([a-z_][a-z0-9_]*)/gi)].map(
-    (match) => (match[1] ?? match[2])!,
-  );
+  return [
+    ...source.matchAll(/createTable\(\s*'([a-z_][a-z0-9_]*)'|\bcreate\s+table\s+(?:if\s+not\s+exists\s+)?"?([a-z_][a-z0-9_]*)/gi),
+  ].map((match) => (match[1] ?? match[2])!);
 }
 
 const KYSELY_TABLE_CALL =

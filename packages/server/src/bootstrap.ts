@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { openDatabase, type Database, type DatabaseOptions, type Db } from './db/database.ts';
+import { type Database, type DatabaseOptions, type Db, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { systemClock, type Clock } from './lib/clock.ts';
-import { Sealer, deriveKey } from './lib/crypto.ts';
+import { type Clock, systemClock } from './lib/clock.ts';
+import { deriveKey, Sealer } from './lib/crypto.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
-import { LocalEventBus, PostgresEventBus, type EventBus } from './modules/delivery/event-bus.ts';
+import { type EventBus, LocalEventBus, PostgresEventBus } from './modules/delivery/event-bus.ts';
 import { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
 import type { Platform } from './platform.ts';
 import { buildProviders, type Providers } from './providers.ts';
@@ -41,11 +41,16 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       level: config.logLevel,
       redact: ['req.headers.authorization', '*.client_token', '*.webhook_secret'],
       // The older WebSocket form carries the client token in the query string: never log it.
-      serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactQueryToken(req.url) }) },
+      serializers: {
+        req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: redactQueryToken(req.url) }),
+      },
     });
   const secrets = options.secrets ?? loadSecrets(config);
   // Built before the database opens: a wrong adapter setting stops the start with nothing to clean up.
-  const providers = buildProviders({ config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret }, options.providers);
+  const providers = buildProviders(
+    { config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret },
+    options.providers,
+  );
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
   const database: Database = await openDatabase(databaseOptions);
   let bus: EventBus = new LocalEventBus();

@@ -15,15 +15,33 @@ const production = {
 describe('configuration', () => {
   it('has safe development defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ mode: 'development', port: 8080, sandboxTools: true, webhookAllowPrivateTargets: true, initTokenTtlMs: 3_600_000 });
+    expect(config).toMatchObject({
+      mode: 'development',
+      port: 8080,
+      sandboxTools: true,
+      webhookAllowPrivateTargets: true,
+      initTokenTtlMs: 3_600_000,
+    });
     expect(config).toMatchObject({ rateProvider: 'sandbox', depositAddressProvider: 'sandbox' });
     // Unset live-rate settings stay unset: the adapter's own settings schema holds their defaults.
-    expect(config.rates).toEqual({ krakenApiUrl: undefined, timeoutMs: undefined, cacheTtlMs: undefined, maxAgeMs: undefined, networkFees: undefined });
+    expect(config.rates).toEqual({
+      krakenApiUrl: undefined,
+      timeoutMs: undefined,
+      cacheTtlMs: undefined,
+      maxAgeMs: undefined,
+      networkFees: undefined,
+    });
   });
 
   it('starts in production with documented settings: live rates, and no deposit addresses unless configured', () => {
     const config = loadConfig(production);
-    expect(config).toMatchObject({ mode: 'production', rateProvider: 'kraken', depositAddressProvider: 'none', sandboxTools: false, webhookAllowPrivateTargets: false });
+    expect(config).toMatchObject({
+      mode: 'production',
+      rateProvider: 'kraken',
+      depositAddressProvider: 'none',
+      sandboxTools: false,
+      webhookAllowPrivateTargets: false,
+    });
   });
 
   it('reads the rate provider settings', () => {
@@ -37,7 +55,11 @@ describe('configuration', () => {
     });
     expect(config.rates).toMatchObject({ krakenApiUrl: 'http://127.0.0.1:9000', timeoutMs: 1_500, cacheTtlMs: 5_000, maxAgeMs: 120_000 });
     // Entries override the default table one by one; the others keep their documented default.
-    expect(config.rates.networkFees).toMatchObject({ TRC20: { USDT: '1.5' }, BITCOIN: { BTC: '0.0001' }, ERC20: { USDT: '3', USDC: '3', ETH: '0.0005' } });
+    expect(config.rates.networkFees).toMatchObject({
+      TRC20: { USDT: '1.5' },
+      BITCOIN: { BTC: '0.0001' },
+      ERC20: { USDT: '3', USDC: '3', ETH: '0.0005' },
+    });
     expect(loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'none' }).depositAddressProvider).toBe('none');
   });
 
@@ -46,22 +68,32 @@ describe('configuration', () => {
     expect(() => loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'hd' })).toThrow('DEPOSIT_ADDRESS_PROVIDER must be one of sandbox, none');
     expect(() => loadConfig({ KRAKEN_API_URL: 'api.kraken.com' })).toThrow('KRAKEN_API_URL must be an http(s) URL');
     expect(() => loadConfig({ RATES_TIMEOUT: 'fast' })).toThrow('RATES_TIMEOUT');
-    expect(() => loadConfig({ RATES_CACHE_TTL: '2m', RATES_MAX_AGE: '1m' })).toThrow('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
+    expect(() => loadConfig({ RATES_CACHE_TTL: '2m', RATES_MAX_AGE: '1m' })).toThrow(
+      'RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL',
+    );
     expect(() => loadConfig({ NETWORK_FEES: 'TRC20=1' })).toThrow('NETWORK_FEES: must be JSON');
     expect(() => loadConfig({ NETWORK_FEES: '{"TRON":{"USDT":"1"}}' })).toThrow('NETWORK_FEES: unknown network "TRON"');
     expect(() => loadConfig({ NETWORK_FEES: '{"TRC20":{"BTC":"1"}}' })).toThrow('NETWORK_FEES: BTC does not travel on TRC20');
     expect(() => loadConfig({ NETWORK_FEES: '{"TRC20":{"USDT":1}}' })).toThrow('NETWORK_FEES: TRC20.USDT must be a decimal string');
-    expect(() => loadConfig({ NETWORK_FEES: '{"TRC20":{"USDT":"0.0000001"}}' })).toThrow('NETWORK_FEES: TRC20.USDT must have at most 6 decimal places');
+    expect(() => loadConfig({ NETWORK_FEES: '{"TRC20":{"USDT":"0.0000001"}}' })).toThrow(
+      'NETWORK_FEES: TRC20.USDT must have at most 6 decimal places',
+    );
   });
 
   it('refuses what is unsafe in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('production mode needs DATABASE_URL, ADMIN_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY');
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      'production mode needs DATABASE_URL, ADMIN_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY',
+    );
     expect(() => loadConfig({ ...production, SANDBOX_TOOLS: 'true' })).toThrow('SANDBOX_TOOLS');
     expect(() => loadConfig({ ...production, WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' })).toThrow('WEBHOOK_ALLOW_PRIVATE_TARGETS');
     // Sandbox adapters are refused, whether chosen explicitly or left at their development default.
-    expect(() => loadConfig({ ...production, RATE_PROVIDER: undefined })).toThrow('production mode refuses the sandbox rate provider: set RATE_PROVIDER=kraken');
+    expect(() => loadConfig({ ...production, RATE_PROVIDER: undefined })).toThrow(
+      'production mode refuses the sandbox rate provider: set RATE_PROVIDER=kraken',
+    );
     expect(() => loadConfig({ ...production, RATE_PROVIDER: 'sandbox' })).toThrow('sandbox rate provider');
-    expect(() => loadConfig({ ...production, DEPOSIT_ADDRESS_PROVIDER: 'sandbox' })).toThrow('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox');
+    expect(() => loadConfig({ ...production, DEPOSIT_ADDRESS_PROVIDER: 'sandbox' })).toThrow(
+      'production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox',
+    );
   });
 
   it('says which setting is malformed', () => {

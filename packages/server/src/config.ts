@@ -1,5 +1,5 @@
 import { parseDuration } from './lib/duration.ts';
-import { parseNetworkFees, type NetworkFeeTable } from './modules/pricing/network-fees.ts';
+import { type NetworkFeeTable, parseNetworkFees } from './modules/pricing/network-fees.ts';
 
 /**
  * Every setting, read once from the environment. Defaults suit the embedded demo; production mode
@@ -106,7 +106,12 @@ export function loadConfig(env: Env = process.env): Config {
 function assertProductionSafe(config: Config): void {
   const missing = (['databaseUrl', 'adminToken', 'signingSecret', 'encryptionKey'] as const).filter((key) => !config[key]);
   if (missing.length > 0) {
-    const names = { databaseUrl: 'DATABASE_URL', adminToken: 'ADMIN_TOKEN', signingSecret: 'SIGNING_SECRET', encryptionKey: 'ENCRYPTION_KEY' };
+    const names = {
+      databaseUrl: 'DATABASE_URL',
+      adminToken: 'ADMIN_TOKEN',
+      signingSecret: 'SIGNING_SECRET',
+      encryptionKey: 'ENCRYPTION_KEY',
+    };
     throw new Error(`production mode needs ${missing.map((key) => names[key]).join(', ')}`);
   }
   if (config.sandboxTools) throw new Error('production mode refuses SANDBOX_TOOLS');

@@ -3,15 +3,15 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
 import { startPlatform } from './bootstrap.ts';
-import { loadConfig, type Config } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { acquireEmbeddedLock, isEmbeddedLockHeld } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createAdminClient } from './lib/admin-client.ts';
 import { OffsetClock } from './lib/clock.ts';
-import { ensurePrivateDir } from './lib/private-dir.ts';
-import { WEBHOOKS_USAGE, localWebhookOperations, remoteWebhookOperations, runWebhooksCommand } from './modules/delivery/webhook-cli.ts';
 import { ConfigurationError } from './lib/errors.ts';
+import { ensurePrivateDir } from './lib/private-dir.ts';
+import { localWebhookOperations, remoteWebhookOperations, runWebhooksCommand, WEBHOOKS_USAGE } from './modules/delivery/webhook-cli.ts';
 import { PARTNERS_USAGE, runPartnersCommand } from './modules/partners/partner-cli.ts';
 import { localPartnerOperations, remotePartnerOperations } from './modules/partners/partner-operations.ts';
 import { PartnerNotFoundError } from './modules/partners/partner-service.ts';
@@ -96,7 +96,9 @@ async function serve(baseConfig: Config): Promise<number> {
     const lock = await acquireEmbeddedLock(baseConfig.dataDir);
     if (!lock) {
       const other = await runningEmbeddedServer(baseConfig);
-      console.error(`Another proof serve (pid ${other?.pid ?? '?'}, ${other?.url ?? '?'}) already uses the embedded database in ${resolve(baseConfig.dataDir)}.`);
+      console.error(
+        `Another proof serve (pid ${other?.pid ?? '?'}, ${other?.url ?? '?'}) already uses the embedded database in ${resolve(baseConfig.dataDir)}.`,
+      );
       return 1;
     }
     writeFileSync(markerFile(baseConfig), JSON.stringify({ pid: process.pid, url: `http://127.0.0.1:${baseConfig.port}` }));
@@ -127,7 +129,12 @@ async function serve(baseConfig: Config): Promise<number> {
       `    -d '{"partner_user_id":"user-1","user_email":"user@example.com","currency":"USDT","network":"TRC20","amount":"100"}'`,
     );
   }
-  lines.push('', config.adminToken === baseConfig.adminToken ? 'Admin API: ADMIN_TOKEN from the environment' : `Admin token in ${resolve(config.dataDir, 'admin-token')}`);
+  lines.push(
+    '',
+    config.adminToken === baseConfig.adminToken
+      ? 'Admin API: ADMIN_TOKEN from the environment'
+      : `Admin token in ${resolve(config.dataDir, 'admin-token')}`,
+  );
   console.log(lines.join('\n'));
 
   let stopping = false;
@@ -166,7 +173,10 @@ async function partners(config: Config, args: string[]): Promise<number> {
     // The running server holds the embedded database: ask it through the admin API instead.
     return report(async () => {
       try {
-        return await runPartnersCommand(args, remotePartnerOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) })));
+        return await runPartnersCommand(
+          args,
+          remotePartnerOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) })),
+        );
       } catch (error) {
         if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
         throw new ConfigurationError(
@@ -186,7 +196,10 @@ async function partners(config: Config, args: string[]): Promise<number> {
 
 async function webhooks(config: Config, args: string[]): Promise<number> {
   const server = await runningEmbeddedServer(config);
-  if (server) return report(() => runWebhooksCommand(args, remoteWebhookOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) }))));
+  if (server)
+    return report(() =>
+      runWebhooksCommand(args, remoteWebhookOperations(createAdminClient({ baseUrl: server.url, adminToken: adminToken(config) }))),
+    );
   const platform = await startPlatform({ ...config, logLevel: 'error' });
   try {
     return await report(() => runWebhooksCommand(args, localWebhookOperations(platform)));
@@ -200,7 +213,11 @@ async function report(run: () => Promise<string>): Promise<number> {
     console.log(await run());
     return 0;
   } catch (error) {
-    if (error instanceof ConfigurationError || error instanceof PartnerNotFoundError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof ConfigurationError ||
+      error instanceof PartnerNotFoundError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`error: ${(error as Error).message}`);
       return 2;
     }

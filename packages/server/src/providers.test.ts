@@ -21,7 +21,9 @@ describe('buildProviders', () => {
   });
 
   it('stops the start when a live adapter’s settings are unusable', () => {
-    expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_MAX_AGE: '5s' }))).toThrow('maxAgeMs must not be shorter than /cacheTtlMs');
+    expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_MAX_AGE: '5s' }))).toThrow(
+      'maxAgeMs must not be shorter than /cacheTtlMs',
+    );
     expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_TIMEOUT: '0s' }))).toThrow('/timeoutMs');
   });
 });

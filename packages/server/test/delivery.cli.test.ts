@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/net.ts';
 import { BIN, childEnv } from './helpers/proof-child.ts';
-import { ADMIN_TOKEN, request, sessionBody, testDatabase, type HttpResult } from './helpers/test-platform.ts';
+import { ADMIN_TOKEN, type HttpResult, request, sessionBody, testDatabase } from './helpers/test-platform.ts';
 import { answer, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
@@ -25,8 +25,6 @@ interface CliResult {
   stderr: string;
 }
 
-
-
 describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL, CLI opens the database' : 'embedded database, CLI through the admin API'})`, () => {
   let dataDir: string;
   let env: Record<string, string>;
@@ -42,10 +40,16 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
 
   const cli = (args: string[]): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
-      execFile(process.execPath, [BIN, 'webhooks', ...args], { env: childEnv(env), timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-        if (error && (error as { killed?: boolean }).killed) return reject(new Error(`proof webhooks ${args.join(' ')} timed out\n${stderr}`));
-        resolvePromise({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BIN, 'webhooks', ...args],
+        { env: childEnv(env), timeout: CHILD_TIMEOUT_MS, killSignal: 'SIGKILL' },
+        (error, stdout, stderr) => {
+          if (error && (error as { killed?: boolean }).killed)
+            return reject(new Error(`proof webhooks ${args.join(' ')} timed out\n${stderr}`));
+          resolvePromise({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+        },
+      );
     });
   const cliJson = async (args: string[]) => {
     const result = await cli(args);
@@ -161,22 +165,36 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
   it('list without --json prints one line per delivery', { timeout: STEP_TIMEOUT_MS }, async () => {
     const result = await cli(['list']);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(failedIds.map((id) => `${id}  failed     attempts 1  tx.update  410 HTTP 410`).sort());
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(
+      failedIds.map((id) => `${id}  failed     attempts 1  tx.update  410 HTTP 410`).sort(),
+    );
   });
 
   it('show prints the delivery with its payload and every attempt', { timeout: STEP_TIMEOUT_MS }, async () => {
     const hook = receiver.received.find((h) => h.headers['webhook-id'] === failedIds[0])!;
     const shown = await cliJson(['show', failedIds[0]!]);
     expect(shown).toMatchObject({ id: failedIds[0], status: 'failed', partner_id: partner.partner_id, payload: hook.json });
-    expect(shown.payload).toMatchObject({ merchant_transaction_id: expect.any(String), type: 'sell', status: 'processing', crypto_amount: '100' });
-    expect(shown.attempts).toEqual([{ attempt: 1, started_at: expect.any(String), status_code: 410, latency_ms: expect.any(Number), error: 'HTTP 410' }]);
+    expect(shown.payload).toMatchObject({
+      merchant_transaction_id: expect.any(String),
+      type: 'sell',
+      status: 'processing',
+      crypto_amount: '100',
+    });
+    expect(shown.attempts).toEqual([
+      { attempt: 1, started_at: expect.any(String), status_code: 410, latency_ms: expect.any(Number), error: 'HTTP 410' },
+    ]);
   });
 
   it('replay --failed queues them again and the server delivers them, same webhook-ids', { timeout: STEP_TIMEOUT_MS }, async () => {
     receiver.respond = answer(204);
     expect(await cliJson(['replay', '--failed', '--json'])).toEqual({ replayed: 2 });
     await receiver.waitFor(4, 10_000);
-    expect(receiver.received.slice(2).map((hook) => hook.headers['webhook-id']).sort()).toEqual([...failedIds].sort());
+    expect(
+      receiver.received
+        .slice(2)
+        .map((hook) => hook.headers['webhook-id'])
+        .sort(),
+    ).toEqual([...failedIds].sort());
     await until('delivered', failedIds);
     expect((await adminCall('/webhooks/deliveries?status=failed')).body.deliveries).toEqual([]);
     const again = await cli(['replay', '--failed']);
@@ -198,6 +216,10 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
 
   it('refuses bad input with exit code 2 and a message', { timeout: STEP_TIMEOUT_MS }, async () => {
     expect(await cli(['show', 'msg_doesnotexist'])).toEqual({ code: 2, stdout: '', stderr: 'error: id: no delivery msg_doesnotexist\n' });
-    expect(await cli(['list', '--status', 'lost'])).toEqual({ code: 2, stdout: '', stderr: 'error: status: must be pending, delivered or failed\n' });
+    expect(await cli(['list', '--status', 'lost'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: status: must be pending, delivered or failed\n',
+    });
   });
 });

@@ -2,9 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childDatabase, createPartner, forEachLimited, startProofServe, waitUntil, type CreatedPartner, type ProofChild } from './helpers/proof-child.ts';
-import { ADMIN_TOKEN, request, sessionBody } from './helpers/test-platform.ts';
-import { answer, signatureValid, startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
+import {
+  type CreatedPartner,
+  childDatabase,
+  createPartner,
+  forEachLimited,
+  type ProofChild,
+  startProofServe,
+  waitUntil,
+} from './helpers/proof-child.ts';
+import { ADMIN_TOKEN, type HttpResult, request, sessionBody } from './helpers/test-platform.ts';
+import { answer, type ReceivedHook, signatureValid, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The outbox promise, tested the hard way: a real `proof serve` child is SIGKILLed in the middle of
@@ -56,7 +64,8 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
   const children: ProofChild[] = [];
   let server: ProofChild;
 
-  const move = (id: string, status: string) => request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
+  const move = (id: string, status: string) =>
+    request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
   const advanceClock = async (seconds: number) => {
     const moved = await request(`${server.url}/admin/sandbox/clock`, { token: ADMIN_TOKEN, body: { advance_seconds: seconds } });
     expect(moved.status).toBe(200);
@@ -68,7 +77,10 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
       CONCURRENCY,
       async (i) => {
         const user = `${prefix}-${i % 25}`;
-        const session = await request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody({ partner_user_id: user, user_email: `${user}@example.com` }) });
+        const session = await request(`${server.url}/widget/session`, {
+          token: partner.client_token,
+          body: sessionBody({ partner_user_id: user, user_email: `${user}@example.com` }),
+        });
         if (session.status !== 200) throw new Error(`session: ${session.status} ${JSON.stringify(session.body)}`);
         ids.push(session.body.merchant_transaction_id);
       },
@@ -104,7 +116,9 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
-  it(`delivers all ${TRANSACTIONS * STEPS.length} status changes although the server is SIGKILLed after ${KILL_AFTER}`, { timeout: 180_000 }, async () => {
+  it(`delivers all ${TRANSACTIONS * STEPS.length} status changes although the server is SIGKILLed after ${KILL_AFTER}`, {
+    timeout: 180_000,
+  }, async () => {
     const started = Date.now();
     const partner = await createPartner(server.url, `${receiver.url}/crash`);
     const txs: Tx[] = (await createSessions(partner, TRANSACTIONS, 'crash')).map((id) => ({ id, done: 0, uncertain: false }));
@@ -119,7 +133,7 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
       CONCURRENCY,
       async (tx) => {
         while (tx.done < STEPS.length && !killed) {
-          let result;
+          let result: HttpResult;
           try {
             result = await move(tx.id, STEPS[tx.done]!);
           } catch (error) {
@@ -169,7 +183,8 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     await forEachLimited(txs, CONCURRENCY, async (tx) => {
       while (tx.done < STEPS.length) {
         const result = await move(tx.id, STEPS[tx.done]!);
-        if (result.status === 409 && result.body.code === 'illegal_transition') conflicts++; // it had committed
+        if (result.status === 409 && result.body.code === 'illegal_transition')
+          conflicts++; // it had committed
         else if (result.status !== 200) throw new Error(`${tx.id} → ${STEPS[tx.done]}: ${result.status} ${JSON.stringify(result.body)}`);
         tx.done++;
       }
@@ -178,7 +193,12 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
 
     // Every (transaction, status) acknowledged with a 2xx, within a bounded wait.
     const txIds = new Set(txs.map((tx) => tx.id));
-    const acked = () => new Set(receiver.received.filter((hook) => hook.path === '/crash' && hook.answered !== null && hook.answered < 300).map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`));
+    const acked = () =>
+      new Set(
+        receiver.received
+          .filter((hook) => hook.path === '/crash' && hook.answered !== null && hook.answered < 300)
+          .map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`),
+      );
     await waitUntil(
       () => acked().size >= txs.length * STEPS.length,
       60_000,
@@ -218,22 +238,40 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
       for (const status of STEPS) expect((await move(id, status)).status).toBe(200);
     });
     const flaky = () => receiver.received.filter((hook) => hook.path === '/flaky');
-    const failedAttempts = (id: string) => flaky().filter((hook) => hook.json.merchant_transaction_id === id && hook.answered === 500).length;
+    const failedAttempts = (id: string) =>
+      flaky().filter((hook) => hook.json.merchant_transaction_id === id && hook.answered === 500).length;
 
     // First attempts fail; the completed events wait behind their transaction's failing one.
-    await waitUntil(() => ids.every((id) => failedAttempts(id) >= 1), 30_000, () => `${ids.filter((id) => failedAttempts(id) >= 1).length} of ${ids.length} first attempts`);
+    await waitUntil(
+      () => ids.every((id) => failedAttempts(id) >= 1),
+      30_000,
+      () => `${ids.filter((id) => failedAttempts(id) >= 1).length} of ${ids.length} first attempts`,
+    );
     // The first retry comes 5 s (±10 %) later: move the clock instead of waiting.
     await advanceClock(6);
-    await waitUntil(() => ids.every((id) => failedAttempts(id) >= 2), 30_000, () => `${ids.filter((id) => failedAttempts(id) >= 2).length} of ${ids.length} second attempts`);
+    await waitUntil(
+      () => ids.every((id) => failedAttempts(id) >= 2),
+      30_000,
+      () => `${ids.filter((id) => failedAttempts(id) >= 2).length} of ${ids.length} second attempts`,
+    );
     expect(flaky().filter((hook) => hook.json.status !== 'processing')).toEqual([]);
 
     // The receiver recovers; the next retry is 5 min (±10 %) away. An attempt recorded just as the
     // clock moved may be scheduled from the new time, hence a bounded repeat.
     flakyFailing = false;
-    const acked = () => new Set(flaky().filter((hook) => hook.answered !== null && hook.answered < 300).map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`));
+    const acked = () =>
+      new Set(
+        flaky()
+          .filter((hook) => hook.answered !== null && hook.answered < 300)
+          .map((hook) => `${hook.json.merchant_transaction_id}/${hook.json.status}`),
+      );
     for (let round = 0; round < 4 && acked().size < ids.length * STEPS.length; round++) {
       await advanceClock(360);
-      await waitUntil(() => acked().size >= ids.length * STEPS.length, 5_000, () => '').catch(() => {});
+      await waitUntil(
+        () => acked().size >= ids.length * STEPS.length,
+        5_000,
+        () => '',
+      ).catch(() => {});
     }
     expect(acked().size).toBe(ids.length * STEPS.length);
 
@@ -241,7 +279,12 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     for (const id of ids) {
       const hooks = perTx.get(id)!;
       // 500, 500, then the same delivery answered 2xx, and only then the completed event.
-      expect(hooks.map((hook) => `${hook.json.status}:${hook.answered}`)).toEqual(['processing:500', 'processing:500', 'processing:204', 'completed:204']);
+      expect(hooks.map((hook) => `${hook.json.status}:${hook.answered}`)).toEqual([
+        'processing:500',
+        'processing:500',
+        'processing:204',
+        'completed:204',
+      ]);
       expect(new Set(hooks.slice(0, 3).map((hook) => hook.id)).size).toBe(1);
     }
     expect(flaky().filter((hook) => !signatureValid(hook, partner.webhook_secret))).toEqual([]);
@@ -249,12 +292,18 @@ describe(`webhook delivery through a crash and a failing receiver (proof serve c
     // The operator's view agrees: every delivery delivered, with its attempts recorded. The receiver
     // acknowledges before the worker records the attempt, so the last records may lag a moment.
     const list = async () => {
-      const listed = await request(`${server.url}/admin/webhooks/deliveries?partner_id=${partner.partner_id}&limit=1000`, { token: ADMIN_TOKEN });
+      const listed = await request(`${server.url}/admin/webhooks/deliveries?partner_id=${partner.partner_id}&limit=1000`, {
+        token: ADMIN_TOKEN,
+      });
       expect(listed.status).toBe(200);
       return listed.body.deliveries as Array<{ id: string; seq: number; status: string; attempts: number }>;
     };
     let deliveries = await list();
-    await waitUntil(async () => (deliveries = await list()).every((delivery) => delivery.status === 'delivered'), 10_000, () => 'every delivery recorded as delivered');
+    await waitUntil(
+      async () => (deliveries = await list()).every((delivery) => delivery.status === 'delivered'),
+      10_000,
+      () => 'every delivery recorded as delivered',
+    );
     expect(deliveries).toHaveLength(ids.length * STEPS.length);
     expect(deliveries.filter((delivery) => delivery.status !== 'delivered')).toEqual([]);
     expect(deliveries.map((delivery) => delivery.attempts).sort()).toEqual([...Array(ids.length).fill(1), ...Array(ids.length).fill(3)]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/db/database.ts';
+import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateTo, migrateToLatest } from '../src/db/migrate.ts';
 import { Sealer } from '../src/lib/crypto.ts';
 import { testDatabase } from './helpers/test-platform.ts';
@@ -18,7 +18,8 @@ describe('webhook endpoint records', () => {
   const endpointOf = (partnerId: string) =>
     server.platform.db.selectFrom('webhook_endpoints').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
   const sealedSecretOf = async (partnerId: string) =>
-    (await server.platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', partnerId).executeTakeFirstOrThrow()).webhook_secret_enc;
+    (await server.platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', partnerId).executeTakeFirstOrThrow())
+      .webhook_secret_enc;
 
   it('is made with the partner: its URL, and the secret the partner was given', async () => {
     const partner = await server.createPartner({ webhook_url: 'https://hooks.partner.example/proof' });
@@ -37,7 +38,14 @@ describe('webhook endpoint records', () => {
     expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { name: 'Renamed' } })).status).toBe(200);
     expect(await endpointOf(partner.partner_id)).toEqual(before);
 
-    expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { webhook_url: 'https://hooks.partner.example/v2' } })).status).toBe(200);
+    expect(
+      (
+        await server.admin(`/partners/${partner.partner_id}`, {
+          method: 'PATCH',
+          body: { webhook_url: 'https://hooks.partner.example/v2' },
+        })
+      ).status,
+    ).toBe(200);
     expect(await endpointOf(partner.partner_id)).toMatchObject({ url: 'https://hooks.partner.example/v2', secret_enc: before.secret_enc });
 
     expect((await server.admin(`/partners/${partner.partner_id}`, { method: 'PATCH', body: { webhook_url: null } })).status).toBe(200);
@@ -45,10 +53,18 @@ describe('webhook endpoint records', () => {
 
     const created = await server.admin('/partners', {
       method: 'POST',
-      body: { name: 'Via API', contact_email: 'api@partner.example', origins: ['https://api.partner.example'], webhook_url: 'https://api.partner.example/hooks' },
+      body: {
+        name: 'Via API',
+        contact_email: 'api@partner.example',
+        origins: ['https://api.partner.example'],
+        webhook_url: 'https://api.partner.example/hooks',
+      },
     });
     expect(created.status).toBe(201);
-    expect(await endpointOf(created.body.partner_id)).toMatchObject({ url: 'https://api.partner.example/hooks', secret_enc: await sealedSecretOf(created.body.partner_id) });
+    expect(await endpointOf(created.body.partner_id)).toMatchObject({
+      url: 'https://api.partner.example/hooks',
+      secret_enc: await sealedSecretOf(created.body.partner_id),
+    });
   });
 });
 
@@ -83,14 +99,33 @@ describe('migration 0007_webhook_endpoints', () => {
       created_at: created,
       updated_at: created,
     });
-    await db.insertInto('partners').values([partner('ptr_hooked', 'https://hooked.partner.example/hooks'), partner('ptr_quiet', null)]).execute();
+    await db
+      .insertInto('partners')
+      .values([partner('ptr_hooked', 'https://hooked.partner.example/hooks'), partner('ptr_quiet', null)])
+      .execute();
 
     expect(await migrateToLatest(db)).toContain('0007_webhook_endpoints');
 
     const endpoints = await db.selectFrom('webhook_endpoints').selectAll().orderBy('partner_id').execute();
     expect(endpoints.map(({ secret_enc, ...rest }) => ({ ...rest, secret: sealer.open(secret_enc) }))).toEqual([
-      { partner_id: 'ptr_hooked', url: 'https://hooked.partner.example/hooks', secret: 'whsec_ptr_hooked', enabled: true, disabled_reason: null, created_at: created, updated_at: created },
-      { partner_id: 'ptr_quiet', url: null, secret: 'whsec_ptr_quiet', enabled: true, disabled_reason: null, created_at: created, updated_at: created },
+      {
+        partner_id: 'ptr_hooked',
+        url: 'https://hooked.partner.example/hooks',
+        secret: 'whsec_ptr_hooked',
+        enabled: true,
+        disabled_reason: null,
+        created_at: created,
+        updated_at: created,
+      },
+      {
+        partner_id: 'ptr_quiet',
+        url: null,
+        secret: 'whsec_ptr_quiet',
+        enabled: true,
+        disabled_reason: null,
+        created_at: created,
+        updated_at: created,
+      },
     ]);
   });
 });

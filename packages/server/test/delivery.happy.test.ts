@@ -12,7 +12,9 @@ describe('status delivery: WebSocket and signed webhooks', () => {
     server.clock.set(new Date()); // receivers check webhook-timestamp against their own clock
     const session = await server.createSession();
     const id = session.body.merchant_transaction_id;
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?tx_id=${id}`, { headers: { authorization: `Bearer ${partner.client_token}` } });
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?tx_id=${id}`, {
+      headers: { authorization: `Bearer ${partner.client_token}` },
+    });
     const messages: any[] = [];
     const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
     const first = new Promise<void>((resolve) => socket.once('message', () => resolve()));
@@ -23,7 +25,13 @@ describe('status delivery: WebSocket and signed webhooks', () => {
     expect((await server.sandboxMove(id, 'completed')).status).toBe(200);
     expect(await closed).toBe(1000);
     expect(messages.map((m) => m.status)).toEqual(['pending', 'processing', 'completed']);
-    expect(messages[2]).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, crypto_amount: '100', fiat_amount: '94.80', currency: 'USDT' });
+    expect(messages[2]).toMatchObject({
+      event: 'tx.update',
+      merchant_transaction_id: id,
+      crypto_amount: '100',
+      fiat_amount: '94.80',
+      currency: 'USDT',
+    });
 
     const illegal = await server.sandboxMove(id, 'processing');
     expect(illegal.status).toBe(409);

@@ -1,11 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { eventChannel } from '../src/bootstrap.ts';
-import { childDatabase, createPartner, forEachLimited, startProofServe, waitUntil, type CreatedPartner, type ProofChild } from './helpers/proof-child.ts';
+import {
+  type CreatedPartner,
+  childDatabase,
+  createPartner,
+  forEachLimited,
+  type ProofChild,
+  startProofServe,
+  waitUntil,
+} from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, request, sessionBody } from './helpers/test-platform.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
@@ -69,7 +77,13 @@ function subscribe(baseUrl: string, query: string, token: string): Socket {
     new Promise<void>((resolve, reject) => {
       if (messages.length >= count) return resolve();
       const timer = setTimeout(() => reject(new Error(`${messages.length} of ${count} messages: ${JSON.stringify(messages)}`)), 10_000);
-      waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+      waiters.push({
+        count,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   return {
     messages,
@@ -92,9 +106,13 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
   let b: ProofChild;
   let partner: CreatedPartner;
 
-  const move = (node: ProofChild, id: string, status: string) => request(`${node.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
+  const move = (node: ProofChild, id: string, status: string) =>
+    request(`${node.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
   const newSession = async (node: ProofChild, user: string, owner = partner) => {
-    const session = await request(`${node.url}/widget/session`, { token: owner.client_token, body: sessionBody({ partner_user_id: user, user_email: `${user}@example.com` }) });
+    const session = await request(`${node.url}/widget/session`, {
+      token: owner.client_token,
+      body: sessionBody({ partner_user_id: user, user_email: `${user}@example.com` }),
+    });
     if (session.status !== 200) throw new Error(`session: ${session.status} ${JSON.stringify(session.body)}`);
     return session.body.merchant_transaction_id as string;
   };
@@ -102,12 +120,26 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
     receiver.server.on('connection', (socket) => {
-      owners.set(socket.remotePort!, connectionOwner(socket.remotePort!, socket.localPort!, nodes.map((node) => node.process.pid!)));
+      owners.set(
+        socket.remotePort!,
+        connectionOwner(
+          socket.remotePort!,
+          socket.localPort!,
+          nodes.map((node) => node.process.pid!),
+        ),
+      );
     });
     const database = await childDatabase();
     dropDatabase = database.drop;
     schema = database.schema!;
-    env = { ...database.env, LOG_LEVEL: 'error', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', SANDBOX_TOOLS: 'true', WEBHOOK_POLL_INTERVAL: '50ms', RATE_LIMIT_PER_MINUTE: '1000000' };
+    env = {
+      ...database.env,
+      LOG_LEVEL: 'error',
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      SANDBOX_TOOLS: 'true',
+      WEBHOOK_POLL_INTERVAL: '50ms',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    };
     // Both nodes start at once, as a deployment rolls out: the migrations must not trip over each other.
     const starting = [0, 1].map(() => {
       const dataDir = mkdtempSync(join(tmpdir(), 'proof-node-'));
@@ -164,11 +196,19 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
       const id = await newSession(a, 'channel-user');
       expect((await move(b, id, 'processing')).status).toBe(200);
       const ours = (heard: Array<{ partnerId?: string }>) => heard.filter((event) => event.partnerId === partner.partner_id);
-      await waitUntil(() => ours(own.heard).length === 1, 10_000, () => JSON.stringify(own.heard));
+      await waitUntil(
+        () => ours(own.heard).length === 1,
+        10_000,
+        () => JSON.stringify(own.heard),
+      );
       // Notifications arrive in commit order: once a marker sent after the change arrives, the
       // change would have arrived before it had it been announced on that channel.
       await own.client.query(`select pg_notify($1, 'marker')`, [eventChannel('public')]);
-      await waitUntil(() => other.heard.some((event) => event.partnerId === undefined), 10_000, () => 'marker');
+      await waitUntil(
+        () => other.heard.some((event) => event.partnerId === undefined),
+        10_000,
+        () => 'marker',
+      );
       expect(ours(other.heard)).toEqual([]);
     } finally {
       await Promise.all([own.client.end(), other.client.end()]);
@@ -191,7 +231,11 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
     });
 
     const hooks = () => receiver.received.filter((hook) => txIds.has(hook.json.merchant_transaction_id));
-    await waitUntil(() => hooks().length >= TRANSACTIONS * STEPS.length, 60_000, () => `${hooks().length} of ${TRANSACTIONS * STEPS.length} webhooks`);
+    await waitUntil(
+      () => hooks().length >= TRANSACTIONS * STEPS.length,
+      60_000,
+      () => `${hooks().length} of ${TRANSACTIONS * STEPS.length} webhooks`,
+    );
 
     // The database's account: each delivery claimed once (attempts) with one recorded attempt. Once
     // all are delivered none can be claimed again, so the receiver's count below is final.

@@ -13,7 +13,14 @@ describe('purging old records', () => {
   const server = useServerWithPartner({ background: true, env: DELIVERY_ENV, webhookReceiver: true });
 
   const count = async (table: 'idempotency_keys' | 'webhook_deliveries' | 'webhook_attempts') =>
-    Number((await server.platform.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await server.platform.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('forgets idempotency keys after their 24 h, delivered webhooks after 30 days, and keeps failed ones', async () => {
     const { receiver } = server;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
 import type { PartnerCredentials } from './helpers/test-platform.ts';
-import { useServerWithPartner, type ServerWithPartner } from './helpers/use-server-with-partner.ts';
+import { type ServerWithPartner, useServerWithPartner } from './helpers/use-server-with-partner.ts';
 import { answer, startWebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
@@ -43,7 +43,12 @@ describe('WEBHOOK_TIMEOUT=300ms', () => {
     server.clock.advance(6_000);
     await server.background!.webhooks.drain();
     expect(server.receiver.forTransaction(id)).toHaveLength(2);
-    expect((await deliveriesOf(server, partner))[0]).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 204, last_error: null });
+    expect((await deliveriesOf(server, partner))[0]).toMatchObject({
+      status: 'delivered',
+      attempts: 2,
+      last_status_code: 204,
+      last_error: null,
+    });
   });
 
   it('a 2xx whose body never finishes still counts as delivered: the status code is the answer', async () => {
@@ -103,13 +108,37 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
   const loopback = /^blocked: (localhost|127\.0\.0\.1) resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address$/;
 
   it.each([
-    ['an IPv4 loopback literal', (): string => `http://127.0.0.1:${port()}/hooks`, 'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address'],
-    ['a shortened loopback literal', (): string => `http://127.1:${port()}/hooks`, 'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address'],
-    ['an IPv6 loopback literal', (): string => `http://[::1]:${port()}/hooks`, 'blocked: ::1 resolves to ::1, a private, loopback or link-local address'],
-    ['an IPv4-mapped IPv6 loopback', (): string => `http://[::ffff:127.0.0.1]:${port()}/hooks`, 'blocked: ::ffff:7f00:1 resolves to ::ffff:7f00:1, a private, loopback or link-local address'],
+    [
+      'an IPv4 loopback literal',
+      (): string => `http://127.0.0.1:${port()}/hooks`,
+      'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address',
+    ],
+    [
+      'a shortened loopback literal',
+      (): string => `http://127.1:${port()}/hooks`,
+      'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address',
+    ],
+    [
+      'an IPv6 loopback literal',
+      (): string => `http://[::1]:${port()}/hooks`,
+      'blocked: ::1 resolves to ::1, a private, loopback or link-local address',
+    ],
+    [
+      'an IPv4-mapped IPv6 loopback',
+      (): string => `http://[::ffff:127.0.0.1]:${port()}/hooks`,
+      'blocked: ::ffff:7f00:1 resolves to ::ffff:7f00:1, a private, loopback or link-local address',
+    ],
     ['a name that resolves to loopback', (): string => `http://localhost:${port()}/hooks`, loopback],
-    ['a private network address', (): string => 'http://10.1.2.3/hooks', 'blocked: 10.1.2.3 resolves to 10.1.2.3, a private, loopback or link-local address'],
-    ['the cloud metadata address', (): string => 'http://169.254.169.254/latest/meta-data', 'blocked: 169.254.169.254 resolves to 169.254.169.254, a private, loopback or link-local address'],
+    [
+      'a private network address',
+      (): string => 'http://10.1.2.3/hooks',
+      'blocked: 10.1.2.3 resolves to 10.1.2.3, a private, loopback or link-local address',
+    ],
+    [
+      'the cloud metadata address',
+      (): string => 'http://169.254.169.254/latest/meta-data',
+      'blocked: 169.254.169.254 resolves to 169.254.169.254, a private, loopback or link-local address',
+    ],
   ] as const)('%s: nothing is sent, the attempt is recorded as blocked and the delivery failed at once', async (_label, url, error) => {
     const before = server.receiver.received.length;
     const partner = await server.createPartner({ webhook_url: url() });
@@ -124,7 +153,9 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     if (typeof error === 'string') expect(row.last_error).toBe(error);
     else expect(row.last_error).toMatch(error);
     const shown = (await admin(server, `/webhooks/deliveries/${row.id}`)).body;
-    expect(shown.attempts).toEqual([{ attempt: 1, started_at: expect.any(String), status_code: null, latency_ms: expect.any(Number), error: row.last_error }]);
+    expect(shown.attempts).toEqual([
+      { attempt: 1, started_at: expect.any(String), status_code: null, latency_ms: expect.any(Number), error: row.last_error },
+    ]);
 
     // Not retried, and a replay is blocked again.
     server.clock.advance(86_400_000);
@@ -133,7 +164,10 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     await server.background!.webhooks.drain();
     expect(server.receiver.received).toHaveLength(before);
     expect((await deliveriesOf(server, partner))[0]).toMatchObject({ status: 'failed', attempts: 1 });
-    expect((await admin(server, `/webhooks/deliveries/${row.id}`)).body.attempts.map((a: any) => a.error)).toEqual([row.last_error, row.last_error]);
+    expect((await admin(server, `/webhooks/deliveries/${row.id}`)).body.attempts.map((a: any) => a.error)).toEqual([
+      row.last_error,
+      row.last_error,
+    ]);
   });
 
   it('a test event to a loopback URL is blocked as well', async () => {
@@ -143,6 +177,9 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     await server.background!.webhooks.drain();
     expect(server.receiver.received).toHaveLength(0);
     const shown = (await admin(server, `/webhooks/deliveries/${result.body.delivery_id}`)).body;
-    expect(shown).toMatchObject({ status: 'failed', last_error: 'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address' });
+    expect(shown).toMatchObject({
+      status: 'failed',
+      last_error: 'blocked: 127.0.0.1 resolves to 127.0.0.1, a private, loopback or link-local address',
+    });
   });
 });

@@ -3,9 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from '../src/modules/delivery/retry-schedule.ts';
 import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
-import { ADMIN_TOKEN, expectError, request, type PartnerCredentials } from './helpers/test-platform.ts';
+import { ADMIN_TOKEN, expectError, type PartnerCredentials, request } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
-import { answer, startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
+import { answer, type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
  * The outbound webhook against a real local HTTP receiver: Standard Webhooks signatures, one
@@ -34,7 +34,8 @@ describe('outbound webhooks', () => {
     const partner = await server.createPartner({ webhook_url: `${receiver.url}/hooks` });
     return { receiver, partner };
   };
-  const newSession = (partner: PartnerCredentials, overrides: Record<string, unknown> = {}) => server.newSession(overrides, { token: partner.client_token });
+  const newSession = (partner: PartnerCredentials, overrides: Record<string, unknown> = {}) =>
+    server.newSession(overrides, { token: partner.client_token });
   const getTransaction = (partner: PartnerCredentials, id: string) => server.getTransaction(id, { token: partner.client_token });
   const admin = (path: string, method = 'GET', body?: unknown) => server.admin(path, { method, body });
   const drain = () => server.background!.webhooks.drain();
@@ -63,7 +64,8 @@ describe('outbound webhooks', () => {
     expect(result.status).toBe(200);
     return result.body;
   };
-  const verify = (partner: PartnerCredentials, hook: ReceivedHook) => new Webhook(partner.webhook_secret).verify(hook.body, hook.headers as Record<string, string>);
+  const verify = (partner: PartnerCredentials, hook: ReceivedHook) =>
+    new Webhook(partner.webhook_secret).verify(hook.body, hook.headers as Record<string, string>);
 
   // First: with no failed delivery on this server yet, a replay of all of them replays none.
   it('replay-failed refuses a body that is not {"partner_id"}; without a body it replays every failed delivery (none yet)', async () => {
@@ -114,11 +116,28 @@ describe('outbound webhooks', () => {
     // Any change to the body, the id or the secret breaks the signature.
     const other = await server.createPartner({ name: 'Other Partner' });
     expect(() => verify(other, hook!)).toThrow();
-    expect(() => new Webhook(partner.webhook_secret).verify(hook!.body.replace('"100"', '"1000"'), hook!.headers as Record<string, string>)).toThrow();
-    expect(() => new Webhook(partner.webhook_secret).verify(hook!.body, { ...hook!.headers, 'webhook-id': 'msg_forged' } as unknown as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(partner.webhook_secret).verify(hook!.body.replace('"100"', '"1000"'), hook!.headers as Record<string, string>),
+    ).toThrow();
+    expect(() =>
+      new Webhook(partner.webhook_secret).verify(hook!.body, { ...hook!.headers, 'webhook-id': 'msg_forged' } as unknown as Record<
+        string,
+        string
+      >),
+    ).toThrow();
 
     const [listed] = await deliveriesOf(partner);
-    expect(listed).toMatchObject({ id: hook!.headers['webhook-id'], partner_id: partner.partner_id, seq: 2, event_type: 'tx.update', url: `${receiver.url}/hooks`, status: 'delivered', attempts: 1, last_status_code: 204, last_error: null });
+    expect(listed).toMatchObject({
+      id: hook!.headers['webhook-id'],
+      partner_id: partner.partner_id,
+      seq: 2,
+      event_type: 'tx.update',
+      url: `${receiver.url}/hooks`,
+      status: 'delivered',
+      attempts: 1,
+      last_status_code: 204,
+      last_error: null,
+    });
     // Showing one adds its payload and every attempt (the list replaces the attempt counter).
     const shown = await delivery(listed.id);
     expect(shown).toMatchObject({ id: listed.id, status: 'delivered', delivered_at: now, payload: transaction, last_status_code: 204 });
@@ -258,7 +277,9 @@ describe('outbound webhooks', () => {
       expect(gap).toBeGreaterThanOrEqual(Math.floor(RETRY_DELAYS_MS[index]! * 0.9));
       expect(gap).toBeLessThanOrEqual(Math.ceil(RETRY_DELAYS_MS[index]! * 1.1));
     });
-    const lastAttempt = Date.parse((await delivery(receiver.received[0]!.headers['webhook-id'] as string)).attempts.at(-1).started_at as string);
+    const lastAttempt = Date.parse(
+      (await delivery(receiver.received[0]!.headers['webhook-id'] as string)).attempts.at(-1).started_at as string,
+    );
     expect((lastAttempt - first) / 3_600_000).toBeGreaterThan(68);
     expect((lastAttempt - first) / 3_600_000).toBeLessThan(84);
 
@@ -282,9 +303,18 @@ describe('outbound webhooks', () => {
     expect(receiver.received.at(-1)!.headers['webhook-id']).toBe(deliveryId);
     expect(receiver.received.at(-1)!.json).toMatchObject({ merchant_transaction_id: id, status: 'processing' });
     // The replay starts a fresh round of attempts; the history keeps every one.
-    expect((await deliveriesOf(partner))[0]).toMatchObject({ id: deliveryId, status: 'delivered', attempts: 1, last_status_code: 204, last_error: null });
+    expect((await deliveriesOf(partner))[0]).toMatchObject({
+      id: deliveryId,
+      status: 'delivered',
+      attempts: 1,
+      last_status_code: 204,
+      last_error: null,
+    });
     const history = (await delivery(deliveryId)).attempts as any[];
-    expect(history.map((a) => [a.attempt, a.status_code])).toEqual([...Array.from({ length: MAX_ATTEMPTS }, (_, i) => [i + 1, 503]), [1, 204]]);
+    expect(history.map((a) => [a.attempt, a.status_code])).toEqual([
+      ...Array.from({ length: MAX_ATTEMPTS }, (_, i) => [i + 1, 503]),
+      [1, 204],
+    ]);
   });
 
   it('replays one delivery (even a delivered one) and every failed one, per partner or all', async () => {
@@ -350,7 +380,9 @@ describe('outbound webhooks', () => {
     expect((await admin(`/webhooks/deliveries/${failed.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
     await drain();
     expect(old.receiver.received).toHaveLength(1);
-    expect(fixed.received.map((hook) => [hook.path, hook.headers['webhook-id'], hook.json.status])).toEqual([['/v2/hooks', failed.id, 'processing']]);
+    expect(fixed.received.map((hook) => [hook.path, hook.headers['webhook-id'], hook.json.status])).toEqual([
+      ['/v2/hooks', failed.id, 'processing'],
+    ]);
     expect(await delivery(failed.id)).toMatchObject({ url: `${fixed.url}/v2/hooks`, status: 'delivered' });
     // New events go there too.
     await move(id, 'completed');
@@ -478,7 +510,12 @@ describe('outbound webhooks', () => {
     });
 
     const silent = await server.createPartner({ name: 'No Webhook' });
-    const refused = expectError(await admin(`/partners/${silent.partner_id}/webhooks/test`, 'POST', {}), 400, 'invalid_request', 'validation_error');
+    const refused = expectError(
+      await admin(`/partners/${silent.partner_id}/webhooks/test`, 'POST', {}),
+      400,
+      'invalid_request',
+      'validation_error',
+    );
     expect(refused.details).toEqual([{ field: 'webhook_url', issue: 'is not set' }]);
     expectError(await admin('/partners/ptr_doesnotexist/webhooks/test', 'POST', {}), 404, 'not_found', 'not_found');
   });
@@ -519,7 +556,12 @@ describe('outbound webhooks', () => {
   it('the delivery admin API needs the admin token and validates its filters', async () => {
     expectError(await request(`${server.url}/admin/webhooks/deliveries`), 401, 'unauthorised', 'missing_token');
     const partner = await server.createPartner({ name: 'Token Holder' });
-    expectError(await request(`${server.url}/admin/webhooks/deliveries`, { token: partner.client_token }), 401, 'unauthorised', 'invalid_token');
+    expectError(
+      await request(`${server.url}/admin/webhooks/deliveries`, { token: partner.client_token }),
+      401,
+      'unauthorised',
+      'invalid_token',
+    );
     const bad = await admin('/webhooks/deliveries?status=lost');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransactionEvent } from '../src/modules/delivery/event-bus.ts';
 import { ensureIdentity } from '../src/modules/kyc/identities.ts';
-import { DELIVERY_ENV, connect, trackServerSockets, within, type Client } from './helpers/delivery-kit.ts';
+import { type Client, connect, DELIVERY_ENV, trackServerSockets, within } from './helpers/delivery-kit.ts';
 import { forgetCachedTokens } from './helpers/platform-internals.ts';
 import { runCommonRouteTests } from './helpers/run-common-route-tests.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
@@ -96,7 +96,11 @@ describe('WebSocket /ws', () => {
     it('includes payment_method once it is known', async () => {
       server.clock.set(START);
       const id = await server.newSession();
-      await server.platform.db.updateTable('transactions').set({ payment_method: 'card' }).where('merchant_transaction_id', '=', id).execute();
+      await server.platform.db
+        .updateTable('transactions')
+        .set({ payment_method: 'card' })
+        .where('merchant_transaction_id', '=', id)
+        .execute();
       const client = subscribe({ tx_id: id }, server.partner.client_token);
       await client.next(1);
       await move(id, 'processing');
@@ -160,7 +164,12 @@ describe('WebSocket /ws', () => {
         [first, 'completed', new Date(START.getTime() + 1000 + 6 * MINUTE).toISOString()],
         [second, 'failed', new Date(START.getTime() + 1000 + 7 * MINUTE).toISOString()],
       ]);
-      expect(client.messages[5]).toMatchObject({ type: 'sell', failure_reason: 'payout_failed', fiat_amount: '90.12', crypto_amount: '100' });
+      expect(client.messages[5]).toMatchObject({
+        type: 'sell',
+        failure_reason: 'payout_failed',
+        fiat_amount: '90.12',
+        crypto_amount: '100',
+      });
       // Terminal statuses do not end a user subscription: a new transaction of the user still arrives.
       expect(client.socket.readyState).toBe(client.socket.OPEN);
       const third = await server.newSession({ partner_user_id: user });
@@ -186,7 +195,9 @@ describe('WebSocket /ws', () => {
       const first = (await client.next(1))[0];
       const messages = first.status === 'pending' ? (await client.next(2)).slice(0, 2) : [first];
       if (messages.length === 2) expect(messages[0]).toMatchObject({ merchant_transaction_id: id, status: 'pending' });
-      expect(messages.at(-1)).toEqual(update(id, { partner_user_id: user, status: 'processing', crypto_amount: '100', occurred_at: at(1) }));
+      expect(messages.at(-1)).toEqual(
+        update(id, { partner_user_id: user, status: 'processing', crypto_amount: '100', occurred_at: at(1) }),
+      );
       client.socket.close();
     });
 
@@ -196,10 +207,12 @@ describe('WebSocket /ws', () => {
       for (let i = 0; i < 6; i++) ids.push(await server.newSession({ partner_user_id: user }));
       // Subscribe while the changes commit: each is either in the current state or arrives after it.
       const client = subscribe({ user_id: user }, server.partner.client_token);
-      await Promise.all(ids.map(async (id) => {
-        expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
-        expect((await server.sandboxMove(id, 'completed')).status).toBe(200);
-      }));
+      await Promise.all(
+        ids.map(async (id) => {
+          expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
+          expect((await server.sandboxMove(id, 'completed')).status).toBe(200);
+        }),
+      );
       const finished = new Set<string>();
       for (let count = 1; finished.size < ids.length; count++) {
         const messages = await client.next(count);
@@ -224,7 +237,10 @@ describe('WebSocket /ws', () => {
     runCommonRouteTests(server, { name: 'GET /ws (upgrade)', method: 'WS', query: async (s) => ({ tx_id: await s.newSession() }) });
 
     it('?user_id= without a token → 4401 missing_token; an unknown token in the query → 4401 invalid_token', async () => {
-      expect(await subscribe({ user_id: 'user-1', token: 'ct_0000000000000000000000000000000' }).closed).toEqual({ code: 4401, reason: 'invalid_token' });
+      expect(await subscribe({ user_id: 'user-1', token: 'ct_0000000000000000000000000000000' }).closed).toEqual({
+        code: 4401,
+        reason: 'invalid_token',
+      });
       expect(await subscribe({ user_id: 'user-1' }).closed).toEqual({ code: 4401, reason: 'missing_token' });
       for (const client of open.slice(-2)) expect(client.messages).toEqual([]);
     });
@@ -419,7 +435,8 @@ describe('WebSocket limits: connections per token, pings', () => {
     // Finish the checks the server still had running for those clients, then use both slots.
     const a = subscribe({ tx_id: id }, server.partner.client_token);
     const b = subscribe({ tx_id: id }, server.partner.client_token);
-    const outcome = (client: Client) => Promise.race([client.next(1).then(() => 'subscribed'), client.closed.then(({ code }) => `closed ${code}`)]);
+    const outcome = (client: Client) =>
+      Promise.race([client.next(1).then(() => 'subscribed'), client.closed.then(({ code }) => `closed ${code}`)]);
     expect(await outcome(a)).toBe('subscribed');
     expect(await outcome(b)).toBe('subscribed');
     a.socket.close();

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,6 @@ interface CliResult {
   stderr: string;
 }
 
-
 function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     execFile(
@@ -51,11 +50,11 @@ function runCli(args: string[], env: Record<string, string>): Promise<CliResult>
 /** Runs a command expected to succeed with --json output and returns the parsed object. */
 async function cliJson(args: string[], env: Record<string, string>): Promise<any> {
   const result = await runCli(args, env);
-  if (result.code !== 0) throw new Error(`proof ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`proof ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   expect(result.stderr).toBe('');
   return JSON.parse(result.stdout);
 }
-
 
 const CREATE_ARGS = [
   'partners',
@@ -139,7 +138,12 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
   it('lists the partner, without any secret', { timeout: STEP_TIMEOUT_MS }, async () => {
     const partners = await cliJson(['partners', 'list', '--json'], env);
     expect(partners).toHaveLength(1);
-    expect(partners[0]).toMatchObject({ partner_id: created.partner_id, widget_id: created.widget_id, name: 'Acme Wallet', status: 'active' });
+    expect(partners[0]).toMatchObject({
+      partner_id: created.partner_id,
+      widget_id: created.widget_id,
+      name: 'Acme Wallet',
+      status: 'active',
+    });
     expect(partners[0]).not.toHaveProperty('client_token');
     expect(partners[0]).not.toHaveProperty('webhook_secret');
   });
@@ -278,7 +282,10 @@ describe('proof partners while proof serve runs (embedded database)', () => {
     serveExit = new Promise((resolvePromise) => serve!.once('exit', (code) => resolvePromise(code)));
     // Ready once it says so; fail fast if it dies or takes too long.
     await new Promise<void>((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`proof serve did not start within ${CHILD_TIMEOUT_MS} ms:\n${serveOutput}`)), CHILD_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`proof serve did not start within ${CHILD_TIMEOUT_MS} ms:\n${serveOutput}`)),
+        CHILD_TIMEOUT_MS,
+      );
       const onData = (chunk: Buffer) => {
         serveOutput += chunk.toString();
         if (serveOutput.includes('listening')) {
@@ -334,17 +341,38 @@ describe('proof partners while proof serve runs (embedded database)', () => {
     const session = await request(`http://127.0.0.1:${port}/widget/session`, { token: created.client_token, body: sessionBody() });
     expect(session.status).toBe(200);
     // The partner has no fee: 100 USDT on TRC20 is 92.00 + 0.92 network fee = 92.92 EUR.
-    expect(session.body).toMatchObject({ widget_id: created.widget_id, address: TRON_WALLET, fiat_amount: '92.92', fiat_currencies: ['EUR', 'USD'] });
+    expect(session.body).toMatchObject({
+      widget_id: created.widget_id,
+      address: TRON_WALLET,
+      fiat_amount: '92.92',
+      fiat_currencies: ['EUR', 'USD'],
+    });
     const partners = await cliJson(['partners', 'list', '--json'], { DATA_DIR: dataDir });
     expect(partners.map((p: any) => p.name)).toEqual(['Sandbox Partner', 'Acme Wallet']);
   });
 
   it('reports the server’s validation errors like the embedded mode does (exit 2)', { timeout: STEP_TIMEOUT_MS }, async () => {
     const result = await runCli(
-      ['partners', 'create', '--name', 'Bad', '--email', 'bad@x.io', '--origin', 'https://bad.example.com', '--asset', `USDT:TRC20=${TRON_BAD_CHECKSUM}`, '--json'],
+      [
+        'partners',
+        'create',
+        '--name',
+        'Bad',
+        '--email',
+        'bad@x.io',
+        '--origin',
+        'https://bad.example.com',
+        '--asset',
+        `USDT:TRC20=${TRON_BAD_CHECKSUM}`,
+        '--json',
+      ],
       { DATA_DIR: dataDir },
     );
-    expect(result).toEqual({ code: 2, stdout: '', stderr: `error: asset: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n` });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: asset: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
+    });
     const unknown = await runCli(['partners', 'disable', 'ptr_doesnotexist', '--json'], { DATA_DIR: dataDir });
     expect(unknown).toEqual({ code: 2, stdout: '', stderr: 'error: no partner ptr_doesnotexist\n' });
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, expectError, request, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { ADMIN_TOKEN, expectError, type HttpResult, type PartnerCredentials, request, sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
@@ -54,7 +54,11 @@ describe('partner security', () => {
     it("answers another partner's transaction exactly like an unknown one: 404, never 403", async () => {
       const created = await expectTokenWorks(partnerA.client_token);
       const id = created.body.merchant_transaction_id;
-      expect((await readTransaction(partnerA.client_token, id)).body).toMatchObject({ merchant_transaction_id: id, partner_user_id: 'user-1', status: 'pending' });
+      expect((await readTransaction(partnerA.client_token, id)).body).toMatchObject({
+        merchant_transaction_id: id,
+        partner_user_id: 'user-1',
+        status: 'pending',
+      });
       const foreign = expectError(await readTransaction(partnerB.client_token, id), 404, 'not_found', 'not_found');
       const unknown = expectError(await readTransaction(partnerB.client_token, `${id.slice(0, -1)}0`), 404, 'not_found', 'not_found');
       expect(foreign.message).toBe(unknown.message);
@@ -68,15 +72,27 @@ describe('partner security', () => {
     });
 
     it('lets both partners use the same merchant_transaction_id independently', async () => {
-      const a = await createSession(partnerA.client_token, sessionBody({ merchant_transaction_id: 'order-shared-1', amount: '100', partner_user_id: 'alice' }));
-      const b = await createSession(partnerB.client_token, sessionBody({ merchant_transaction_id: 'order-shared-1', amount: '50', partner_user_id: 'bob' }));
+      const a = await createSession(
+        partnerA.client_token,
+        sessionBody({ merchant_transaction_id: 'order-shared-1', amount: '100', partner_user_id: 'alice' }),
+      );
+      const b = await createSession(
+        partnerB.client_token,
+        sessionBody({ merchant_transaction_id: 'order-shared-1', amount: '50', partner_user_id: 'bob' }),
+      );
       expect(a.status).toBe(200);
       expect(b.status).toBe(200);
       expect(b.headers.get('idempotent-replayed')).toBeNull();
       expect(a.body.widget_id).toBe(partnerA.widget_id);
       expect(b.body.widget_id).toBe(partnerB.widget_id);
-      expect((await readTransaction(partnerA.client_token, 'order-shared-1')).body).toMatchObject({ partner_user_id: 'alice', fiat_amount: a.body.fiat_amount });
-      expect((await readTransaction(partnerB.client_token, 'order-shared-1')).body).toMatchObject({ partner_user_id: 'bob', fiat_amount: b.body.fiat_amount });
+      expect((await readTransaction(partnerA.client_token, 'order-shared-1')).body).toMatchObject({
+        partner_user_id: 'alice',
+        fiat_amount: a.body.fiat_amount,
+      });
+      expect((await readTransaction(partnerB.client_token, 'order-shared-1')).body).toMatchObject({
+        partner_user_id: 'bob',
+        fiat_amount: b.body.fiat_amount,
+      });
       expect(a.body.fiat_amount).not.toBe(b.body.fiat_amount);
     });
 
@@ -93,7 +109,12 @@ describe('partner security', () => {
 
     it("refuses a partner's token from another partner's registered origin", async () => {
       expect((await createSession(partnerA.client_token, sessionBody(), { origin: 'https://a.example' })).status).toBe(200);
-      expectError(await createSession(partnerA.client_token, sessionBody(), { origin: 'https://b.example' }), 403, 'forbidden', 'forbidden_origin');
+      expectError(
+        await createSession(partnerA.client_token, sessionBody(), { origin: 'https://b.example' }),
+        403,
+        'forbidden',
+        'forbidden_origin',
+      );
     });
   });
 
@@ -118,9 +139,21 @@ describe('partner security', () => {
 
     it('treats an explicit default port as the same origin', async () => {
       const secure = await server.createPartner({ origins: ['https://shop.example'] });
-      expect((await createSession(secure.client_token, sessionBody(), { origin: 'https://shop.example:443' })).body.init_token_type).toBe('sdk_customer_token');
-      expectError(await createSession(secure.client_token, sessionBody(), { origin: 'https://shop.example:8443' }), 403, 'forbidden', 'forbidden_origin');
-      expectError(await createSession(secure.client_token, sessionBody(), { origin: 'http://shop.example' }), 403, 'forbidden', 'forbidden_origin');
+      expect((await createSession(secure.client_token, sessionBody(), { origin: 'https://shop.example:443' })).body.init_token_type).toBe(
+        'sdk_customer_token',
+      );
+      expectError(
+        await createSession(secure.client_token, sessionBody(), { origin: 'https://shop.example:8443' }),
+        403,
+        'forbidden',
+        'forbidden_origin',
+      );
+      expectError(
+        await createSession(secure.client_token, sessionBody(), { origin: 'http://shop.example' }),
+        403,
+        'forbidden',
+        'forbidden_origin',
+      );
     });
   });
 
@@ -189,7 +222,10 @@ describe('partner security', () => {
 
     it('rotates without a body, using the default grace period of 24 h', async () => {
       const partner = await server.createPartner();
-      const rotated = await request(`${server.url}/admin/partners/${partner.partner_id}/rotate-token`, { method: 'POST', token: ADMIN_TOKEN });
+      const rotated = await request(`${server.url}/admin/partners/${partner.partner_id}/rotate-token`, {
+        method: 'POST',
+        token: ADMIN_TOKEN,
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body.previous_tokens_expire_at).toBe(new Date(server.clock.now().getTime() + 24 * HOUR_MS).toISOString());
       const refused = await rotate(partner.partner_id, { grace_seconds: -5 });
@@ -261,13 +297,28 @@ describe('partner security', () => {
 
     it('answers a non-Bearer scheme with invalid_token, as the partner API does', async () => {
       const basic = `Basic ${Buffer.from('admin:secret').toString('base64')}`;
-      expectError(await request(`${server.url}/admin/partners`, { headers: { authorization: basic } }), 401, 'unauthorised', 'invalid_token');
+      expectError(
+        await request(`${server.url}/admin/partners`, { headers: { authorization: basic } }),
+        401,
+        'unauthorised',
+        'invalid_token',
+      );
     });
 
     it("does not accept a partner's client_token as the admin token", async () => {
       const partner = await server.createPartner();
-      expectError(await admin('GET', `/partners/${partner.partner_id}`, undefined, partner.client_token), 401, 'unauthorised', 'invalid_token');
-      expectError(await admin('POST', `/partners/${partner.partner_id}/rotate-token`, { grace_seconds: 0 }, partner.client_token), 401, 'unauthorised', 'invalid_token');
+      expectError(
+        await admin('GET', `/partners/${partner.partner_id}`, undefined, partner.client_token),
+        401,
+        'unauthorised',
+        'invalid_token',
+      );
+      expectError(
+        await admin('POST', `/partners/${partner.partner_id}/rotate-token`, { grace_seconds: 0 }, partner.client_token),
+        401,
+        'unauthorised',
+        'invalid_token',
+      );
       await expectTokenWorks(partner.client_token);
     });
   });
@@ -281,19 +332,25 @@ describe('partner security', () => {
       rotatedToken = (await admin('POST', `/partners/${partner.partner_id}/rotate-token`, { grace_seconds: 3600 })).body.client_token;
       const created = await createSession(partner.client_token, sessionBody({ partner_user_id: 'private-user', user_email: email }));
       expect(created.status).toBe(200);
-      await createSession(rotatedToken, sessionBody({ partner_user_id: 'private-user', user_email: email }), { 'idempotency-key': 'at-rest-1' });
+      await createSession(rotatedToken, sessionBody({ partner_user_id: 'private-user', user_email: email }), {
+        'idempotency-key': 'at-rest-1',
+      });
     });
 
     /** Every row of every table in this server's schema, as JSON text. */
     async function everyStoredRow(): Promise<Map<string, string>> {
       const tables = await sql<{ table_name: string }>`
-        select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(server.platform.db);
+        select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(
+        server.platform.db,
+      );
       const dump = new Map<string, string>();
       for (const { table_name } of tables.rows) {
         const rows = await sql`select * from ${sql.table(table_name)}`.execute(server.platform.db);
         dump.set(table_name, JSON.stringify(rows.rows));
       }
-      expect([...dump.keys()]).toEqual(expect.arrayContaining(['partners', 'partner_tokens', 'identities', 'transactions', 'idempotency_keys']));
+      expect([...dump.keys()]).toEqual(
+        expect.arrayContaining(['partners', 'partner_tokens', 'identities', 'transactions', 'idempotency_keys']),
+      );
       return dump;
     }
 
@@ -305,7 +362,9 @@ describe('partner security', () => {
         expect(text).not.toContain(token);
         expect(text).not.toContain(token.slice(3));
       }
-      expect(shown.body.tokens.map((token: { prefix: string }) => token.prefix).sort()).toEqual([partner.client_token.slice(0, 10), rotatedToken.slice(0, 10)].sort());
+      expect(shown.body.tokens.map((token: { prefix: string }) => token.prefix).sort()).toEqual(
+        [partner.client_token.slice(0, 10), rotatedToken.slice(0, 10)].sort(),
+      );
       const listed = JSON.stringify((await admin('GET', '/partners')).body);
       expect(listed).not.toContain(partner.client_token);
       expect(listed).not.toContain(rotatedToken);

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, childEnv, type ProofChild, startProofServe } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN } from './helpers/test-platform.ts';
-import { BIN, childEnv, startProofServe, type ProofChild } from './helpers/proof-child.ts';
 
 /** Runs `proof <args>` to its end and returns its exit code and output. */
 function runProof(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
-import { startFakeKraken, type FakeKraken } from './fakes/fake-kraken.ts';
-import { childDatabase, startProofServe, type ProofChild } from './helpers/proof-child.ts';
+import { type FakeKraken, startFakeKraken } from './fakes/fake-kraken.ts';
+import { childDatabase, type ProofChild, startProofServe } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, expectError, request, sessionBody } from './helpers/test-platform.ts';
 
 /**
@@ -39,9 +39,15 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('proof serve in produc
   });
 
   it('creates a session for a partner made through the admin API, priced from Kraken’s ask', async () => {
-    const created = await request(`${server.url}/admin/partners`, { token: ADMIN_TOKEN, body: sandboxPartnerInput('https://app.partner.example') });
+    const created = await request(`${server.url}/admin/partners`, {
+      token: ADMIN_TOKEN,
+      body: sandboxPartnerInput('https://app.partner.example'),
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const session = await request(`${server.url}/widget/session`, { token: created.body.client_token, body: sessionBody({ amount: '100' }) });
+    const session = await request(`${server.url}/widget/session`, {
+      token: created.body.client_token,
+      body: sessionBody({ amount: '100' }),
+    });
     expect(session.status, JSON.stringify(session.body)).toBe(200);
     // 100 USDT at the fake's ask 0.9215 EUR: 92.15 + network fee 0.93 + 1.5 % 1.39 + 0.50 = 94.97 EUR.
     expect(session.body).toMatchObject({ currency: 'USDT', network: 'TRC20', amount: '100', fiat_currency: 'EUR', fiat_amount: '94.97' });

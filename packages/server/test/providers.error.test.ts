@@ -11,8 +11,8 @@ import { NoDepositAddresses } from '../src/modules/settlement/no-deposit-address
 import { SandboxDepositAddresses } from '../src/modules/settlement/sandbox-deposit-addresses.ts';
 import { KrakenRateProvider } from '../src/providers/kraken/kraken-rate-provider.ts';
 import { parseKrakenSettings } from '../src/providers/kraken/settings.ts';
-import { startFakeKraken, type FakeKraken } from './fakes/fake-kraken.ts';
-import { expectError, request, sessionBody, startTestServer, type PartnerCredentials, type TestServer } from './helpers/test-platform.ts';
+import { type FakeKraken, startFakeKraken } from './fakes/fake-kraken.ts';
+import { expectError, type PartnerCredentials, request, sessionBody, startTestServer, type TestServer } from './helpers/test-platform.ts';
 
 /**
  * What a partner sees when an adapter fails, through real HTTP: a ProviderError becomes the documented
@@ -72,7 +72,10 @@ describe('adapter failures through POST /widget/session', () => {
   });
 
   const post = (id: string, overrides: Record<string, unknown> = {}) =>
-    request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody({ merchant_transaction_id: id, ...overrides }) });
+    request(`${server.url}/widget/session`, {
+      token: partner.client_token,
+      body: sessionBody({ merchant_transaction_id: id, ...overrides }),
+    });
 
   async function expectNoTransaction(id: string): Promise<void> {
     expectError(await request(`${server.url}/widget/transactions/${id}`, { token: partner.client_token }), 404, 'not_found', 'not_found');
@@ -82,7 +85,12 @@ describe('adapter failures through POST /widget/session', () => {
 
   it('answers 502 upstream_unavailable when the rate provider is unavailable, logs it at warn, and creates nothing', async () => {
     rates.behaviour = async () => {
-      throw new ProviderError({ provider: 'scripted', kind: 'unavailable', message: 'no answer within 3000 ms', cause: new Error('socket hang up') });
+      throw new ProviderError({
+        provider: 'scripted',
+        kind: 'unavailable',
+        message: 'no answer within 3000 ms',
+        cause: new Error('socket hang up'),
+      });
     };
     const result = await post('unavailable-1');
     const body = expectError(result, 502, 'upstream_unavailable', 'upstream_unavailable');
@@ -156,7 +164,10 @@ describe('live rates from Kraken (a local fake) through POST /widget/session', (
 
   beforeAll(async () => {
     fake = await startFakeKraken();
-    const rates = new KrakenRateProvider({ settings: parseKrakenSettings({ baseUrl: fake.url, cacheTtlMs: 0, maxAgeMs: 0, timeoutMs: 500 }), clock });
+    const rates = new KrakenRateProvider({
+      settings: parseKrakenSettings({ baseUrl: fake.url, cacheTtlMs: 0, maxAgeMs: 0, timeoutMs: 500 }),
+      clock,
+    });
     server = await startTestServer({ platformOptions: { providers: { rates } } });
     partner = await server.createPartner();
   });
@@ -166,7 +177,8 @@ describe('live rates from Kraken (a local fake) through POST /widget/session', (
   });
   beforeEach(() => fake.reset());
 
-  const post = (overrides: Record<string, unknown>) => request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody(overrides) });
+  const post = (overrides: Record<string, unknown>) =>
+    request(`${server.url}/widget/session`, { token: partner.client_token, body: sessionBody(overrides) });
 
   it('prices a buy from the ask and a sell from the bid', async () => {
     // 100 USDT at the ask 0.9215: 92.15 + network fee ⌈1 × 0.9215⌉ 0.93 + 1.5 % ⌈1.38225⌉ 1.39 + 0.50 = 94.97 EUR.
@@ -184,7 +196,11 @@ describe('live rates from Kraken (a local fake) through POST /widget/session', (
     const cases = [
       [{ kind: 'errors', errors: ['EService:Unavailable'] }, 'upstream_unavailable', 'upstream_unavailable'],
       [{ kind: 'hang' }, 'upstream_unavailable', 'upstream_unavailable'],
-      [{ kind: 'raw', status: 200, body: '{"error":[],"result":{"USDTEUR":{"a":["0.92e0"],"b":["0.92"]}}}' }, 'upstream_unavailable', 'upstream_invalid_response'],
+      [
+        { kind: 'raw', status: 200, body: '{"error":[],"result":{"USDTEUR":{"a":["0.92e0"],"b":["0.92"]}}}' },
+        'upstream_unavailable',
+        'upstream_invalid_response',
+      ],
       [{ kind: 'errors', errors: ['EQuery:Unknown asset pair'] }, 'upstream_error', 'provider_error'],
     ] as const;
     for (const [reply, error, code] of cases) {

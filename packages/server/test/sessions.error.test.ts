@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../src/lib/errors.ts';
-import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { ProviderError } from '../src/lib/provider-error.ts';
+import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
 import { forgetCachedTokens, withRateProvider } from './helpers/platform-internals.ts';
 import { runCommonRouteTests } from './helpers/run-common-route-tests.ts';
-import { expectError, request, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { expectError, type HttpResult, type PartnerCredentials, request, sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
@@ -51,8 +51,10 @@ function expectClientError(result: HttpResult, label: string) {
 describe('session errors on the default server', () => {
   const server = useServerWithPartner();
 
-  const createSession = (body: unknown, options: { token?: string; headers?: Record<string, string> } = {}) => server.createSession(body, options);
-  const postRaw = (rawBody: string, headers: Record<string, string>) => server.request('/widget/session', { method: 'POST', rawBody, headers });
+  const createSession = (body: unknown, options: { token?: string; headers?: Record<string, string> } = {}) =>
+    server.createSession(body, options);
+  const postRaw = (rawBody: string, headers: Record<string, string>) =>
+    server.request('/widget/session', { method: 'POST', rawBody, headers });
   const get = (path: string, token?: string) => server.request(path, { token });
 
   describe('validation_error', () => {
@@ -94,29 +96,66 @@ describe('session errors on the default server', () => {
     it('rejects more than 8 decimal places for BTC, and the same check applies to crypto_amount and fiat_amount', async () => {
       const btc = { currency: 'BTC', network: 'BITCOIN' };
       expectValidation(await createSession(sessionBody({ ...btc, amount: '0.123456789' })), 'amount', 'must have at most 8 decimal places');
-      expectValidation(await createSession(sessionBody({ ...btc, amount: undefined, crypto_amount: '0.123456789' })), 'crypto_amount', 'must have at most 8 decimal places');
-      expectValidation(await createSession(sessionBody({ amount: undefined, fiat_amount: '10.001' })), 'fiat_amount', 'must have at most 2 decimal places');
+      expectValidation(
+        await createSession(sessionBody({ ...btc, amount: undefined, crypto_amount: '0.123456789' })),
+        'crypto_amount',
+        'must have at most 8 decimal places',
+      );
+      expectValidation(
+        await createSession(sessionBody({ amount: undefined, fiat_amount: '10.001' })),
+        'fiat_amount',
+        'must have at most 2 decimal places',
+      );
       // The same digits within the asset's precision are fine.
       expect((await createSession(sessionBody({ ...btc, amount: '0.00123456' }))).status).toBe(200);
     });
 
-    it.each(['partner_user_id', 'user_email', 'currency', 'network', 'amount', 'fiat_currency', 'redirect_url', 'client_ip', 'address', 'merchant_transaction_id'])(
-      'rejects a 10,000-character %s',
-      async (field) => {
-        expectValidation(await createSession(sessionBody({ [field]: 'a'.repeat(10_000) })), field);
-      },
-    );
+    it.each([
+      'partner_user_id',
+      'user_email',
+      'currency',
+      'network',
+      'amount',
+      'fiat_currency',
+      'redirect_url',
+      'client_ip',
+      'address',
+      'merchant_transaction_id',
+    ])('rejects a 10,000-character %s', async (field) => {
+      expectValidation(await createSession(sessionBody({ [field]: 'a'.repeat(10_000) })), field);
+    });
 
     it('rejects a NUL character in partner_user_id, and control characters in every other text field', async () => {
-      expectValidation(await createSession(sessionBody({ partner_user_id: 'user\u0000x' })), 'partner_user_id', 'contains characters that are not allowed');
-      for (const field of ['currency', 'network', 'fiat_currency', 'client_ip', 'address', 'merchant_transaction_id', 'amount', 'user_email']) {
+      expectValidation(
+        await createSession(sessionBody({ partner_user_id: 'user\u0000x' })),
+        'partner_user_id',
+        'contains characters that are not allowed',
+      );
+      for (const field of [
+        'currency',
+        'network',
+        'fiat_currency',
+        'client_ip',
+        'address',
+        'merchant_transaction_id',
+        'amount',
+        'user_email',
+      ]) {
         expectValidation(await createSession(sessionBody({ [field]: `a\u0000b` })), field);
       }
-      expectValidation(await createSession(sessionBody({ partner_user_id: 'line\nbreak' })), 'partner_user_id', 'contains characters that are not allowed');
+      expectValidation(
+        await createSession(sessionBody({ partner_user_id: 'line\nbreak' })),
+        'partner_user_id',
+        'contains characters that are not allowed',
+      );
     });
 
     it('rejects emoji where the format forbids it, and accepts them in a free-form user id', async () => {
-      expectValidation(await createSession(sessionBody({ merchant_transaction_id: 'order-💥' })), 'merchant_transaction_id', 'contains characters that are not allowed');
+      expectValidation(
+        await createSession(sessionBody({ merchant_transaction_id: 'order-💥' })),
+        'merchant_transaction_id',
+        'contains characters that are not allowed',
+      );
       expectValidation(await createSession(sessionBody({ user_email: '🙂@example.com' })), 'user_email');
       // Unicode user ids are legitimate: stored and returned unchanged.
       const created = await createSession(sessionBody({ partner_user_id: 'ユーザー🙂' }));
@@ -125,29 +164,45 @@ describe('session errors on the default server', () => {
       expect(read.body.partner_user_id).toBe('ユーザー🙂');
     });
 
-    it.each(['not-an-email', 'a@', '@example.com', 'two words@example.com', 'a@@example.com'])('rejects the email %j', async (user_email) => {
-      expectValidation(await createSession(sessionBody({ user_email })), 'user_email');
-    });
+    it.each(['not-an-email', 'a@', '@example.com', 'two words@example.com', 'a@@example.com'])(
+      'rejects the email %j',
+      async (user_email) => {
+        expectValidation(await createSession(sessionBody({ user_email })), 'user_email');
+      },
+    );
 
-    it.each(['999.1.1.1', '127.1', '01.2.3.4', '1.2.3.4/24', 'localhost', '::g', '1.2.3.４'])('rejects the client_ip %j', async (client_ip) => {
-      expectValidation(await createSession(sessionBody({ client_ip })), 'client_ip', 'must be an IPv4 or IPv6 address');
-    });
+    it.each(['999.1.1.1', '127.1', '01.2.3.4', '1.2.3.4/24', 'localhost', '::g', '1.2.3.４'])(
+      'rejects the client_ip %j',
+      async (client_ip) => {
+        expectValidation(await createSession(sessionBody({ client_ip })), 'client_ip', 'must be an IPv4 or IPv6 address');
+      },
+    );
 
     it('rejects a redirect_url that is not http(s)', async () => {
       for (const redirect_url of ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'not a url']) {
         expectValidation(await createSession(sessionBody({ redirect_url })), 'redirect_url');
       }
-      expect((await createSession(sessionBody({ redirect_url: 'https://partner.example/done' }))).body.redirect_url).toBe('https://partner.example/done');
+      expect((await createSession(sessionBody({ redirect_url: 'https://partner.example/done' }))).body.redirect_url).toBe(
+        'https://partner.example/done',
+      );
     });
 
     it('rejects a crypto amount together with fiat_amount', async () => {
       const issue = 'send either a crypto amount or fiat_amount, not both';
       expectValidation(await createSession(sessionBody({ amount: '100', fiat_amount: '50' })), 'fiat_amount', issue);
-      expectValidation(await createSession(sessionBody({ amount: undefined, crypto_amount: '100', fiat_amount: '50' })), 'fiat_amount', issue);
+      expectValidation(
+        await createSession(sessionBody({ amount: undefined, crypto_amount: '100', fiat_amount: '50' })),
+        'fiat_amount',
+        issue,
+      );
     });
 
     it('rejects amount and crypto_amount that differ, and accepts them when equal', async () => {
-      expectValidation(await createSession(sessionBody({ amount: '100', crypto_amount: '200' })), 'crypto_amount', 'is another name for amount; send one of them');
+      expectValidation(
+        await createSession(sessionBody({ amount: '100', crypto_amount: '200' })),
+        'crypto_amount',
+        'is another name for amount; send one of them',
+      );
       const same = await createSession(sessionBody({ amount: '100', crypto_amount: '100' }));
       expect(same.status).toBe(200);
       expect(same.body.amount).toBe('100');
@@ -199,7 +254,10 @@ describe('session errors on the default server', () => {
       const omitted = await createSession(sessionBody({ network: undefined }));
       expect(omitted.status).toBe(200);
       expect(omitted.body.network).toBe('TRC20');
-      const assets = sandboxPartnerInput('http://localhost:8080').assets!.map((asset) => ({ ...asset, is_default: asset.network === 'ERC20' }));
+      const assets = sandboxPartnerInput('http://localhost:8080').assets!.map((asset) => ({
+        ...asset,
+        is_default: asset.network === 'ERC20',
+      }));
       const marked = await server.createPartner({ assets });
       const chosen = await createSession(sessionBody({ network: null }), { token: marked.client_token });
       expect(chosen.status).toBe(200);
@@ -211,12 +269,25 @@ describe('session errors on the default server', () => {
     // predates that rule (written straight to the database here) must still get missing_param.
     it('asks for network when the stored config has no default network for the currency', async () => {
       const legacy = await server.createPartner();
-      const row = await server.platform.db.selectFrom('partners').select('config').where('id', '=', legacy.partner_id).executeTakeFirstOrThrow();
+      const row = await server.platform.db
+        .selectFrom('partners')
+        .select('config')
+        .where('id', '=', legacy.partner_id)
+        .executeTakeFirstOrThrow();
       const config = typeof row.config === 'string' ? JSON.parse(row.config) : row.config;
       config.assets = config.assets.map((asset: Record<string, unknown>) => ({ ...asset, is_default: false }));
-      await server.platform.db.updateTable('partners').set({ config: JSON.stringify(config) }).where('id', '=', legacy.partner_id).execute();
+      await server.platform.db
+        .updateTable('partners')
+        .set({ config: JSON.stringify(config) })
+        .where('id', '=', legacy.partner_id)
+        .execute();
       forgetCachedTokens(server);
-      const body = expectError(await createSession(sessionBody({ network: undefined }), { token: legacy.client_token }), 400, 'invalid_request', 'missing_param');
+      const body = expectError(
+        await createSession(sessionBody({ network: undefined }), { token: legacy.client_token }),
+        400,
+        'invalid_request',
+        'missing_param',
+      );
       expectDetail(body, 'network', 'is required');
     });
   });
@@ -224,7 +295,12 @@ describe('session errors on the default server', () => {
   describe('currency_not_allowed', () => {
     it('refuses a currency the partner has not enabled (known or not)', async () => {
       for (const currency of ['ETH', 'DOGE', '💰']) {
-        const body = expectError(await createSession(sessionBody({ currency, network: undefined })), 400, 'invalid_request', 'currency_not_allowed');
+        const body = expectError(
+          await createSession(sessionBody({ currency, network: undefined })),
+          400,
+          'invalid_request',
+          'currency_not_allowed',
+        );
         expectDetail(body, 'currency', 'enabled: USDT, BTC');
       }
     });
@@ -260,7 +336,12 @@ describe('session errors on the default server', () => {
 
     it.each([
       ['a fiat amount below the minimum', { amount: undefined, fiat_amount: '9.99' }, 'fiat_amount', 'worth 9.99 EUR; allowed 10–1000'],
-      ['a fiat amount above the maximum', { amount: undefined, fiat_amount: '1000.01' }, 'fiat_amount', 'worth 1000.01 EUR; allowed 10–1000'],
+      [
+        'a fiat amount above the maximum',
+        { amount: undefined, fiat_amount: '1000.01' },
+        'fiat_amount',
+        'worth 1000.01 EUR; allowed 10–1000',
+      ],
       // 1 USDT at 0.92: 0.92 + 0.92 network fee + 0.02 (1.5 %) + 0.50 fixed.
       ['a crypto amount worth too little', { amount: '1' }, 'amount', 'worth 2.36 EUR; allowed 10–1000'],
       // 2000 USDT: 1840 + 0.92 + 27.60 + 0.50.
@@ -277,16 +358,31 @@ describe('session errors on the default server', () => {
     });
 
     it('applies the default limits (10–10000) to a fiat without partner limits, even for absurd amounts', async () => {
-      const body = expectError(await attempt({ fiat_currency: 'USD', amount: '9'.repeat(64) }), 400, 'invalid_request', 'amount_out_of_range');
+      const body = expectError(
+        await attempt({ fiat_currency: 'USD', amount: '9'.repeat(64) }),
+        400,
+        'invalid_request',
+        'amount_out_of_range',
+      );
       expect(body.message).toBe('The amount must be between 10 and 10000 USD.');
-      expectError(await createSession(sessionBody({ amount: undefined, fiat_amount: '0.01' })), 400, 'invalid_request', 'amount_out_of_range');
+      expectError(
+        await createSession(sessionBody({ amount: undefined, fiat_amount: '0.01' })),
+        400,
+        'invalid_request',
+        'amount_out_of_range',
+      );
     });
   });
 
   describe('WALLET_NOT_SUPPORTED', () => {
     it('refuses a buy of an asset enabled without a wallet, while a sell of it gets a deposit address', async () => {
       const noWallet = await server.createPartner({ assets: [{ currency: 'USDT', network: 'TRC20', address: null }] });
-      const buy = expectError(await createSession(sessionBody(), { token: noWallet.client_token }), 400, 'wallet_not_supported', 'WALLET_NOT_SUPPORTED');
+      const buy = expectError(
+        await createSession(sessionBody(), { token: noWallet.client_token }),
+        400,
+        'wallet_not_supported',
+        'WALLET_NOT_SUPPORTED',
+      );
       expect(buy.message).toBe('No active wallet for USDT on TRC20.');
       const sell = await createSession(sessionBody({ type: 'sell' }), { token: noWallet.client_token });
       expect(sell.status).toBe(200);
@@ -303,12 +399,16 @@ describe('session errors on the default server', () => {
   });
 
   describe('forbidden_origin / forbidden_ip / offramp_disabled', () => {
-    it.each(['https://evil.example', 'null', 'http://localhost:8081', 'https://localhost:8080', 'http://localhost:8080@evil.example', 'http://localhost:8080.evil.example'])(
-      'refuses the unregistered Origin %j',
-      async (origin) => {
-        expectError(await createSession(sessionBody(), { headers: { origin } }), 403, 'forbidden', 'forbidden_origin');
-      },
-    );
+    it.each([
+      'https://evil.example',
+      'null',
+      'http://localhost:8081',
+      'https://localhost:8080',
+      'http://localhost:8080@evil.example',
+      'http://localhost:8080.evil.example',
+    ])('refuses the unregistered Origin %j', async (origin) => {
+      expectError(await createSession(sessionBody(), { headers: { origin } }), 403, 'forbidden', 'forbidden_origin');
+    });
 
     it('refuses a source IP outside the allowlist (the test client is 127.0.0.1), and admits one inside', async () => {
       const fenced = await server.createPartner({ ip_allowlist: ['203.0.113.0/24'] });
@@ -320,7 +420,12 @@ describe('session errors on the default server', () => {
 
     it('refuses a sell when off-ramp is disabled for the partner', async () => {
       const buyOnly = await server.createPartner({ sell: false });
-      const body = expectError(await createSession(sessionBody({ type: 'sell' }), { token: buyOnly.client_token }), 403, 'forbidden', 'offramp_disabled');
+      const body = expectError(
+        await createSession(sessionBody({ type: 'sell' }), { token: buyOnly.client_token }),
+        403,
+        'forbidden',
+        'offramp_disabled',
+      );
       expect(body.message).toBe('Selling crypto (off-ramp) is not enabled for this partner.');
       expect((await createSession(sessionBody({ type: 'buy' }), { token: buyOnly.client_token })).status).toBe(200);
     });
@@ -328,7 +433,9 @@ describe('session errors on the default server', () => {
 
   describe('not_found', () => {
     it('answers 404 for an unknown transaction, an unknown user and an unknown route', async () => {
-      expect(expectError(await get('/widget/transactions/no-such-order'), 404, 'not_found', 'not_found').message).toBe('No such transaction.');
+      expect(expectError(await get('/widget/transactions/no-such-order'), 404, 'not_found', 'not_found').message).toBe(
+        'No such transaction.',
+      );
       expectError(await get(`/widget/transactions/${randomUUID()}`), 404, 'not_found', 'not_found');
       expect(expectError(await get('/widget/users/nobody/kyc-status'), 404, 'not_found', 'not_found').message).toBe('No such user.');
       expectError(await get('/widget/nope'), 404, 'not_found', 'not_found');
@@ -360,13 +467,23 @@ describe('session errors on the default server', () => {
       const again = await createSession(sessionBody({ merchant_transaction_id: 'order-err-42' }));
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(again.body.signature).toBe(first.body.signature);
-      const body = expectError(await createSession(sessionBody({ merchant_transaction_id: 'order-err-42', amount: '150' })), 409, 'conflict', 'idempotency_key_reused');
+      const body = expectError(
+        await createSession(sessionBody({ merchant_transaction_id: 'order-err-42', amount: '150' })),
+        409,
+        'conflict',
+        'idempotency_key_reused',
+      );
       expect(body.message).toBe('This merchant_transaction_id was already used with a different request body.');
     });
 
     it('keeps no record of a failed request, so the key can be used again with a corrected body', async () => {
       const headers = { 'idempotency-key': 'idem-error-2' };
-      expectError(await createSession(sessionBody({ currency: 'ETH', network: 'ERC20' }), { headers }), 400, 'invalid_request', 'currency_not_allowed');
+      expectError(
+        await createSession(sessionBody({ currency: 'ETH', network: 'ERC20' }), { headers }),
+        400,
+        'invalid_request',
+        'currency_not_allowed',
+      );
       expect((await createSession(sessionBody(), { headers })).status).toBe(200);
     });
   });
@@ -378,19 +495,24 @@ describe('session errors on the default server', () => {
       expectError(await postRaw(rawBody, JSON_TYPE), 413, 'invalid_request', 'body_too_large');
     });
 
-    it.each(['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x'])(
-      'refuses a %s body with 415',
-      async (contentType) => {
-        const result = await postRaw(JSON.stringify(sessionBody()), { 'content-type': contentType });
-        expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe('Send the body as application/json.');
-      },
-    );
+    it.each([
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'application/xml',
+      'multipart/form-data; boundary=x',
+    ])('refuses a %s body with 415', async (contentType) => {
+      const result = await postRaw(JSON.stringify(sessionBody()), { 'content-type': contentType });
+      expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe('Send the body as application/json.');
+    });
 
     it.each(['application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json;charset="iso-8859-1"'])(
       'refuses JSON declared in another charset (%s) with 415',
       async (contentType) => {
         const result = await postRaw(JSON.stringify(sessionBody()), { 'content-type': contentType });
-        expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe('Send the body as application/json in UTF-8.');
+        expect(expectError(result, 415, 'invalid_request', 'unsupported_media_type').message).toBe(
+          'Send the body as application/json in UTF-8.',
+        );
       },
     );
 
@@ -473,7 +595,12 @@ describe('rate_limit_exceeded', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // Reads count too, and the limit is per token: another partner is unaffected.
-    expectError(await request(`${server.url}/widget/transactions/x`, { token: partner.client_token }), 429, 'rate_limited', 'rate_limit_exceeded');
+    expectError(
+      await request(`${server.url}/widget/transactions/x`, { token: partner.client_token }),
+      429,
+      'rate_limited',
+      'rate_limit_exceeded',
+    );
     expect((await request(url, { token: other.client_token, body: sessionBody() })).status).toBe(200);
   });
 });

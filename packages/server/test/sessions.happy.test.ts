@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateAddress } from '../src/lib/address.ts';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { verifyInitToken } from '../src/modules/sessions/init-token.ts';
-import { verifySessionSignature, type SignedSessionFields } from '../src/modules/sessions/signature.ts';
+import { type SignedSessionFields, verifySessionSignature } from '../src/modules/sessions/signature.ts';
 import { signingKeys } from './helpers/platform-internals.ts';
 import { expectError, sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
@@ -62,7 +62,8 @@ describe('POST /widget/session (happy paths)', () => {
   const server = useServerWithPartner();
   const signatureKey = () => signingKeys(server).sessionSignature;
   const initTokenKey = () => signingKeys(server).initToken;
-  const createSession = (body: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) => server.createSession(body, options);
+  const createSession = (body: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) =>
+    server.createSession(body, options);
   const signedFields = (session: Record<string, any>, clientIp: string | null): SignedSessionFields => ({
     address: session.address,
     merchant_transaction_id: session.merchant_transaction_id,
@@ -84,7 +85,23 @@ describe('POST /widget/session (happy paths)', () => {
       expect(Object.keys(session).sort()).toEqual(SESSION_FIELDS);
 
       // Types of every field.
-      for (const field of ['merchant_transaction_id', 'widget_id', 'address', 'signature', 'init_token', 'init_token_type', 'currency', 'network', 'amount', 'fiat_currency', 'fiat_amount', 'type', 'lang', 'theme', 'widget_url']) {
+      for (const field of [
+        'merchant_transaction_id',
+        'widget_id',
+        'address',
+        'signature',
+        'init_token',
+        'init_token_type',
+        'currency',
+        'network',
+        'amount',
+        'fiat_currency',
+        'fiat_amount',
+        'type',
+        'lang',
+        'theme',
+        'widget_url',
+      ]) {
         expect(typeof session[field], field).toBe('string');
       }
       for (const field of ['fix_currency', 'fix_amount', 'fix_fiat_currency', 'fix_fiat_amount']) {
@@ -132,8 +149,12 @@ describe('POST /widget/session (happy paths)', () => {
       expect(verifySessionSignature(signatureKey(), signedFields(session, '203.0.113.10'), session.signature)).toBe(false);
       expect(verifySessionSignature(signatureKey(), signedFields(session, null), session.signature)).toBe(false);
       // Nor does a changed amount or address, nor another purpose's key.
-      expect(verifySessionSignature(signatureKey(), { ...signedFields(session, '203.0.113.9'), amount: '1000' }, session.signature)).toBe(false);
-      expect(verifySessionSignature(signatureKey(), { ...signedFields(session, '203.0.113.9'), address: OTHER_TRON }, session.signature)).toBe(false);
+      expect(verifySessionSignature(signatureKey(), { ...signedFields(session, '203.0.113.9'), amount: '1000' }, session.signature)).toBe(
+        false,
+      );
+      expect(
+        verifySessionSignature(signatureKey(), { ...signedFields(session, '203.0.113.9'), address: OTHER_TRON }, session.signature),
+      ).toBe(false);
       expect(verifySessionSignature(initTokenKey(), signedFields(session, '203.0.113.9'), session.signature)).toBe(false);
     });
 
@@ -164,7 +185,9 @@ describe('POST /widget/session (happy paths)', () => {
       await expect(verifyInitToken(signatureKey(), session.init_token, server.clock.now())).rejects.toThrow();
       try {
         server.clock.advance(59 * 60_000 + 59_000);
-        await expect(verifyInitToken(initTokenKey(), session.init_token, server.clock.now())).resolves.toMatchObject({ sub: session.merchant_transaction_id });
+        await expect(verifyInitToken(initTokenKey(), session.init_token, server.clock.now())).resolves.toMatchObject({
+          sub: session.merchant_transaction_id,
+        });
         server.clock.advance(2_000); // 60 min 01 s after issue
         await expect(verifyInitToken(initTokenKey(), session.init_token, server.clock.now())).rejects.toThrow(/exp/);
       } finally {
@@ -209,7 +232,13 @@ describe('POST /widget/session (happy paths)', () => {
       expect(status).toBe(200);
       // The largest amount whose price fits 100.00: 105.565217 USDT costs ⌈97.11999964⌉ 97.12 + 0.92 +
       // ⌈1.4567999…⌉ 1.46 + 0.50 = 100.00, while 105.565218 would cost 100.01.
-      expect(session).toMatchObject({ amount: '105.565217', fix_amount: false, fiat_amount: '100.00', fix_fiat_amount: true, fiat_currency: 'EUR' });
+      expect(session).toMatchObject({
+        amount: '105.565217',
+        fix_amount: false,
+        fiat_amount: '100.00',
+        fix_fiat_amount: true,
+        fiat_currency: 'EUR',
+      });
       const read = await server.getTransaction(session.merchant_transaction_id);
       expect(read.body.fiat_amount).toBe('100.00');
     });
@@ -238,7 +267,12 @@ describe('POST /widget/session (happy paths)', () => {
       });
       const btc = await createSession({ ...older, currency: 'BTC', crypto_amount: '0.001', network: null });
       expect(btc.status).toBe(200);
-      expect(btc.body).toMatchObject({ currency: 'BTC', network: 'BITCOIN', networks: ['BITCOIN'], address: SANDBOX_WALLETS['BTC:BITCOIN'] });
+      expect(btc.body).toMatchObject({
+        currency: 'BTC',
+        network: 'BITCOIN',
+        networks: ['BITCOIN'],
+        address: SANDBOX_WALLETS['BTC:BITCOIN'],
+      });
     });
 
     it('uses the default network the partner marked, not only the first listed', async () => {
@@ -248,9 +282,17 @@ describe('POST /widget/session (happy paths)', () => {
           { currency: 'USDT', network: 'BEP20', address: SANDBOX_WALLETS['USDT:BEP20']!, is_default: true },
         ],
       });
-      const { body: session } = await createSession({ partner_user_id: 'u', user_email: 'u@example.com', currency: 'USDT', amount: '100' }, { token: marked.client_token });
+      const { body: session } = await createSession(
+        { partner_user_id: 'u', user_email: 'u@example.com', currency: 'USDT', amount: '100' },
+        { token: marked.client_token },
+      );
       // 100 USDT on BEP20 in EUR: 92.00 + ⌈0.3·0.92 = 0.276⌉ 0.28 + 1.38 + 0.50 = 94.16.
-      expect(session).toMatchObject({ network: 'BEP20', address: SANDBOX_WALLETS['USDT:BEP20'], networks: ['TRC20', 'BEP20'], fiat_amount: '94.16' });
+      expect(session).toMatchObject({
+        network: 'BEP20',
+        address: SANDBOX_WALLETS['USDT:BEP20'],
+        networks: ['TRC20', 'BEP20'],
+        fiat_amount: '94.16',
+      });
     });
 
     it('accepts lower-case currency, network and fiat_currency and answers in upper case', async () => {
@@ -290,7 +332,9 @@ describe('POST /widget/session (happy paths)', () => {
       });
       expect(verifySessionSignature(signatureKey(), signedFields(eur.body, null), eur.body.signature)).toBe(true);
 
-      const eightPlaces = await createSession(sessionBody({ currency: 'BTC', network: 'BITCOIN', amount: '0.01234567', fiat_currency: 'USD' }));
+      const eightPlaces = await createSession(
+        sessionBody({ currency: 'BTC', network: 'BITCOIN', amount: '0.01234567', fiat_currency: 'USD' }),
+      );
       expect(eightPlaces.status).toBe(200);
       // 0.01234567 BTC in USD: ⌈1172.83865⌉ 1172.84 + ⌈4.75⌉ 4.75 + ⌈17.59257975⌉ 17.60 + 0.50 = 1195.69.
       expect(eightPlaces.body).toMatchObject({ amount: '0.01234567', fiat_currency: 'USD', fiat_amount: '1195.69' });
@@ -345,13 +389,17 @@ describe('POST /widget/session (happy paths)', () => {
         expect(validateAddress('tron', session.address)).toEqual({ ok: true, address: session.address });
         expect(Object.values(SANDBOX_WALLETS)).not.toContain(session.address);
         expect(verifySessionSignature(signatureKey(), signedFields(session, '198.51.100.7'), session.signature)).toBe(true);
-        expect(verifySessionSignature(signatureKey(), { ...signedFields(session, '198.51.100.7'), type: 'buy' }, session.signature)).toBe(false);
+        expect(verifySessionSignature(signatureKey(), { ...signedFields(session, '198.51.100.7'), type: 'buy' }, session.signature)).toBe(
+          false,
+        );
       }
       expect(a!.body.address).not.toBe(b!.body.address);
     });
 
     it('allocates bech32 deposit addresses on BITCOIN', async () => {
-      const { status, body: session } = await createSession(sessionBody({ type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' }));
+      const { status, body: session } = await createSession(
+        sessionBody({ type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' }),
+      );
       expect(status).toBe(200);
       expect(session.address).toMatch(/^bc1q[02-9ac-hj-np-z]{38}$/);
       expect(validateAddress('bitcoin', session.address)).toEqual({ ok: true, address: session.address });
@@ -361,16 +409,33 @@ describe('POST /widget/session (happy paths)', () => {
     });
 
     it("uses the partner's sell fiats, which may differ from its buy fiats", async () => {
-      const seller = await server.createPartner({ sell_fiat_currencies: ['USD'], assets: [{ currency: 'USDT', network: 'ERC20', address: null }] });
-      const { status, body: session } = await createSession(sessionBody({ type: 'sell', network: 'ERC20' }), { token: seller.client_token });
+      const seller = await server.createPartner({
+        sell_fiat_currencies: ['USD'],
+        assets: [{ currency: 'USDT', network: 'ERC20', address: null }],
+      });
+      const { status, body: session } = await createSession(sessionBody({ type: 'sell', network: 'ERC20' }), {
+        token: seller.client_token,
+      });
       expect(status).toBe(200);
       // The default fiat EUR is not a sell fiat here, so the first sell fiat applies.
       // 100 USDT sold for USD: ⌊100·0.985 = 98.50⌋ − 0.50 = 98.00.
-      expect(session).toMatchObject({ type: 'sell', fiat_currency: 'USD', fiat_currencies: ['USD'], fiat_amount: '98.00', currencies: ['USDT'], networks: ['ERC20'] });
+      expect(session).toMatchObject({
+        type: 'sell',
+        fiat_currency: 'USD',
+        fiat_currencies: ['USD'],
+        fiat_amount: '98.00',
+        currencies: ['USDT'],
+        networks: ['ERC20'],
+      });
       // No wallet is needed to sell: the deposit address is allocated, EIP-55 checksummed.
       expect(validateAddress('evm', session.address)).toEqual({ ok: true, address: session.address });
       // …but a buy on that asset has nowhere to send the crypto.
-      expectError(await createSession(sessionBody({ network: 'ERC20' }), { token: seller.client_token }), 400, 'wallet_not_supported', 'WALLET_NOT_SUPPORTED');
+      expectError(
+        await createSession(sessionBody({ network: 'ERC20' }), { token: seller.client_token }),
+        400,
+        'wallet_not_supported',
+        'WALLET_NOT_SUPPORTED',
+      );
     });
 
     it("takes the type from the partner's widget config when the request has none", async () => {
@@ -386,7 +451,9 @@ describe('POST /widget/session (happy paths)', () => {
 
     it('never uses a request address for a sell, even when the partner may supply addresses', async () => {
       const own = await server.createPartner({ allow_partner_address: true });
-      const { status, body: session } = await createSession(sessionBody({ type: 'sell', address: OTHER_TRON }), { token: own.client_token });
+      const { status, body: session } = await createSession(sessionBody({ type: 'sell', address: OTHER_TRON }), {
+        token: own.client_token,
+      });
       expect(status).toBe(200);
       expect(session.address).not.toBe(OTHER_TRON);
       expect(session.address).not.toBe(SANDBOX_WALLETS['USDT:TRC20']);
@@ -399,7 +466,13 @@ describe('POST /widget/session (happy paths)', () => {
       const { status, body: session } = await createSession(body);
       expect(status).toBe(200);
       // A = ⌈((100 + 0.50) / 0.985) / 0.92⌉ = ⌈110.9026704…⌉ = 110.902671 USDT.
-      expect(session).toMatchObject({ type: 'sell', amount: '110.902671', fiat_amount: '100.00', fix_amount: false, fix_fiat_amount: true });
+      expect(session).toMatchObject({
+        type: 'sell',
+        amount: '110.902671',
+        fiat_amount: '100.00',
+        fix_amount: false,
+        fix_fiat_amount: true,
+      });
     });
   });
 
@@ -422,13 +495,25 @@ describe('POST /widget/session (happy paths)', () => {
 
       // The address is checked for its network, checksum included.
       const badChecksum = `${OTHER_TRON.slice(0, -1)}8`;
-      const invalid = expectError(await createSession(sessionBody({ address: badChecksum }), { token: own.client_token }), 400, 'invalid_request', 'validation_error');
+      const invalid = expectError(
+        await createSession(sessionBody({ address: badChecksum }), { token: own.client_token }),
+        400,
+        'invalid_request',
+        'validation_error',
+      );
       expect(invalid.details).toEqual([{ field: 'address', issue: 'not a valid TRC20 address: bad base58check checksum' }]);
-      const wrongNetwork = expectError(await createSession(sessionBody({ address: OTHER_EVM_LOWER }), { token: own.client_token }), 400, 'invalid_request', 'validation_error');
+      const wrongNetwork = expectError(
+        await createSession(sessionBody({ address: OTHER_EVM_LOWER }), { token: own.client_token }),
+        400,
+        'invalid_request',
+        'validation_error',
+      );
       expect(wrongNetwork.details[0].field).toBe('address');
       // Mixed case is a checksum: one letter's case flipped breaks it.
       const badEip55 = expectError(
-        await createSession(sessionBody({ network: 'ERC20', address: OTHER_EVM_CHECKSUMMED.replace('E0F7', 'e0F7') }), { token: own.client_token }),
+        await createSession(sessionBody({ network: 'ERC20', address: OTHER_EVM_CHECKSUMMED.replace('E0F7', 'e0F7') }), {
+          token: own.client_token,
+        }),
         400,
         'invalid_request',
         'validation_error',
@@ -453,7 +538,9 @@ describe('POST /widget/session (happy paths)', () => {
       const withDefault = await server.createPartner({ widget: { redirect_url: 'https://partner.example/done' } });
       const fallback = await createSession(sessionBody(), { token: withDefault.client_token });
       expect(fallback.body.redirect_url).toBe('https://partner.example/done');
-      const override = await createSession(sessionBody({ redirect_url: 'https://partner.example/orders/7?step=done' }), { token: withDefault.client_token });
+      const override = await createSession(sessionBody({ redirect_url: 'https://partner.example/orders/7?step=done' }), {
+        token: withDefault.client_token,
+      });
       expect(override.status).toBe(200);
       expect(override.body.redirect_url).toBe('https://partner.example/orders/7?step=done');
       // A partner without a default gets the request's value, or null.
@@ -462,7 +549,9 @@ describe('POST /widget/session (happy paths)', () => {
     });
 
     it('echoes a partner-supplied merchant_transaction_id and finds the transaction by it', async () => {
-      const { status, body: session } = await createSession(sessionBody({ merchant_transaction_id: 'order-42.A_b:c', client_ip: '203.0.113.9' }));
+      const { status, body: session } = await createSession(
+        sessionBody({ merchant_transaction_id: 'order-42.A_b:c', client_ip: '203.0.113.9' }),
+      );
       expect(status).toBe(200);
       expect(session.merchant_transaction_id).toBe('order-42.A_b:c');
       expect(verifySessionSignature(signatureKey(), signedFields(session, '203.0.113.9'), session.signature)).toBe(true);

@@ -3,7 +3,7 @@ import { ProviderError } from '../src/lib/provider-error.ts';
 import type { MarketQuote, QuoteRequest, RateProvider } from '../src/modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from '../src/modules/pricing/sandbox-rate-provider.ts';
 import { withRateProvider } from './helpers/platform-internals.ts';
-import { TEST_START, expectError, sessionBody, type HttpResult, type PartnerCredentials } from './helpers/test-platform.ts';
+import { expectError, type HttpResult, type PartnerCredentials, sessionBody, TEST_START } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
@@ -102,7 +102,14 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       expect(third.body.merchant_transaction_id).toBe(first.body.merchant_transaction_id);
 
       const rows = await transactionRows(partner.partner_id);
-      expect(rows).toEqual([{ merchant_transaction_id: first.body.merchant_transaction_id, partner_user_id: 'idem-1', fiat_currency: 'EUR', quote_fiat_minor: '9480' }]);
+      expect(rows).toEqual([
+        {
+          merchant_transaction_id: first.body.merchant_transaction_id,
+          partner_user_id: 'idem-1',
+          fiat_currency: 'EUR',
+          quote_fiat_minor: '9480',
+        },
+      ]);
       const keys = await keyRows(partner.partner_id, 'order-1-attempt');
       expect(keys).toHaveLength(1);
       expect(keys[0]!.response).toMatchObject({ merchant_transaction_id: first.body.merchant_transaction_id, fiat_amount: '94.80' });
@@ -113,7 +120,12 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       partner = await freshPartner();
       const first = await post(sessionBody({ partner_user_id: 'idem-2' }), { key: 'k-different-body' });
       expect(first.status).toBe(200);
-      const conflict = expectError(await post(sessionBody({ partner_user_id: 'idem-2', amount: '200' }), { key: 'k-different-body' }), 409, 'conflict', 'idempotency_key_reused');
+      const conflict = expectError(
+        await post(sessionBody({ partner_user_id: 'idem-2', amount: '200' }), { key: 'k-different-body' }),
+        409,
+        'conflict',
+        'idempotency_key_reused',
+      );
       expect(conflict.message).toBe('This Idempotency-Key was already used with a different request body.');
       const again = await post(sessionBody({ partner_user_id: 'idem-2' }), { key: 'k-different-body' });
       expect(again.status).toBe(200);
@@ -187,7 +199,12 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
 
     it('keeps no record of a failed request: a corrected retry with the same key succeeds', async () => {
       partner = await freshPartner();
-      const refused = expectError(await post(sessionBody({ currency: 'DOGE' }), { key: 'fix-and-retry' }), 400, 'invalid_request', 'currency_not_allowed');
+      const refused = expectError(
+        await post(sessionBody({ currency: 'DOGE' }), { key: 'fix-and-retry' }),
+        400,
+        'invalid_request',
+        'currency_not_allowed',
+      );
       expect(refused.details).toEqual([{ field: 'currency', issue: 'enabled: USDT, BTC' }]);
       expect(await keyRows(partner.partner_id, 'fix-and-retry')).toEqual([]);
 
@@ -209,7 +226,12 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
     it('keeps no record of an amount out of range either', async () => {
       partner = await freshPartner();
       // 5 USDT costs 4.60 + 0.92 + 0.07 + 0.50 = 6.09 EUR: below the default minimum of 10.
-      const tooSmall = expectError(await post(sessionBody({ amount: '5' }), { key: 'range-key' }), 400, 'invalid_request', 'amount_out_of_range');
+      const tooSmall = expectError(
+        await post(sessionBody({ amount: '5' }), { key: 'range-key' }),
+        400,
+        'invalid_request',
+        'amount_out_of_range',
+      );
       expect(tooSmall.details).toEqual([{ field: 'amount', issue: 'worth 6.09 EUR; allowed 10–10000' }]);
       const corrected = await post(sessionBody({ amount: '50' }), { key: 'range-key' });
       expect(corrected.status).toBe(200);
@@ -333,7 +355,12 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       const retry = await post(body, { key: 'race-key-same' });
       expect(retry.status).toBe(200);
       expect(retry.body.merchant_transaction_id).toBe('order-race-same');
-      expectError(await post(sessionBody({ merchant_transaction_id: 'order-race-other' }), { key: 'race-key-same' }), 409, 'conflict', 'idempotency_key_reused');
+      expectError(
+        await post(sessionBody({ merchant_transaction_id: 'order-race-other' }), { key: 'race-key-same' }),
+        409,
+        'conflict',
+        'idempotency_key_reused',
+      );
       const keys = await keyRows(partner.partner_id, 'race-key-same');
       expect(keys).toHaveLength(1);
       expect(keys[0]!.response).toMatchObject({ merchant_transaction_id: 'order-race-same' });
@@ -356,7 +383,10 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       const next = await post(sessionBody({ merchant_transaction_id: 'order-race-next', fiat_currency: 'USD' }), { key: 'race-key-diff' });
       expect(next.status).toBe(200);
       expect(next.body).toMatchObject({ merchant_transaction_id: 'order-race-next', fiat_amount: '103.00' });
-      expect((await transactionRows(partner.partner_id)).map((row) => row.merchant_transaction_id).sort()).toEqual(['order-race-diff', 'order-race-next']);
+      expect((await transactionRows(partner.partner_id)).map((row) => row.merchant_transaction_id).sort()).toEqual([
+        'order-race-diff',
+        'order-race-next',
+      ]);
     });
   });
 });

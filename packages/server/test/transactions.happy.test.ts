@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCommonRouteTests } from './helpers/run-common-route-tests.ts';
-import { TEST_START, sessionBody } from './helpers/test-platform.ts';
+import { sessionBody, TEST_START } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /** GET /widget/transactions/{merchant_transaction_id} after a session: exactly the documented fields. */
@@ -47,7 +47,9 @@ describe('GET /widget/transactions/{id} after a session', () => {
   it('returns a pending sell the same way, with the time the session was created', async () => {
     server.clock.set(new Date('2026-11-21T13:30:15.250Z'));
     try {
-      const created = await server.createSession(sessionBody({ partner_user_id: 'tx-user', type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' }));
+      const created = await server.createSession(
+        sessionBody({ partner_user_id: 'tx-user', type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' }),
+      );
       expect(created.status).toBe(200);
       const read = await server.getTransaction(created.body.merchant_transaction_id);
       expect(read.body).toEqual({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changeStatus } from '../src/modules/transactions/change-status.ts';
-import { DELIVERY_ENV, connect } from './helpers/delivery-kit.ts';
+import { connect, DELIVERY_ENV } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, expectError, request, type TestServer } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
@@ -25,7 +25,12 @@ async function dbState(server: Pick<TestServer, 'platform'>, id: string) {
     .select(['id', 'status', 'version', 'failure_reason', 'settled_crypto_minor', 'updated_at'])
     .where('merchant_transaction_id', '=', id)
     .executeTakeFirstOrThrow();
-  const events = await db.selectFrom('transaction_events').select(['seq', 'status', 'reason', 'message']).where('transaction_id', '=', row.id).orderBy('seq').execute();
+  const events = await db
+    .selectFrom('transaction_events')
+    .select(['seq', 'status', 'reason', 'message'])
+    .where('transaction_id', '=', row.id)
+    .orderBy('seq')
+    .execute();
   const deliveries = await db
     .selectFrom('webhook_deliveries')
     .select(['id', 'seq', 'status', 'payload'])
@@ -49,7 +54,13 @@ describe('transaction status paths (sandbox status call)', () => {
     server.clock.advance(MINUTE);
     const result = await server.sandboxMove(id, status, reason);
     expect(result.status, JSON.stringify(result.body)).toBe(200);
-    expect(result.body).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, type, status, occurred_at: server.clock.now().toISOString() });
+    expect(result.body).toMatchObject({
+      event: 'tx.update',
+      merchant_transaction_id: id,
+      type,
+      status,
+      occurred_at: server.clock.now().toISOString(),
+    });
     return result.body;
   };
 
@@ -121,7 +132,10 @@ describe('transaction status paths (sandbox status call)', () => {
       expect((await view(id)).status).toBe('completed');
     });
 
-    const failedReasons = type === 'buy' ? ['payment_declined', 'kyc_rejected', 'session_expired', 'delivery_failed', 'rejected'] : ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected'];
+    const failedReasons =
+      type === 'buy'
+        ? ['payment_declined', 'kyc_rejected', 'session_expired', 'delivery_failed', 'rejected']
+        : ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected'];
 
     it.each(failedReasons)('pending → failed (%s): failure_reason shown, crypto_amount stays empty', async (reason) => {
       const id = await server.newSession({ type });
@@ -168,7 +182,9 @@ describe('transaction status paths (sandbox status call)', () => {
       const id = await server.newSession({ type });
       const foreign = type === 'buy' ? 'deposit_expired' : 'session_expired';
       const body = expectError(await server.sandboxMove(id, 'failed', foreign), 409, 'conflict', 'illegal_transition');
-      expect(body.message).toBe(`"${foreign}" is not a reason for a ${type} transaction to become failed (use one of: ${failedReasons.join(', ')})`);
+      expect(body.message).toBe(
+        `"${foreign}" is not a reason for a ${type} transaction to become failed (use one of: ${failedReasons.join(', ')})`,
+      );
       expectError(await server.sandboxMove(id, 'cancelled', 'changed_mind'), 409, 'conflict', 'illegal_transition');
       expect((await view(id)).status).toBe('pending');
     });
@@ -216,7 +232,10 @@ describe('transaction status paths (sandbox status call)', () => {
     expectError(await server.sandboxMove('no-such-transaction', 'processing'), 404, 'not_found', 'not_found');
     const anonymous = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { body: { status: 'processing' } });
     expectError(anonymous, 401, 'unauthorised', 'missing_token');
-    const wrong = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: server.partner.client_token, body: { status: 'processing' } });
+    const wrong = await request(`${server.url}/admin/sandbox/transactions/${id}/status`, {
+      token: server.partner.client_token,
+      body: { status: 'processing' },
+    });
     expectError(wrong, 401, 'unauthorised', 'invalid_token');
     expect((await view(id)).status).toBe('pending');
   });
@@ -227,7 +246,10 @@ describe('transaction status paths (sandbox status call)', () => {
     await server.newSession({ merchant_transaction_id: shared }, { token: server.otherPartner.client_token });
     const ambiguous = expectError(await server.sandboxMove(shared, 'processing'), 400, 'invalid_request', 'validation_error');
     expect(ambiguous.details).toEqual([{ field: 'partner_id', issue: 'is required for this id' }]);
-    const moved = await request(`${server.url}/admin/sandbox/transactions/${shared}/status`, { token: ADMIN_TOKEN, body: { status: 'cancelled', partner_id: server.otherPartner.partner_id } });
+    const moved = await request(`${server.url}/admin/sandbox/transactions/${shared}/status`, {
+      token: ADMIN_TOKEN,
+      body: { status: 'cancelled', partner_id: server.otherPartner.partner_id },
+    });
     expect(moved.status).toBe(200);
     expect((await server.getTransaction(shared, { token: server.otherPartner.client_token })).body.status).toBe('cancelled');
     expect((await server.getTransaction(shared)).body.status).toBe('pending');
@@ -324,7 +346,12 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
 
     server.clock.set(new Date(t0.getTime() + 60 * MINUTE + 1000));
     expect(await expire()).toBe(1);
-    expect(await status(buy)).toMatchObject({ status: 'failed', failure_reason: 'session_expired', crypto_amount: '', updated_at: '2026-11-21T13:00:01.000Z' });
+    expect(await status(buy)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'session_expired',
+      crypto_amount: '',
+      updated_at: '2026-11-21T13:00:01.000Z',
+    });
     expect((await status(sell)).status).toBe('pending');
     expect(await expire()).toBe(0);
 
@@ -334,7 +361,12 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
 
     server.clock.set(new Date(t0.getTime() + 6 * 60 * MINUTE + 1000));
     expect(await expire()).toBe(1);
-    expect(await status(sell)).toMatchObject({ status: 'failed', failure_reason: 'deposit_expired', crypto_amount: '', updated_at: '2026-11-21T18:00:01.000Z' });
+    expect(await status(sell)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'deposit_expired',
+      crypto_amount: '',
+      updated_at: '2026-11-21T18:00:01.000Z',
+    });
 
     // Past every window, nothing else is pending: processing and terminal transactions never expire.
     server.clock.set(new Date(t0.getTime() + 48 * 60 * MINUTE));
@@ -351,7 +383,11 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
     ]);
     client.socket.close();
     await server.background!.webhooks.drain();
-    expect(server.receiver.forTransaction(buy).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'session_expired']]);
-    expect(server.receiver.forTransaction(sell).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([['failed', 'deposit_expired']]);
+    expect(server.receiver.forTransaction(buy).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([
+      ['failed', 'session_expired'],
+    ]);
+    expect(server.receiver.forTransaction(sell).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([
+      ['failed', 'deposit_expired'],
+    ]);
   });
 });

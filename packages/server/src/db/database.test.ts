@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from './database.ts';
+import { type Database, openDatabase } from './database.ts';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
+import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
 import { transactionEventMigrations, transactionMigrations } from '../modules/transactions/tables.ts';
-import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import type { Db } from './database.ts';
 
 /** Every module's migrations; names start with a global sequence number that fixes their order. */

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 
 /**
  * `'a', 'b', 'c'` for a CHECK constraint built from a status array. DDL cannot take bind parameters,

@@ -4,8 +4,8 @@ import { ApiError, ConfigurationError } from '../lib/errors.ts';
 import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
 import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
 import { PartnerNotFoundError } from '../modules/partners/partner-service.ts';
-import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import { IllegalTransitionError } from '../modules/transactions/change-status.ts';
+import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import type { Platform } from '../platform.ts';
 import { sendError } from './error-handler.ts';
 
@@ -14,13 +14,18 @@ export async function adminApi(app: FastifyInstance, platform: Platform): Promis
   const adminToken = platform.config.adminToken;
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '') throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
+    if (header === undefined || header.trim() === '')
+      throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match || !adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
   });
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConfigurationError) {
-      return sendError(request, reply, new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.issue }] }));
+      return sendError(
+        request,
+        reply,
+        new ApiError('validation_error', error.message, { details: [{ field: error.field, issue: error.issue }] }),
+      );
     }
     if (error instanceof PartnerNotFoundError) return sendError(request, reply, new ApiError('not_found', error.message));
     if (error instanceof IllegalTransitionError) return sendError(request, reply, new ApiError('illegal_transition', error.message));

@@ -20,7 +20,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     return sendError(request, reply, apiError);
   });
-  app.setNotFoundHandler((request, reply) => sendError(request, reply, new ApiError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new ApiError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
+  );
 }
 
 /**
@@ -94,7 +96,10 @@ function fromValidation(error: FastifyError): ApiError {
       case 'additionalProperties':
         return { field: join(base, String(params.additionalProperty)), issue: 'is not a known field' };
       case 'enum':
-        return { field: base || error.validationContext || 'body', issue: `must be one of: ${(params.allowedValues as unknown[]).filter((value) => value !== null).join(', ')}` };
+        return {
+          field: base || error.validationContext || 'body',
+          issue: `must be one of: ${(params.allowedValues as unknown[]).filter((value) => value !== null).join(', ')}`,
+        };
       case 'type':
         return { field: base || error.validationContext || 'body', issue: `must be ${String(params.type).replace(',', ' or ')}` };
       case 'pattern':

@@ -22,7 +22,11 @@ export const openapiDocument: NonNullable<FastifyDynamicSwaggerOptions['openapi'
       adminToken: { type: 'http', scheme: 'bearer', description: 'The operator ADMIN_TOKEN.' },
     },
     // TypeBox schemas are JSON Schema 2020-12, which is what OpenAPI 3.1 components hold.
-    schemas: { Transaction: TransactionViewSchema, TransactionUpdate: TransactionUpdateSchema, WebhookTestEvent: WebhookTestEventSchema } as Record<string, object>,
+    schemas: {
+      Transaction: TransactionViewSchema,
+      TransactionUpdate: TransactionUpdateSchema,
+      WebhookTestEvent: WebhookTestEventSchema,
+    } as Record<string, object>,
   },
   webhooks: {
     'transaction.status': {

@@ -2,13 +2,13 @@ import websocketPlugin from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ApiError } from '../lib/errors.ts';
-import type { Platform } from '../platform.ts';
+import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
+import { getKycStatus } from '../modules/kyc/identity-store.ts';
 import { authenticatePartner } from '../modules/partners/authenticate.ts';
 import { isTerminal } from '../modules/transactions/state-machine.ts';
 import { findTransaction, listRecentTransactionsOfUser } from '../modules/transactions/transaction-store.ts';
 import { toUpdateMessage } from '../modules/transactions/transaction-view.ts';
-import { getKycStatus } from '../modules/kyc/identity-store.ts';
-import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
+import type { Platform } from '../platform.ts';
 
 /** Close codes partners can act on. */
 export const CLOSE = {
@@ -125,7 +125,8 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
         send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
         if (isTerminal(row.status)) return socket.close(CLOSE.done, row.status);
       } else if (query.user_id) {
-        if (!(await getKycStatus(platform.db, { partnerId, partnerUserId: query.user_id }))) return socket.close(CLOSE.notFound, 'not_found');
+        if (!(await getKycStatus(platform.db, { partnerId, partnerUserId: query.user_id })))
+          return socket.close(CLOSE.notFound, 'not_found');
         const rows = await listRecentTransactionsOfUser(platform.db, partnerId, query.user_id, USER_SNAPSHOT_LIMIT);
         for (const row of rows) send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
       } else {

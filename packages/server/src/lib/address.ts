@@ -2,9 +2,9 @@
 // Pure: no I/O, no clock, no randomness. validateAddress never throws for a
 // string input because its result feeds straight into API error responses.
 
-import { base58, bech32, bech32m, createBase58check } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { base58, bech32, bech32m, createBase58check } from '@scure/base';
 
 export type AddressFormat = 'evm' | 'tron' | 'bitcoin' | 'solana';
 export type AddressCheck = { ok: true; address: string } | { ok: false; issue: string };

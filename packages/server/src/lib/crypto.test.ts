@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Sealer, deriveKey, safeEqual } from './crypto.ts';
+import { deriveKey, Sealer, safeEqual } from './crypto.ts';
 
 describe('Sealer', () => {
   const sealer = new Sealer(randomBytes(32));

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { type TSchema, Type } from 'typebox';
 
 /** No control characters (NUL in particular cannot be stored in PostgreSQL text). */
 export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
@@ -12,7 +12,9 @@ export const OptionalText = (maxLength: number, options: Record<string, unknown>
 
 /** Amounts are decimal strings; their format and precision are checked against the asset later. */
 export const OptionalAmount = (description: string) =>
-  Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength: 64, description, examples: ['100', '99.50'] }));
+  Type.Optional(
+    Type.Unsafe<string | null>({ type: ['string', 'null'], minLength: 1, maxLength: 64, description, examples: ['100', '99.50'] }),
+  );
 
 export const ErrorBody = Type.Object(
   {

@@ -13,7 +13,12 @@ describeDepositAddressProvider('none', () => new NoDepositAddresses(), { unsuppo
 it('none says why the off-ramp cannot take deposits, and that retrying will not help', async () => {
   const error = await new NoDepositAddresses().allocate().catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(ProviderError);
-  expect(error).toMatchObject({ provider: 'none', kind: 'rejected', retryable: false, message: 'no deposit address provider is configured; the off-ramp cannot take deposits' });
+  expect(error).toMatchObject({
+    provider: 'none',
+    kind: 'rejected',
+    retryable: false,
+    message: 'no deposit address provider is configured; the off-ramp cannot take deposits',
+  });
 });
 
 it('sandbox addresses differ per deployment (the seed comes from its signing secret)', async () => {

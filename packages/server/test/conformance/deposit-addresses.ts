@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateAddress } from '../../src/lib/address.ts';
-import { ASSETS, NETWORKS, type Asset, type Network } from '../../src/lib/catalog.ts';
+import { ASSETS, type Asset, NETWORKS, type Network } from '../../src/lib/catalog.ts';
 import { ProviderError } from '../../src/lib/provider-error.ts';
 import type { AllocateRequest, DepositAddressProvider } from '../../src/modules/settlement/deposit-address-provider.ts';
 
@@ -63,7 +63,9 @@ export function describeDepositAddressProvider(
     itWhen(supported.length > 0)('gives every transaction an address of its own', async () => {
       for (const network of new Set(supported.map(({ network }) => network))) {
         const currency = supported.find((entry) => entry.network === network)!.currency;
-        const addresses = await Promise.all(Array.from({ length: 25 }, () => provider.allocate({ transactionId: randomUUID(), currency, network })));
+        const addresses = await Promise.all(
+          Array.from({ length: 25 }, () => provider.allocate({ transactionId: randomUUID(), currency, network })),
+        );
         expect(new Set(addresses).size, network).toBe(addresses.length);
       }
     });

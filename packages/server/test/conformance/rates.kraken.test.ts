@@ -3,8 +3,8 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { ProviderError } from '../../src/lib/provider-error.ts';
 import type { QuoteRequest } from '../../src/modules/pricing/rate-provider.ts';
 import { KrakenRateProvider } from '../../src/providers/kraken/kraken-rate-provider.ts';
-import { parseKrakenSettings, type KrakenSettings } from '../../src/providers/kraken/settings.ts';
-import { startFakeKraken, type FakeKraken } from '../fakes/fake-kraken.ts';
+import { type KrakenSettings, parseKrakenSettings } from '../../src/providers/kraken/settings.ts';
+import { type FakeKraken, startFakeKraken } from '../fakes/fake-kraken.ts';
 import { describeRateProvider } from './rates.ts';
 
 /**
@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 const clock = new ManualClock(new Date('2026-11-21T12:00:00Z'));
-const kraken = (settings: Partial<KrakenSettings> = {}) => new KrakenRateProvider({ settings: parseKrakenSettings({ baseUrl: fake.url, ...settings }), clock });
+const kraken = (settings: Partial<KrakenSettings> = {}) =>
+  new KrakenRateProvider({ settings: parseKrakenSettings({ baseUrl: fake.url, ...settings }), clock });
 
 describeRateProvider('kraken on a local fake', () => kraken());
 
@@ -118,7 +119,12 @@ describe('Kraken rate adapter', () => {
       const started = performance.now();
       const error = await failure(rates.quote({ ...USDT_BUY, fiat: reply.kind === 'hang' ? 'EUR' : 'USD' }));
       const elapsed = performance.now() - started;
-      expect(error).toMatchObject({ provider: 'kraken', kind: 'unavailable', retryable: true, message: expect.stringContaining('no answer within 200 ms') });
+      expect(error).toMatchObject({
+        provider: 'kraken',
+        kind: 'unavailable',
+        retryable: true,
+        message: expect.stringContaining('no answer within 200 ms'),
+      });
       expect(elapsed).toBeGreaterThanOrEqual(190);
       expect(elapsed).toBeLessThan(2_000);
     }
@@ -136,7 +142,10 @@ describe('Kraken rate adapter', () => {
   it('refuses an asset and network with no configured fee before asking Kraken', async () => {
     const rates = kraken({ networkFees: { BITCOIN: { BTC: '0.0001' } } });
     expect(await rates.quote(BTC_BUY)).toEqual({ rate: '88123.4', networkFee: '0.0001' });
-    expect(await failure(rates.quote(USDT_BUY))).toMatchObject({ kind: 'rejected', message: 'no network fee configured for USDT on TRC20' });
+    expect(await failure(rates.quote(USDT_BUY))).toMatchObject({
+      kind: 'rejected',
+      message: 'no network fee configured for USDT on TRC20',
+    });
     expect(fake.requests).toEqual(['XBTEUR']);
   });
 });

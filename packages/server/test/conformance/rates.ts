@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ASSETS, FIATS, type Asset, type Fiat, type Network } from '../../src/lib/catalog.ts';
+import { ASSETS, type Asset, FIATS, type Fiat, type Network } from '../../src/lib/catalog.ts';
 import { parseAmount, parseRatio } from '../../src/lib/money.ts';
 import { ProviderError } from '../../src/lib/provider-error.ts';
 import { computeQuote } from '../../src/modules/pricing/quote.ts';
@@ -34,7 +34,11 @@ export function everyQuoteRequest(): QuoteRequest[] {
 
 const describeRequest = ({ asset, network, fiat, side }: QuoteRequest) => `${side} ${asset} on ${network} in ${fiat}`;
 
-export function describeRateProvider(label: string, make: () => RateProvider | Promise<RateProvider>, quirks: RateProviderQuirks = {}): void {
+export function describeRateProvider(
+  label: string,
+  make: () => RateProvider | Promise<RateProvider>,
+  quirks: RateProviderQuirks = {},
+): void {
   describe(`RateProvider conformance: ${label}`, () => {
     let provider: RateProvider;
     /** Every answer of the catalog sweep, so later scenarios reuse it instead of asking again. */

@@ -56,23 +56,42 @@ export async function startFakeKraken(): Promise<FakeKraken> {
   const replies = new Map<string, FakeReply>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (req.method !== 'GET' || url.pathname !== '/0/public/Ticker') return send(res, 404, 'text/plain', 'not found');
+    if (req.method !== 'GET' || url.pathname !== '/0/public/Ticker') {
+      send(res, 404, 'text/plain', 'not found');
+      return;
+    }
     const pair = url.searchParams.get('pair') ?? '';
     requests.push(pair);
     const known = Object.hasOwn(FAKE_TICKERS, pair) ? FAKE_TICKERS[pair] : undefined;
-    answer(res, pair, replies.get(pair) ?? replies.get('*') ?? (known ? { kind: 'ticker', ask: known.ask, bid: known.bid } : { kind: 'errors', errors: ['EQuery:Unknown asset pair'] }));
+    answer(
+      res,
+      pair,
+      replies.get(pair) ??
+        replies.get('*') ??
+        (known ? { kind: 'ticker', ask: known.ask, bid: known.bid } : { kind: 'errors', errors: ['EQuery:Unknown asset pair'] }),
+    );
   });
   const answer = (res: ServerResponse, pair: string, reply: FakeReply): void => {
     const known = Object.hasOwn(FAKE_TICKERS, pair) ? FAKE_TICKERS[pair] : undefined;
     switch (reply.kind) {
       case 'ticker': {
-        const ticker = { a: [reply.ask, '1', '1.000'], b: [reply.bid, '2', '2.000'], c: [reply.ask, '0.00100000'], v: ['10.0', '100.0'], t: [10, 100], o: reply.bid };
-        return send(res, 200, 'application/json', JSON.stringify({ error: [], result: { [known?.key ?? pair]: ticker } }));
+        const ticker = {
+          a: [reply.ask, '1', '1.000'],
+          b: [reply.bid, '2', '2.000'],
+          c: [reply.ask, '0.00100000'],
+          v: ['10.0', '100.0'],
+          t: [10, 100],
+          o: reply.bid,
+        };
+        send(res, 200, 'application/json', JSON.stringify({ error: [], result: { [known?.key ?? pair]: ticker } }));
+        return;
       }
       case 'errors':
-        return send(res, 200, 'application/json', JSON.stringify({ error: reply.errors, result: {} }));
+        send(res, 200, 'application/json', JSON.stringify({ error: reply.errors, result: {} }));
+        return;
       case 'raw':
-        return send(res, reply.status, reply.contentType ?? 'application/json', reply.body);
+        send(res, reply.status, reply.contentType ?? 'application/json', reply.body);
+        return;
       case 'hang':
         return;
       case 'stall-body':

@@ -26,9 +26,17 @@ export interface Client {
 }
 
 /** Opens /ws with the given query (fields, or a raw query string) and, optionally, a bearer token; queues every JSON message. */
-export function connect(server: Pick<TestServer, 'url'>, query: Record<string, string> | string, token?: string, options: WebSocket.ClientOptions = {}): Client {
+export function connect(
+  server: Pick<TestServer, 'url'>,
+  query: Record<string, string> | string,
+  token?: string,
+  options: WebSocket.ClientOptions = {},
+): Client {
   const url = `${server.url.replace('http', 'ws')}/ws?${typeof query === 'string' ? query : new URLSearchParams(query)}`;
-  const socket = new WebSocket(url, { ...options, headers: { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  const socket = new WebSocket(url, {
+    ...options,
+    headers: { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
   const messages: any[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   let closedWith: { code: number; reason: string } | null = null;
@@ -59,7 +67,12 @@ export function connect(server: Pick<TestServer, 'url'>, query: Record<string, s
       if (messages.length >= count) return Promise.resolve(messages);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`got ${messages.length} messages, expected ${count} within ${timeoutMs} ms (closed: ${JSON.stringify(closedWith)}): ${JSON.stringify(messages)}`)),
+          () =>
+            reject(
+              new Error(
+                `got ${messages.length} messages, expected ${count} within ${timeoutMs} ms (closed: ${JSON.stringify(closedWith)}): ${JSON.stringify(messages)}`,
+              ),
+            ),
           timeoutMs,
         );
         waiters.push({
@@ -89,7 +102,10 @@ export function within<T>(promise: Promise<T>, ms = WAIT_MS, what = 'the event')
  * The server side of WebSocket connections, found by the client's port, so a test can wait until
  * the server has really let a connection go (its close handlers have run) instead of guessing.
  */
-export function trackServerSockets(server: Pick<TestServer, 'app'>): { socketOf(client: Client): Socket; closedOnServer(client: Client): Promise<void> } {
+export function trackServerSockets(server: Pick<TestServer, 'app'>): {
+  socketOf(client: Client): Socket;
+  closedOnServer(client: Client): Promise<void>;
+} {
   const sockets: Array<{ socket: Socket; port: number | undefined }> = [];
   server.app.server.on('upgrade', (_request, socket: Socket) => sockets.push({ socket, port: socket.remotePort }));
   const socketOf = (client: Client) => {
@@ -109,4 +125,3 @@ export function trackServerSockets(server: Pick<TestServer, 'app'>): { socketOf(
     },
   };
 }
-

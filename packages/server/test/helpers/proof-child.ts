@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
@@ -16,7 +16,18 @@ const START_TIMEOUT_MS = 60_000;
 /** A clean environment: nothing from the developer's shell decides where the data goes. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SIGNING_SECRET', 'ENCRYPTION_KEY', 'PORT', 'HOST', 'PUBLIC_URL', 'NODE_ENV', 'DATA_DIR']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'ADMIN_TOKEN',
+    'SIGNING_SECRET',
+    'ENCRYPTION_KEY',
+    'PORT',
+    'HOST',
+    'PUBLIC_URL',
+    'NODE_ENV',
+    'DATA_DIR',
+  ])
+    delete env[name];
   return { ...env, LOG_LEVEL: 'error', ...extra };
 }
 
@@ -25,8 +36,17 @@ export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * the URL's search_path, as an operator would), otherwise nothing: the caller's DATA_DIR holds PGlite.
  * Secrets are fixed here so every node (and every restart) signs and decrypts alike.
  */
-export async function childDatabase(): Promise<{ env: Record<string, string>; postgres: boolean; schema: string | null; drop(): Promise<void> }> {
-  const secrets = { ADMIN_TOKEN, SIGNING_SECRET: randomBytes(32).toString('base64url'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+export async function childDatabase(): Promise<{
+  env: Record<string, string>;
+  postgres: boolean;
+  schema: string | null;
+  drop(): Promise<void>;
+}> {
+  const secrets = {
+    ADMIN_TOKEN,
+    SIGNING_SECRET: randomBytes(32).toString('base64url'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  };
   if (process.env.PROOF_TEST_DB !== 'postgres') return { env: secrets, postgres: false, schema: null, drop: async () => {} };
   const database = await testDatabase();
   const base = database.options.url!;
@@ -54,7 +74,10 @@ export interface ProofChild {
 /** Starts `proof serve` and resolves once it listens; rejects (and kills it) if it does not in time. */
 export async function startProofServe(env: Record<string, string>, port?: number): Promise<ProofChild> {
   const chosenPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: childEnv({ ...env, PORT: String(chosenPort) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: childEnv({ ...env, PORT: String(chosenPort) }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-64 * 1024);
@@ -84,7 +107,10 @@ export async function startProofServe(env: Record<string, string>, port?: number
   };
   try {
     await new Promise<void>((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new Error(`proof serve did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`proof serve did not start within ${START_TIMEOUT_MS} ms:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
       const onData = () => {
         if (output.includes('Proof Ramp listening')) {
           clearTimeout(timer);
@@ -113,13 +139,21 @@ export interface CreatedPartner {
 
 /** A partner like the sandbox one, created through the admin API, with its webhooks going to `webhookUrl`. */
 export async function createPartner(baseUrl: string, webhookUrl: string): Promise<CreatedPartner> {
-  const created = await request(`${baseUrl}/admin/partners`, { token: ADMIN_TOKEN, body: { ...sandboxPartnerInput('http://localhost:8080'), webhook_url: webhookUrl } });
+  const created = await request(`${baseUrl}/admin/partners`, {
+    token: ADMIN_TOKEN,
+    body: { ...sandboxPartnerInput('http://localhost:8080'), webhook_url: webhookUrl },
+  });
   if (created.status !== 201) throw new Error(`creating a partner: ${created.status} ${JSON.stringify(created.body)}`);
   return created.body;
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time; stops taking new items once `stop()` says so. */
-export async function forEachLimited<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length && !stop()) await work(items[next++]!);
@@ -128,7 +162,12 @@ export async function forEachLimited<T>(items: readonly T[], concurrency: number
 }
 
 /** Polls `check` until it returns true; throws with `describe()` once `timeoutMs` has passed. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string, intervalMs = 50): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -84,7 +84,12 @@ export function runCommonRouteTests(server: ServerWithPartner, route: PartnerRou
     /** Calls the route with exactly these headers (no token unless `authorization` carries one). */
     const send = (headers: Record<string, string>) => {
       if (route.method === 'WS') throw new Error('send is for HTTP routes');
-      return server.request(target as string, { method: route.method, token: null, headers, ...(route.body === undefined ? {} : { body: route.body }) });
+      return server.request(target as string, {
+        method: route.method,
+        token: null,
+        headers,
+        ...(route.body === undefined ? {} : { body: route.body }),
+      });
     };
     /** Opens /ws with exactly these headers and resolves with how it closed, checking nothing was sent first. */
     const subscribe = async (headers: Record<string, string>) => {

@@ -4,13 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../../src/app.ts';
-import { startPlatform, type PlatformOptions, type RunningPlatform } from '../../src/bootstrap.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { type PlatformOptions, type RunningPlatform, startPlatform } from '../../src/bootstrap.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { PartnerInput } from '../../src/modules/partners/partner-config.ts';
 import { localPartnerOperations } from '../../src/modules/partners/partner-operations.ts';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
-import { startBackgroundWork, type BackgroundWork } from '../../src/workers.ts';
+import { type BackgroundWork, startBackgroundWork } from '../../src/workers.ts';
 
 export const ADMIN_TOKEN = 'adm_test_0123456789abcdefghijklmnop';
 
@@ -57,7 +57,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config: Config = loadConfig({ PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'silent', ...options.env });
   const clock = new ManualClock(options.clockStart ?? TEST_START);
   const database = await testDatabase();
-  const secrets = options.platformOptions?.secrets ?? { signingSecret: randomBytes(32).toString('base64url'), encryptionKey: randomBytes(32) };
+  const secrets = options.platformOptions?.secrets ?? {
+    signingSecret: randomBytes(32).toString('base64url'),
+    encryptionKey: randomBytes(32),
+  };
   const platform = await startPlatform(config, {
     clock,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

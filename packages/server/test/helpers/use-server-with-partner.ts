@@ -1,6 +1,15 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { PartnerInput } from '../../src/modules/partners/partner-config.ts';
-import { ADMIN_TOKEN, request, sessionBody, startTestServer, type HttpResult, type PartnerCredentials, type TestServer, type TestServerOptions } from './test-platform.ts';
+import {
+  ADMIN_TOKEN,
+  type HttpResult,
+  type PartnerCredentials,
+  request,
+  sessionBody,
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from './test-platform.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /**
@@ -84,7 +93,9 @@ export function useServerWithPartner(options: ServerWithPartnerOptions = {}): Se
     server = await startTestServer(serverOptions);
     const webhook = receiver && !('webhook_url' in partnerInput) ? { webhook_url: `${receiver.url}/hooks` } : {};
     const partner = await server.createPartner({ ...webhook, ...partnerInput });
-    const otherPartner = otherInput ? await server.createPartner({ name: 'Other Partner', ...(otherInput === true ? {} : otherInput) }) : null;
+    const otherPartner = otherInput
+      ? await server.createPartner({ name: 'Other Partner', ...(otherInput === true ? {} : otherInput) })
+      : null;
     started = { server, partner, otherPartner, receiver };
   });
   afterAll(async () => {
@@ -148,6 +159,9 @@ export function useServerWithPartner(options: ServerWithPartnerOptions = {}): Se
     getKycStatus: (partnerUserId, requestOptions) => call(`/widget/users/${encodeURIComponent(partnerUserId)}/kyc-status`, requestOptions),
     admin: (path, adminOptions = {}) => call(`/admin${path}`, { ...adminOptions, token: ADMIN_TOKEN }),
     sandboxMove: (id, status, reason) =>
-      call(`/admin/sandbox/transactions/${encodeURIComponent(id)}/status`, { token: ADMIN_TOKEN, body: { status, ...(reason ? { reason } : {}) } }),
+      call(`/admin/sandbox/transactions/${encodeURIComponent(id)}/status`, {
+        token: ADMIN_TOKEN,
+        body: { status, ...(reason ? { reason } : {}) },
+      }),
   };
 }

@@ -118,7 +118,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     waitFor(count, timeoutMs = WAIT_MS) {
       if (received.length >= count) return Promise.resolve(received);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`receiver got ${received.length} requests, expected ${count} within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`receiver got ${received.length} requests, expected ${count} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({
           count,
           resolve: () => {

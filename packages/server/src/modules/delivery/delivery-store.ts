@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
@@ -22,7 +22,21 @@ export interface DeliveryFilter {
 export async function listDeliveries(db: Kysely<Tables>, filter: DeliveryFilter) {
   let query = db
     .selectFrom('webhook_deliveries')
-    .select(['id', 'partner_id', 'transaction_id', 'seq', 'event_type', 'url', 'status', 'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'created_at', 'delivered_at'])
+    .select([
+      'id',
+      'partner_id',
+      'transaction_id',
+      'seq',
+      'event_type',
+      'url',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'last_status_code',
+      'last_error',
+      'created_at',
+      'delivered_at',
+    ])
     .orderBy('created_at', 'desc')
     .limit(Math.min(filter.limit ?? 100, 1000));
   if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
@@ -52,9 +66,14 @@ const currentUrl = sql<string>`coalesce((select e.url from webhook_endpoints e w
  * Makes finished deliveries pending again from scratch (same webhook-id, so receivers still
  * de-duplicate them): one by id, or every failed one (of one partner, or all). Returns how many.
  */
-export async function requeueDeliveries(db: Kysely<Tables>, which: { id: string; now: Date } | { failedOf: string | undefined; now: Date }): Promise<number> {
+export async function requeueDeliveries(
+  db: Kysely<Tables>,
+  which: { id: string; now: Date } | { failedOf: string | undefined; now: Date },
+): Promise<number> {
   const { now } = which;
-  let query = db.updateTable('webhook_deliveries').set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now, url: currentUrl });
+  let query = db
+    .updateTable('webhook_deliveries')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now, url: currentUrl });
   if ('id' in which) query = query.where('id', '=', which.id).where('status', '!=', 'pending');
   else {
     query = query.where('status', '=', 'failed');
@@ -68,7 +87,11 @@ export async function requeueDeliveries(db: Kysely<Tables>, which: { id: string;
 export async function deleteDeliveredBefore(trx: Transaction<Tables>, before: Date): Promise<number> {
   const old = trx.selectFrom('webhook_deliveries').select('id').where('status', '=', 'delivered').where('delivered_at', '<', before);
   await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', old).execute();
-  const result = await trx.deleteFrom('webhook_deliveries').where('status', '=', 'delivered').where('delivered_at', '<', before).executeTakeFirst();
+  const result = await trx
+    .deleteFrom('webhook_deliveries')
+    .where('status', '=', 'delivered')
+    .where('delivered_at', '<', before)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -78,7 +101,10 @@ export async function deleteDeliveredBefore(trx: Transaction<Tables>, before: Da
  * is then tried again (delivery is at least once; receivers de-duplicate on webhook-id). The row
  * locks taken here hold until the caller's transaction ends, so it should end right after.
  */
-export async function claimDueDeliveries(trx: Transaction<Tables>, claim: { now: Date; limit: number; leaseMs: number; exclude: string[] }): Promise<Delivery[]> {
+export async function claimDueDeliveries(
+  trx: Transaction<Tables>,
+  claim: { now: Date; limit: number; leaseMs: number; exclude: string[] },
+): Promise<Delivery[]> {
   const { now, limit, exclude } = claim;
   const leaseUntil = new Date(now.getTime() + claim.leaseMs);
   const notMine = exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join(exclude)})`;
@@ -96,7 +122,11 @@ export async function claimDueDeliveries(trx: Transaction<Tables>, claim: { now:
   return trx
     .updateTable('webhook_deliveries')
     .set((eb) => ({ lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-    .where('id', 'in', due.rows.map((row) => row.id))
+    .where(
+      'id',
+      'in',
+      due.rows.map((row) => row.id),
+    )
     .returningAll()
     .execute();
 }

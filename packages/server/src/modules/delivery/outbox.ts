@@ -10,7 +10,14 @@ import { findWebhookUrl } from './webhook-endpoint-store.ts';
  */
 export async function enqueueWebhook(
   trx: Kysely<Tables>,
-  delivery: { partnerId: string; transactionId: string | null; seq: number; eventType: string; payload: Record<string, unknown>; now: Date },
+  delivery: {
+    partnerId: string;
+    transactionId: string | null;
+    seq: number;
+    eventType: string;
+    payload: Record<string, unknown>;
+    now: Date;
+  },
 ): Promise<string | null> {
   const url = await findWebhookUrl(trx, delivery.partnerId);
   if (!url) return null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS, nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
+import { MAX_ATTEMPTS, nextDelayMs, parseRetryAfter, RETRY_DELAYS_MS } from './retry-schedule.ts';
 
 describe('webhook retry schedule', () => {
   it('lasts about three days over ten attempts', () => {

@@ -51,7 +51,12 @@ export function createWebhookSender(options: { timeoutMs: number; allowPrivateTa
         });
         await response.body.dump({ limit: 64 * 1024 });
         const retryAfter = response.headers['retry-after'];
-        return { statusCode: response.statusCode, latencyMs: elapsed(), error: null, retryAfter: Array.isArray(retryAfter) ? retryAfter[0]! : (retryAfter ?? null) };
+        return {
+          statusCode: response.statusCode,
+          latencyMs: elapsed(),
+          error: null,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0]! : (retryAfter ?? null),
+        };
       } catch (error) {
         return { statusCode: null, latencyMs: elapsed(), error: describe(error), retryAfter: null };
       }

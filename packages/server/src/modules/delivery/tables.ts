@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Kysely } from 'kysely';
+import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 import { sqlEnumList } from '../../db/sql-enum.ts';
@@ -89,7 +89,11 @@ export const deliveryMigrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
       await db.schema.createIndex('webhook_deliveries_tx_idx').on('webhook_deliveries').columns(['transaction_id', 'seq']).execute();
-      await db.schema.createIndex('webhook_deliveries_partner_idx').on('webhook_deliveries').columns(['partner_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('webhook_deliveries_partner_idx')
+        .on('webhook_deliveries')
+        .columns(['partner_id', 'created_at'])
+        .execute();
       await db.schema
         .createTable('webhook_attempts')
         .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { adminSchema, PRINTABLE } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getPartner } from '../partners/partner-service.ts';
 import { replayDelivery, replayFailed, sendTestEvent } from './delivery-operations.ts';
-import { getDelivery, listDeliveries } from './delivery-store.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
+import { getDelivery, listDeliveries } from './delivery-store.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE });
 
@@ -60,12 +60,19 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
     async (request) => {
       // The body is optional, so it is checked here rather than by a schema that would demand one.
       const body = request.body;
-      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((key) => key !== 'partner_id'))) {
-        throw new ApiError('validation_error', 'The body, when sent, is {"partner_id": "…"}.', { details: [{ field: 'body', issue: 'must be an object with partner_id only' }] });
+      if (
+        body !== undefined &&
+        (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((key) => key !== 'partner_id'))
+      ) {
+        throw new ApiError('validation_error', 'The body, when sent, is {"partner_id": "…"}.', {
+          details: [{ field: 'body', issue: 'must be an object with partner_id only' }],
+        });
       }
       const partnerId = body?.partner_id;
       if (partnerId !== undefined && (typeof partnerId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(partnerId))) {
-        throw new ApiError('validation_error', 'partner_id must be a partner id.', { details: [{ field: 'partner_id', issue: 'must be a partner id' }] });
+        throw new ApiError('validation_error', 'partner_id must be a partner id.', {
+          details: [{ field: 'partner_id', issue: 'must be a partner id' }],
+        });
       }
       return { replayed: await replayFailed(platform, partnerId) };
     },
@@ -77,7 +84,10 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
     async (request, reply) => {
       await getPartner(platform, request.params.id);
       const deliveryId = await sendTestEvent(platform, request.params.id);
-      if (!deliveryId) throw new ApiError('validation_error', 'The partner has no webhook URL.', { details: [{ field: 'webhook_url', issue: 'is not set' }] });
+      if (!deliveryId)
+        throw new ApiError('validation_error', 'The partner has no webhook URL.', {
+          details: [{ field: 'webhook_url', issue: 'is not set' }],
+        });
       reply.status(202);
       return { delivery_id: deliveryId };
     },

@@ -3,8 +3,8 @@ import type { AdminClient } from '../../lib/admin-client.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { replayDelivery, replayFailed } from './delivery-operations.ts';
-import { getDelivery, listDeliveries, type DeliveryFilter } from './delivery-store.ts';
 import { DELIVERY_STATUSES, isDeliveryStatus } from './delivery-status.ts';
+import { type DeliveryFilter, getDelivery, listDeliveries } from './delivery-store.ts';
 
 export const WEBHOOKS_USAGE = `proof webhooks <command> [--json]
 
@@ -60,14 +60,21 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
   const [command, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { json: { type: 'boolean' }, partner: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, failed: { type: 'boolean' } },
+    options: {
+      json: { type: 'boolean' },
+      partner: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      failed: { type: 'boolean' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   switch (command) {
     case 'list': {
-      if (values.status && !isDeliveryStatus(values.status)) throw new ConfigurationError('status', `must be ${DELIVERY_STATUSES.slice(0, -1).join(', ')} or ${DELIVERY_STATUSES.at(-1)}`);
+      if (values.status && !isDeliveryStatus(values.status))
+        throw new ConfigurationError('status', `must be ${DELIVERY_STATUSES.slice(0, -1).join(', ')} or ${DELIVERY_STATUSES.at(-1)}`);
       if (values.limit && !/^\d{1,4}$/.test(values.limit)) throw new ConfigurationError('limit', 'must be a number up to 9999');
       const deliveries = (await operations.list({
         ...(values.partner ? { partnerId: values.partner } : {}),
@@ -77,7 +84,9 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
       if (values.json) return json(deliveries);
       if (deliveries.length === 0) return 'No deliveries.';
       return deliveries
-        .map((d) => `${d.id}  ${String(d.status).padEnd(9)}  attempts ${d.attempts}  ${d.event_type}  ${d.last_status_code ?? ''} ${d.last_error ?? ''}`.trimEnd())
+        .map((d) =>
+          `${d.id}  ${String(d.status).padEnd(9)}  attempts ${d.attempts}  ${d.event_type}  ${d.last_status_code ?? ''} ${d.last_error ?? ''}`.trimEnd(),
+        )
         .join('\n');
     }
     case 'show': {

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 /** The body of the signed test event an operator sends to check a partner's endpoint. */
 export const WebhookTestEventSchema = Type.Object({

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Platform } from '../../platform.ts';
-import { claimDueDeliveries, recordAttempt, type Delivery } from './delivery-store.ts';
+import { claimDueDeliveries, type Delivery, recordAttempt } from './delivery-store.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
 import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
 import { findSealedWebhookSecret } from './webhook-endpoint-store.ts';
@@ -37,7 +37,9 @@ export class WebhookWorker {
 
   constructor(platform: Platform, sender?: WebhookSender) {
     this.platform = platform;
-    this.sender = sender ?? createWebhookSender({ timeoutMs: platform.config.webhookTimeoutMs, allowPrivateTargets: platform.config.webhookAllowPrivateTargets });
+    this.sender =
+      sender ??
+      createWebhookSender({ timeoutMs: platform.config.webhookTimeoutMs, allowPrivateTargets: platform.config.webhookAllowPrivateTargets });
     this.leaseMs = 2 * platform.config.webhookTimeoutMs + 5_000;
   }
 

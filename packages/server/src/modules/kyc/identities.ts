@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Platform } from '../../platform.ts';
-import { upsertIdentity, type IdentityKey } from './identity-store.ts';
+import { type IdentityKey, upsertIdentity } from './identity-store.ts';
 
 /** (user, email) pairs remembered per database; the least recently seen is forgotten first. */
 const MEMO_ENTRIES = 50_000;

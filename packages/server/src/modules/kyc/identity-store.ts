@@ -25,7 +25,10 @@ export async function upsertIdentity(db: Kysely<Tables>, identity: Insertable<Id
 }
 
 /** The user's verification status, or undefined when the partner has no such user. */
-export async function getKycStatus(db: Kysely<Tables>, key: IdentityKey): Promise<{ status: KycStatus; verified_at: Date | null } | undefined> {
+export async function getKycStatus(
+  db: Kysely<Tables>,
+  key: IdentityKey,
+): Promise<{ status: KycStatus; verified_at: Date | null } | undefined> {
   const row = await db
     .selectFrom('identities')
     .select(['kyc_status', 'verified_at'])

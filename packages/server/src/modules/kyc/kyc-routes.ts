@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { PRINTABLE, errorResponses } from '../../lib/route-schemas.ts';
+import { type Static, Type } from 'typebox';
 import { ApiError } from '../../lib/errors.ts';
+import { errorResponses, PRINTABLE } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getKycStatus } from './identity-store.ts';
 import { KYC_STATUSES } from './kyc-status.ts';

@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Kysely } from 'kysely';
+import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { sqlEnumList } from '../../db/sql-enum.ts';
 import { KYC_STATUSES, type KycStatus } from './kyc-status.ts';
@@ -32,9 +32,7 @@ export const kycMigrations: Record<string, Migration> = {
         .addColumn('partner_user_id', 'text', (c) => c.notNull())
         .addColumn('email_enc', 'text', (c) => c.notNull())
         .addColumn('email_index', 'text', (c) => c.notNull())
-        .addColumn('kyc_status', 'text', (c) =>
-          c.notNull().check(sql`kyc_status in (${sqlEnumList(KYC_STATUSES)})`),
-        )
+        .addColumn('kyc_status', 'text', (c) => c.notNull().check(sql`kyc_status in (${sqlEnumList(KYC_STATUSES)})`))
         .addColumn('verified_at', 'timestamptz')
         .addColumn('created_at', 'timestamptz', (c) => c.notNull())
         .addColumn('updated_at', 'timestamptz', (c) => c.notNull())

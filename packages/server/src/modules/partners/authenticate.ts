@@ -3,7 +3,7 @@ import type { Platform } from '../../platform.ts';
 import { hashToken } from './client-token.ts';
 import { findActivePartnerByToken, type PartnerRecord } from './partner-store.ts';
 import { ipAllowed, originAllowed } from './policy.ts';
-import { tokenCacheOf, type CachedToken } from './token-cache.ts';
+import { type CachedToken, tokenCacheOf } from './token-cache.ts';
 
 export interface CallerContext {
   authorization: string | undefined;
@@ -12,7 +12,10 @@ export interface CallerContext {
 }
 
 /** Resolves the partner behind a request, or throws the documented 401/403. */
-export async function authenticatePartner(platform: Platform, caller: CallerContext): Promise<{ partner: PartnerRecord; tokenHash: string }> {
+export async function authenticatePartner(
+  platform: Platform,
+  caller: CallerContext,
+): Promise<{ partner: PartnerRecord; tokenHash: string }> {
   const token = bearerToken(caller.authorization);
   const tokenHash = hashToken(token);
   const now = platform.clock.now().getTime();

@@ -44,7 +44,11 @@ const OPTIONS = {
   grace: { type: 'string' },
 } as const;
 
-const MULTI_VALUE = new Set(Object.entries(OPTIONS).filter(([, o]) => 'multiple' in o).map(([name]) => `--${name}`));
+const MULTI_VALUE = new Set(
+  Object.entries(OPTIONS)
+    .filter(([, o]) => 'multiple' in o)
+    .map(([name]) => `--${name}`),
+);
 
 /** Runs one `proof partners …` command; returns what to print. */
 export async function runPartnersCommand(args: string[], operations: PartnerOperations): Promise<string> {
@@ -87,7 +91,10 @@ export async function runPartnersCommand(args: string[], operations: PartnerOper
     case 'rotate-token': {
       const rotated = await operations.rotateToken(id(), values.grace === undefined ? undefined : graceFlag(values.grace));
       return output(rotated, () =>
-        [`New client_token  ${rotated.client_token}    (shown once)`, `Older tokens stop working at ${rotated.previous_tokens_expire_at}.`].join('\n'),
+        [
+          `New client_token  ${rotated.client_token}    (shown once)`,
+          `Older tokens stop working at ${rotated.previous_tokens_expire_at}.`,
+        ].join('\n'),
       );
     }
     case 'disable':
@@ -180,5 +187,8 @@ function graceFlag(value: string): number {
 }
 
 function list(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

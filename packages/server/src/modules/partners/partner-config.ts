@@ -1,11 +1,23 @@
 import ipaddr from 'ipaddr.js';
 import { validateAddress } from '../../lib/address.ts';
-import { ASSETS, FIATS, NETWORKS, assetTravelsOn, isAsset, isFiat, isNetwork, type Asset, type Fiat, type Network } from '../../lib/catalog.ts';
+import {
+  ASSETS,
+  type Asset,
+  assetTravelsOn,
+  FIATS,
+  type Fiat,
+  isAsset,
+  isFiat,
+  isNetwork,
+  NETWORKS,
+  type Network,
+} from '../../lib/catalog.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import { AmountError, parseAmount, parseRatio } from '../../lib/money.ts';
 import type { PartnerInput } from './partner-schemas.ts';
 
 export type { PartnerInput };
+
 import { normalizeOrigin } from './policy.ts';
 
 /** A partner's policy as stored: everything the session rules need, already validated. */
@@ -111,8 +123,10 @@ function normalizeAssets(assets: NonNullable<PartnerInput['assets']>): PartnerAs
     const currency = asset.currency.toUpperCase();
     const network = asset.network.toUpperCase();
     const label = `${currency}:${network}`;
-    if (!isAsset(currency)) throw new ConfigurationError('asset', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
-    if (!isNetwork(network)) throw new ConfigurationError('asset', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
+    if (!isAsset(currency))
+      throw new ConfigurationError('asset', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
+    if (!isNetwork(network))
+      throw new ConfigurationError('asset', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
     if (!assetTravelsOn(currency, network)) throw new ConfigurationError('asset', `${currency} is not available on ${network}`);
     if (out.some((other) => other.currency === currency && other.network === network)) {
       throw new ConfigurationError('asset', `${label} is listed twice`);
@@ -159,7 +173,8 @@ function normalizeLimits(limits: Record<string, { min: string; max: string }>): 
     const decimals = FIATS[fiat].decimals;
     fiatAmount('limits', fiat, min);
     fiatAmount('limits', fiat, max);
-    if (parseAmount(min, decimals) > parseAmount(max, decimals)) throw new ConfigurationError('limits', `${fiat} minimum is above its maximum`);
+    if (parseAmount(min, decimals) > parseAmount(max, decimals))
+      throw new ConfigurationError('limits', `${fiat} minimum is above its maximum`);
     out[fiat] = { min, max };
   }
   return out;
@@ -167,10 +182,12 @@ function normalizeLimits(limits: Record<string, { min: string; max: string }>): 
 
 export function normalizeCidr(input: string): string {
   try {
-    const [address, prefix] = input.includes('/') ? ipaddr.parseCIDR(input) : (() => {
-      const parsed = ipaddr.parse(input);
-      return [parsed, parsed.kind() === 'ipv4' ? 32 : 128] as const;
-    })();
+    const [address, prefix] = input.includes('/')
+      ? ipaddr.parseCIDR(input)
+      : (() => {
+          const parsed = ipaddr.parse(input);
+          return [parsed, parsed.kind() === 'ipv4' ? 32 : 128] as const;
+        })();
     return `${address.toString()}/${prefix}`;
   } catch {
     throw new ConfigurationError('ip', `not an IP address or CIDR range: ${input}`);

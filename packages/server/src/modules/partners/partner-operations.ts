@@ -3,17 +3,17 @@ import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { PartnerInput } from './partner-schemas.ts';
 import {
-  PartnerNotFoundError,
   createPartner,
   getPartner,
   listPartners,
   listTokens,
+  PartnerNotFoundError,
+  type PartnerRecord,
   revealWebhookSecret,
   rotateToken,
   setPartnerStatus,
-  updatePartner,
-  type PartnerRecord,
   type TokenSummary,
+  updatePartner,
 } from './partner-service.ts';
 import type { PartnerStatus } from './partner-status.ts';
 
@@ -23,7 +23,10 @@ export interface PartnerOperations {
   list(): Promise<PartnerView[]>;
   show(id: string): Promise<PartnerView & { webhook_secret: string; tokens: TokenView[] }>;
   update(id: string, changes: PartnerInput): Promise<PartnerView>;
-  rotateToken(id: string, graceMs: number | undefined): Promise<{ partner_id: string; client_token: string; previous_tokens_expire_at: string }>;
+  rotateToken(
+    id: string,
+    graceMs: number | undefined,
+  ): Promise<{ partner_id: string; client_token: string; previous_tokens_expire_at: string }>;
   setStatus(id: string, status: PartnerStatus): Promise<PartnerView>;
 }
 
@@ -74,7 +77,11 @@ export function localPartnerOperations(platform: Platform): PartnerOperations {
     },
     async rotateToken(id, graceMs) {
       const rotated = await rotateToken(platform, id, graceMs ?? platform.config.tokenRotationGraceMs);
-      return { partner_id: id, client_token: rotated.client_token, previous_tokens_expire_at: rotated.previous_tokens_expire_at.toISOString() };
+      return {
+        partner_id: id,
+        client_token: rotated.client_token,
+        previous_tokens_expire_at: rotated.previous_tokens_expire_at.toISOString(),
+      };
     },
     async setStatus(id, status) {
       return partnerView(await setPartnerStatus(platform, id, status));
@@ -99,7 +106,8 @@ export function remotePartnerOperations(admin: AdminClient): PartnerOperations {
     list: async () => (await call<{ partners: PartnerView[] }>('GET', '/partners')).partners,
     show: (id) => call('GET', `/partners/${encode(id)}`),
     update: (id, changes) => call('PATCH', `/partners/${encode(id)}`, changes),
-    rotateToken: (id, graceMs) => call('POST', `/partners/${encode(id)}/rotate-token`, graceMs === undefined ? {} : { grace_seconds: Math.floor(graceMs / 1000) }),
+    rotateToken: (id, graceMs) =>
+      call('POST', `/partners/${encode(id)}/rotate-token`, graceMs === undefined ? {} : { grace_seconds: Math.floor(graceMs / 1000) }),
     setStatus: (id, status) => call('POST', `/partners/${encode(id)}/${status === 'active' ? 'enable' : 'disable'}`, {}),
   };
 }

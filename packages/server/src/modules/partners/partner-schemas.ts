@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 /**
  * What an operator gives to create or update a partner: the admin API's body, and what the CLI builds
@@ -44,11 +44,16 @@ export const PartnerInputSchema = Type.Object(
     ),
     fees: Type.Optional(
       Type.Object(
-        { percent: Type.Optional(Type.String({ maxLength: 16 })), fixed: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 32 }))) },
+        {
+          percent: Type.Optional(Type.String({ maxLength: 16 })),
+          fixed: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 32 }))),
+        },
         { additionalProperties: false },
       ),
     ),
-    limits: Type.Optional(Type.Record(Type.String(), Type.Object({ min: Type.String({ maxLength: 32 }), max: Type.String({ maxLength: 32 }) }))),
+    limits: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ min: Type.String({ maxLength: 32 }), max: Type.String({ maxLength: 32 }) })),
+    ),
     webhook_url: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
     allow_partner_address: Type.Optional(Type.Boolean()),
   },

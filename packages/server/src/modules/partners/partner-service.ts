@@ -4,7 +4,8 @@ import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platform.ts';
 import { saveWebhookEndpoint } from '../delivery/webhook-endpoint-store.ts';
 import { hashToken, newClientToken } from './client-token.ts';
-import { normalizePartnerInput, toPartnerInput, type PartnerInput } from './partner-config.ts';
+import { normalizePartnerInput, type PartnerInput, toPartnerInput } from './partner-config.ts';
+import type { PartnerStatus } from './partner-status.ts';
 import {
   expireTokens,
   findPartner,
@@ -14,12 +15,11 @@ import {
   insertToken,
   listLiveTokens,
   listPartners as listPartnerRecords,
-  updatePartnerRow,
   type PartnerRecord,
   type TokenSummary,
+  updatePartnerRow,
 } from './partner-store.ts';
 import { forgetCachedTokens } from './token-cache.ts';
-import type { PartnerStatus } from './partner-status.ts';
 
 export type { PartnerRecord, TokenSummary } from './partner-store.ts';
 
@@ -121,7 +121,11 @@ export async function setPartnerStatus(platform: Platform, id: string, status: P
  * Issues a new client token. Tokens issued before keep working for the grace period so the
  * partner can deploy the new one without downtime; a grace of zero revokes them at once.
  */
-export async function rotateToken(platform: Platform, id: string, graceMs: number): Promise<{ client_token: string; previous_tokens_expire_at: Date }> {
+export async function rotateToken(
+  platform: Platform,
+  id: string,
+  graceMs: number,
+): Promise<{ client_token: string; previous_tokens_expire_at: Date }> {
   if (!Number.isSafeInteger(graceMs) || graceMs < 0) throw new ConfigurationError('grace', 'must be a duration of zero or more');
   await getPartner(platform, id);
   const now = platform.clock.now();
@@ -147,7 +151,14 @@ export async function isRegisteredOrigin(platform: Platform, origin: string): Pr
 }
 
 function tokenRow(partnerId: string, token: string, now: Date) {
-  return { id: newId('tok'), partner_id: partnerId, token_hash: hashToken(token), token_prefix: token.slice(0, 10), created_at: now, expires_at: null };
+  return {
+    id: newId('tok'),
+    partner_id: partnerId,
+    token_hash: hashToken(token),
+    token_prefix: token.slice(0, 10),
+    created_at: now,
+    expires_at: null,
+  };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

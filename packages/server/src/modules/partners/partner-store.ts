@@ -1,8 +1,8 @@
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
+import { type Insertable, type Kysely, sql, type Updateable } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import type { NormalizedPartner, PartnerConfig } from './partner-config.ts';
-import type { PartnersTable, PartnerTokensTable } from './tables.ts';
 import type { PartnerStatus } from './partner-status.ts';
+import type { PartnersTable, PartnerTokensTable } from './tables.ts';
 
 /** Data access for partners and their tokens; every function runs on the `db` (or transaction) it is given. */
 
@@ -25,7 +25,11 @@ export async function insertPartner(db: Kysely<Tables>, partner: Insertable<Part
 }
 
 /** `forUpdate` locks the row until the caller's transaction ends. */
-export async function findPartner(db: Kysely<Tables>, id: string, options: { forUpdate?: boolean } = {}): Promise<PartnerRecord | undefined> {
+export async function findPartner(
+  db: Kysely<Tables>,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<PartnerRecord | undefined> {
   const row = await db
     .selectFrom('partners')
     .selectAll()
@@ -90,7 +94,10 @@ export async function listLiveTokens(db: Kysely<Tables>, partnerId: string, now:
 }
 
 /** The active partner holding the token with this hash, and when that token ends (null: it does not). */
-export async function findActivePartnerByToken(db: Kysely<Tables>, tokenHash: string): Promise<{ partner: PartnerRecord; tokenExpiresAt: Date | null } | undefined> {
+export async function findActivePartnerByToken(
+  db: Kysely<Tables>,
+  tokenHash: string,
+): Promise<{ partner: PartnerRecord; tokenExpiresAt: Date | null } | undefined> {
   const row = await db
     .selectFrom('partner_tokens')
     .innerJoin('partners', 'partners.id', 'partner_tokens.partner_id')

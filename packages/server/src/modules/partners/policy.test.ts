@@ -14,12 +14,17 @@ describe('normalizeOrigin', () => {
     expect(normalizeOrigin(input)).toBe(expected);
   });
 
-  it.each([['*'], ['null'], [''], ['https://*.partner.com'], ['https://app.partner.com/path'], ['https://u:p@app.partner.com'], ['not an origin']])(
-    'refuses %j',
-    (input) => {
-      expect(() => normalizeOrigin(input)).toThrow(ConfigurationError);
-    },
-  );
+  it.each([
+    ['*'],
+    ['null'],
+    [''],
+    ['https://*.partner.com'],
+    ['https://app.partner.com/path'],
+    ['https://u:p@app.partner.com'],
+    ['not an origin'],
+  ])('refuses %j', (input) => {
+    expect(() => normalizeOrigin(input)).toThrow(ConfigurationError);
+  });
 });
 
 describe('originAllowed', () => {

@@ -5,7 +5,7 @@ import { deriveSandboxAddress } from '../../lib/address.ts';
 import type { Platform } from '../../platform.ts';
 import type { PartnerInput } from './partner-config.ts';
 import { localPartnerOperations } from './partner-operations.ts';
-import { PartnerNotFoundError, getPartner } from './partner-service.ts';
+import { getPartner, PartnerNotFoundError } from './partner-service.ts';
 
 export interface SandboxCredentials {
   partner_id: string;

@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Generated, type Kysely } from 'kysely';
+import { type ColumnType, type Generated, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { sqlEnumList } from '../../db/sql-enum.ts';
 import type { PartnerConfig } from './partner-config.ts';

@@ -12,7 +12,8 @@ const DECIMAL = /^(0|[1-9]\d*)(\.\d+)?$/;
  */
 export function checkMarketQuote(options: { provider: string; asset: Asset; quote: unknown }): MarketQuote {
   const { provider, asset, quote } = options;
-  const invalid = (issue: string) => new ProviderError({ provider, kind: 'invalid_response', message: `market quote for ${asset}: ${issue}` });
+  const invalid = (issue: string) =>
+    new ProviderError({ provider, kind: 'invalid_response', message: `market quote for ${asset}: ${issue}` });
   if (typeof quote !== 'object' || quote === null) throw invalid('not an object');
   const { rate, networkFee } = quote as Record<string, unknown>;
   if (typeof rate !== 'string' || !DECIMAL.test(rate) || !/[1-9]/.test(rate)) {

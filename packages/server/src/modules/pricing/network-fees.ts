@@ -1,4 +1,4 @@
-import { ASSETS, NETWORKS, assetTravelsOn, isAsset, isNetwork, type Asset, type Network } from '../../lib/catalog.ts';
+import { ASSETS, type Asset, assetTravelsOn, isAsset, isNetwork, NETWORKS, type Network } from '../../lib/catalog.ts';
 import { AmountError, parseAmount } from '../../lib/money.ts';
 
 /** What sending an asset on a network costs, in whole units of the asset, as decimal strings. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ASSETS, FIATS, type Asset, type Fiat } from '../../lib/catalog.ts';
+import { ASSETS, type Asset, FIATS, type Fiat } from '../../lib/catalog.ts';
 import { computeQuote, type QuoteInput } from './quote.ts';
 
 const usdtEur = { cryptoDecimals: 6, fiatDecimals: 2, rate: '0.92', networkFee: '1', feePercent: '1.5', feeFixedMinor: 50n } as const;
@@ -9,7 +9,13 @@ describe('computeQuote: buy', () => {
   it('adds value, network fee, percent fee and fixed fee, rounding each up', () => {
     // 100 USDT × 0.92 = 92.00; network 1 × 0.92 = 0.92; 1.5 % of 92.00 = 1.38; fixed 0.50 → 94.80
     const quote = computeQuote({ ...usdtEur, type: 'buy', given: { crypto: 100_000_000n } });
-    expect(quote).toEqual({ cryptoMinor: 100_000_000n, fiatMinor: 9480n, feeFiatMinor: 188n, networkFeeFiatMinor: 92n, networkFeeCryptoMinor: 1_000_000n });
+    expect(quote).toEqual({
+      cryptoMinor: 100_000_000n,
+      fiatMinor: 9480n,
+      feeFiatMinor: 188n,
+      networkFeeFiatMinor: 92n,
+      networkFeeCryptoMinor: 1_000_000n,
+    });
   });
 
   it('rounds a fractional cent up against the user', () => {
@@ -36,7 +42,13 @@ describe('computeQuote: buy', () => {
 
   it('handles 18 decimals without losing precision', () => {
     const quote = computeQuote({
-      type: 'buy', cryptoDecimals: 18, fiatDecimals: 2, rate: '3100', networkFee: '0.0005', feePercent: '0', feeFixedMinor: 0n,
+      type: 'buy',
+      cryptoDecimals: 18,
+      fiatDecimals: 2,
+      rate: '3100',
+      networkFee: '0.0005',
+      feePercent: '0',
+      feeFixedMinor: 0n,
       given: { crypto: 1n },
     });
     // one wei is worth far less than a cent; the user still pays a whole cent for it
@@ -66,7 +78,9 @@ describe('computeQuote: buy with a fiat amount, over random inputs', () => {
   const assets = Object.keys(ASSETS) as Asset[];
   const fiats = Object.keys(FIATS) as Fiat[];
   const decimal = (maxWhole: number, maxPlaces: number) =>
-    fc.tuple(fc.integer({ min: 0, max: maxWhole }), fc.integer({ min: 0, max: 10 ** maxPlaces - 1 })).map(([whole, part]) => `${whole}.${String(part).padStart(maxPlaces, '0')}`);
+    fc
+      .tuple(fc.integer({ min: 0, max: maxWhole }), fc.integer({ min: 0, max: 10 ** maxPlaces - 1 }))
+      .map(([whole, part]) => `${whole}.${String(part).padStart(maxPlaces, '0')}`);
 
   it('gives the largest crypto amount whose price fits the fiat paid', () => {
     fc.assert(
@@ -79,11 +93,20 @@ describe('computeQuote: buy with a fiat amount, over random inputs', () => {
         fc.bigInt({ min: 0n, max: 500n }),
         fc.bigInt({ min: 1n, max: 10_000_000n }),
         (asset, fiat, rate, networkFee, feePercent, feeFixedMinor, budget) => {
-          const base = { type: 'buy' as const, cryptoDecimals: ASSETS[asset].decimals, fiatDecimals: FIATS[fiat].decimals, rate, networkFee, feePercent, feeFixedMinor };
+          const base = {
+            type: 'buy' as const,
+            cryptoDecimals: ASSETS[asset].decimals,
+            fiatDecimals: FIATS[fiat].decimals,
+            rate,
+            networkFee,
+            feePercent,
+            feeFixedMinor,
+          };
           const quote = computeQuote({ ...base, given: { fiat: budget } });
           expect(quote.fiatMinor).toBe(budget);
           expect(quote.cryptoMinor).toBeGreaterThanOrEqual(0n);
-          if (quote.cryptoMinor > 0n) expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor } }).fiatMinor).toBeLessThanOrEqual(budget);
+          if (quote.cryptoMinor > 0n)
+            expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor } }).fiatMinor).toBeLessThanOrEqual(budget);
           expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor + 1n } }).fiatMinor).toBeGreaterThan(budget);
         },
       ),
@@ -101,7 +124,15 @@ describe('computeQuote: buy with a fiat amount, over random inputs', () => {
         fc.bigInt({ min: 0n, max: 500n }),
         fc.bigInt({ min: 1n, max: 10_000_000n }),
         (asset, fiat, rate, feePercent, feeFixedMinor, payout) => {
-          const base = { type: 'sell' as const, cryptoDecimals: ASSETS[asset].decimals, fiatDecimals: FIATS[fiat].decimals, rate, networkFee: '0', feePercent, feeFixedMinor };
+          const base = {
+            type: 'sell' as const,
+            cryptoDecimals: ASSETS[asset].decimals,
+            fiatDecimals: FIATS[fiat].decimals,
+            rate,
+            networkFee: '0',
+            feePercent,
+            feeFixedMinor,
+          };
           const quote = computeQuote({ ...base, given: { fiat: payout } });
           expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor } }).fiatMinor).toBeGreaterThanOrEqual(payout);
           expect(computeQuote({ ...base, given: { crypto: quote.cryptoMinor - 1n } }).fiatMinor).toBeLessThan(payout);

@@ -1,4 +1,4 @@
-import { add, div, fromMinor, mul, parseAmount, parseRatio, ratio, sub, toMinor, type Ratio } from '../../lib/money.ts';
+import { add, div, fromMinor, mul, parseAmount, parseRatio, type Ratio, ratio, sub, toMinor } from '../../lib/money.ts';
 
 /**
  * Turns a requested amount into the amounts both sides see. Rounding always favours the platform:

@@ -27,7 +27,8 @@ export class SandboxRateProvider implements RateProvider {
     const rate = SANDBOX_RATES[asset]?.[fiat];
     if (!rate) throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no sandbox rate for ${asset} in ${fiat}` });
     const networkFee = this.networkFees[network]?.[asset];
-    if (!networkFee) throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no network fee for ${asset} on ${network}` });
+    if (!networkFee)
+      throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no network fee for ${asset} on ${network}` });
     return { rate, networkFee };
   }
 }

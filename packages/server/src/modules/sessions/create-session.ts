@@ -184,7 +184,12 @@ async function priceSession(platform: Platform, partner: PartnerRecord, terms: S
   if (quote.cryptoMinor <= 0n || quote.fiatMinor < min || quote.fiatMinor > max) {
     const field = 'fiat' in terms.given ? 'fiat_amount' : 'amount';
     throw new ApiError('amount_out_of_range', `The amount must be between ${limits.min} and ${limits.max} ${terms.fiat}.`, {
-      details: [{ field, issue: `worth ${formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals)} ${terms.fiat}; allowed ${limits.min}–${limits.max}` }],
+      details: [
+        {
+          field,
+          issue: `worth ${formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals)} ${terms.fiat}; allowed ${limits.min}–${limits.max}`,
+        },
+      ],
     });
   }
   return { ...quote, rate: market.rate };

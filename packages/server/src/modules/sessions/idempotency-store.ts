@@ -11,7 +11,12 @@ export interface StoredResponse {
   response: Record<string, unknown>;
 }
 
-export async function findStoredResponse(db: Kysely<Tables>, partnerId: string, key: string, liveSince: Date): Promise<StoredResponse | undefined> {
+export async function findStoredResponse(
+  db: Kysely<Tables>,
+  partnerId: string,
+  key: string,
+  liveSince: Date,
+): Promise<StoredResponse | undefined> {
   const row = await db
     .selectFrom('idempotency_keys')
     .select(['request_hash', 'response'])
@@ -27,7 +32,10 @@ export async function findStoredResponse(db: Kysely<Tables>, partnerId: string, 
  * holding the same key makes PostgreSQL wait here until that one commits, so the loser then finds
  * the winner's response instead of creating a second session. An expired record is taken over.
  */
-export async function claimKey(trx: Kysely<Tables>, claim: { partnerId: string; key: string; requestHash: string; now: Date; liveSince: Date }): Promise<boolean> {
+export async function claimKey(
+  trx: Kysely<Tables>,
+  claim: { partnerId: string; key: string; requestHash: string; now: Date; liveSince: Date },
+): Promise<boolean> {
   const row = await trx
     .insertInto('idempotency_keys')
     .values({ partner_id: claim.partnerId, key: claim.key, request_hash: claim.requestHash, response: null, created_at: claim.now })

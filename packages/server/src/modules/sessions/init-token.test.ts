@@ -18,7 +18,9 @@ describe('init token', () => {
     const { token } = issueInitToken(key, claims, now, 60_000);
     await expect(verifyInitToken(randomBytes(32), token, now)).rejects.toThrow();
     const [header, payload, signature] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), tid: 'tx-2' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), tid: 'tx-2' })).toString(
+      'base64url',
+    );
     await expect(verifyInitToken(key, `${header}.${forged}.${signature}`, now)).rejects.toThrow();
   });
 });

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { errorResponses } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { createSession } from './create-session.ts';
-import { SessionRequestSchema, SessionResponseSchema, type CreateSessionBody } from './session-schemas.ts';
+import { type CreateSessionBody, SessionRequestSchema, SessionResponseSchema } from './session-schemas.ts';
 
 export function registerSessionRoutes(app: FastifyInstance, platform: Platform): void {
   app.post<{ Body: CreateSessionBody; Headers: { 'idempotency-key'?: string } }>(
@@ -14,7 +14,9 @@ export function registerSessionRoutes(app: FastifyInstance, platform: Platform):
         description: 'Creates one transaction and returns every parameter the widget needs, ready for proofWidget.run().',
         tags: ['widget'],
         security: [{ clientToken: [] }],
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters; kept 24 h.' })) }),
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters; kept 24 h.' })),
+        }),
         body: SessionRequestSchema,
         response: { 200: SessionResponseSchema, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 502) },
       },

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { OptionalAmount, OptionalText, Text } from '../../lib/route-schemas.ts';
 import { TRANSACTION_TYPES, type TransactionType } from '../transactions/transaction-status.ts';
 
@@ -8,7 +8,10 @@ export const SessionRequestSchema = Type.Object(
     partner_user_id: Text(128, { description: "The partner's stable id of the end user." }),
     user_email: Type.String({ format: 'email', maxLength: 254 }),
     currency: Text(16, { examples: ['USDT'] }),
-    network: OptionalText(16, { examples: ['TRC20'], description: "May be omitted when the partner has a default network for the currency." }),
+    network: OptionalText(16, {
+      examples: ['TRC20'],
+      description: 'May be omitted when the partner has a default network for the currency.',
+    }),
     amount: OptionalAmount('Crypto amount.'),
     crypto_amount: OptionalAmount('Older name for amount.'),
     fiat_amount: OptionalAmount('Fiat amount instead of a crypto amount.'),
@@ -17,7 +20,10 @@ export const SessionRequestSchema = Type.Object(
     redirect_url: OptionalText(2048, { format: 'uri' }),
     client_ip: OptionalText(64, { description: "The end user's IP as the partner backend saw it; bound into the signature." }),
     address: OptionalText(128, { description: 'Destination wallet; used only when the partner may supply addresses.' }),
-    merchant_transaction_id: OptionalText(100, { pattern: '^[A-Za-z0-9._:-]+$', description: 'Partner-chosen id, unique per partner; a repeat returns the same session.' }),
+    merchant_transaction_id: OptionalText(100, {
+      pattern: '^[A-Za-z0-9._:-]+$',
+      description: 'Partner-chosen id, unique per partner; a repeat returns the same session.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { validateAddress } from '../../lib/address.ts';
-import { ASSETS, FIATS, NETWORKS, type Asset, type Fiat, type Network } from '../../lib/catalog.ts';
+import { ASSETS, type Asset, FIATS, type Fiat, NETWORKS, type Network } from '../../lib/catalog.ts';
 import { ApiError, invalidField } from '../../lib/errors.ts';
 import { AmountError, parseAmount } from '../../lib/money.ts';
 import type { PartnerAsset, PartnerConfig } from '../partners/partner-config.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signSession, verifySessionSignature, type SignedSessionFields } from './signature.ts';
+import { type SignedSessionFields, signSession, verifySessionSignature } from './signature.ts';
 
 const key = randomBytes(32);
 const fields: SignedSessionFields = {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { deriveSandboxAddress } from '../../lib/address.ts';
-import { NETWORKS, isNetwork } from '../../lib/catalog.ts';
+import { isNetwork, NETWORKS } from '../../lib/catalog.ts';
 import { ProviderError } from '../../lib/provider-error.ts';
 import type { AllocateRequest, DepositAddressProvider } from './deposit-address-provider.ts';
 
@@ -19,7 +19,8 @@ export class SandboxDepositAddresses implements DepositAddressProvider {
   }
 
   async allocate({ transactionId, network }: AllocateRequest): Promise<string> {
-    if (!isNetwork(network)) throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no deposit addresses on network ${network}` });
+    if (!isNetwork(network))
+      throw new ProviderError({ provider: this.name, kind: 'rejected', message: `no deposit addresses on network ${network}` });
     const seed = createHmac('sha256', this.seedKey).update(`${network}:${transactionId}`).digest();
     return deriveSandboxAddress(NETWORKS[network].addressFormat, seed);
   }

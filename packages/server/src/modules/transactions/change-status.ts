@@ -61,9 +61,24 @@ export async function changeStatus(platform: Platform, change: StatusChange): Pr
     const message = toUpdateMessage(updated, now);
     await trx
       .insertInto('transaction_events')
-      .values({ transaction_id: row.id, partner_id: row.partner_id, seq, status: change.to, reason: check.reason, occurred_at: now, message: JSON.stringify(message) })
+      .values({
+        transaction_id: row.id,
+        partner_id: row.partner_id,
+        seq,
+        status: change.to,
+        reason: check.reason,
+        occurred_at: now,
+        message: JSON.stringify(message),
+      })
       .execute();
-    await enqueueWebhook(trx, { partnerId: row.partner_id, transactionId: row.id, seq, eventType: 'tx.update', payload: view as unknown as Record<string, unknown>, now });
+    await enqueueWebhook(trx, {
+      partnerId: row.partner_id,
+      transactionId: row.id,
+      seq,
+      eventType: 'tx.update',
+      payload: view as unknown as Record<string, unknown>,
+      now,
+    });
     const event: TransactionEvent = {
       partnerId: row.partner_id,
       transactionId: row.id,

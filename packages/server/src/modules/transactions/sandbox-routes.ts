@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, adminSchema } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { adminSchema, PRINTABLE } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { changeStatus } from './change-status.ts';
 import { expireTransactions } from './expire-transactions.ts';
@@ -31,7 +31,10 @@ export function registerSandboxRoutes(app: FastifyInstance, platform: Platform):
     async (request) => {
       const owners = await findOwnersOfMerchantTransactionId(platform.db, request.params.id, request.body.partner_id);
       if (owners.length === 0) throw new ApiError('not_found', 'No such transaction.');
-      if (owners.length > 1) throw new ApiError('validation_error', 'Several partners use this id; add partner_id.', { details: [{ field: 'partner_id', issue: 'is required for this id' }] });
+      if (owners.length > 1)
+        throw new ApiError('validation_error', 'Several partners use this id; add partner_id.', {
+          details: [{ field: 'partner_id', issue: 'is required for this id' }],
+        });
       const event = await changeStatus(platform, {
         partnerId: owners[0]!.partner_id,
         merchantTransactionId: request.params.id,

@@ -45,13 +45,21 @@ export function isTerminal(status: TransactionStatus): boolean {
 }
 
 /** Whether `from → to` is legal for this type, and with which reason (defaulted when omitted). */
-export function checkTransition(type: TransactionType, from: TransactionStatus, to: TransactionStatus, reason?: string | null): TransitionCheck {
+export function checkTransition(
+  type: TransactionType,
+  from: TransactionStatus,
+  to: TransactionStatus,
+  reason?: string | null,
+): TransitionCheck {
   if (isTerminal(from)) return { ok: false, problem: `the transaction is ${from}, which is final` };
   if (!NEXT[from].includes(to)) return { ok: false, problem: `a ${type} transaction cannot go from ${from} to ${to}` };
   const allowed = REASONS[type][to] ?? [];
   if (reason == null) return { ok: true, reason: to === 'failed' || to === 'cancelled' ? (allowed[0] ?? null) : null };
   if (!allowed.includes(reason)) {
-    return { ok: false, problem: `"${reason}" is not a reason for a ${type} transaction to become ${to} (use one of: ${allowed.join(', ') || 'none'})` };
+    return {
+      ok: false,
+      problem: `"${reason}" is not a reason for a ${type} transaction to become ${to} (use one of: ${allowed.join(', ') || 'none'})`,
+    };
   }
   return { ok: true, reason };
 }

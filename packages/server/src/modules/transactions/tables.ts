@@ -1,4 +1,4 @@
-import { sql, type ColumnType, type Kysely } from 'kysely';
+import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { sqlEnumList } from '../../db/sql-enum.ts';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES, type TransactionStatus, type TransactionType } from './transaction-status.ts';
@@ -54,9 +54,7 @@ export const transactionMigrations: Record<string, Migration> = {
         .addColumn('identity_id', 'uuid', (c) => c.notNull().references('identities.id'))
         .addColumn('partner_user_id', 'text', (c) => c.notNull())
         .addColumn('type', 'text', (c) => c.notNull().check(sql`type in (${sqlEnumList(TRANSACTION_TYPES)})`))
-        .addColumn('status', 'text', (c) =>
-          c.notNull().check(sql`status in (${sqlEnumList(TRANSACTION_STATUSES)})`),
-        )
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(TRANSACTION_STATUSES)})`))
         .addColumn('failure_reason', 'text')
         .addColumn('currency', 'text', (c) => c.notNull())
         .addColumn('network', 'text', (c) => c.notNull())

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { PRINTABLE, errorResponses } from '../../lib/route-schemas.ts';
 import { ApiError } from '../../lib/errors.ts';
+import { errorResponses, PRINTABLE } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getTransactionForPartner } from './transaction-store.ts';
 import { TransactionViewSchema, toTransactionView } from './transaction-view.ts';

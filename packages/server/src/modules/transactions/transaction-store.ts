@@ -20,7 +20,11 @@ export async function insertTransaction(db: Kysely<Tables>, values: NewTransacti
 }
 
 /** Looks a transaction up within one partner: another partner's id is simply not found. */
-export async function findTransaction(db: Kysely<Tables>, partnerId: string, merchantTransactionId: string): Promise<TransactionRow | undefined> {
+export async function findTransaction(
+  db: Kysely<Tables>,
+  partnerId: string,
+  merchantTransactionId: string,
+): Promise<TransactionRow | undefined> {
   return db
     .selectFrom('transactions')
     .selectAll()
@@ -48,7 +52,11 @@ export const VIEW_COLUMNS = [
 
 export type TransactionViewRow = Pick<TransactionRow, (typeof VIEW_COLUMNS)[number]>;
 
-export async function getTransactionForPartner(db: Kysely<Tables>, partnerId: string, merchantTransactionId: string): Promise<TransactionViewRow | undefined> {
+export async function getTransactionForPartner(
+  db: Kysely<Tables>,
+  partnerId: string,
+  merchantTransactionId: string,
+): Promise<TransactionViewRow | undefined> {
   return db
     .selectFrom('transactions')
     .select(VIEW_COLUMNS)
@@ -58,7 +66,12 @@ export async function getTransactionForPartner(db: Kysely<Tables>, partnerId: st
 }
 
 /** A user's most recent transactions (newest `limit`), oldest first. */
-export async function listRecentTransactionsOfUser(db: Kysely<Tables>, partnerId: string, partnerUserId: string, limit: number): Promise<TransactionRow[]> {
+export async function listRecentTransactionsOfUser(
+  db: Kysely<Tables>,
+  partnerId: string,
+  partnerUserId: string,
+  limit: number,
+): Promise<TransactionRow[]> {
   const rows = await db
     .selectFrom('transactions')
     .selectAll()
@@ -74,7 +87,11 @@ export async function listRecentTransactionsOfUser(db: Kysely<Tables>, partnerId
  * The partners using this merchant_transaction_id (at most two are read: enough to tell that it is
  * ambiguous), or only `partnerId`'s when given. For operator calls, which name no partner.
  */
-export async function findOwnersOfMerchantTransactionId(db: Kysely<Tables>, merchantTransactionId: string, partnerId?: string): Promise<Array<{ partner_id: string }>> {
+export async function findOwnersOfMerchantTransactionId(
+  db: Kysely<Tables>,
+  merchantTransactionId: string,
+  partnerId?: string,
+): Promise<Array<{ partner_id: string }>> {
   return db
     .selectFrom('transactions')
     .select('partner_id')

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { ASSETS, FIATS, isAsset, isFiat } from '../../lib/catalog.ts';
 import { formatAmount } from '../../lib/money.ts';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from './transaction-status.ts';

@@ -2,7 +2,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { ProviderError } from '../../lib/provider-error.ts';
 import type { MarketQuote, QuoteRequest, RateProvider } from '../../modules/pricing/rate-provider.ts';
 import type { KrakenSettings } from './settings.ts';
-import { PROVIDER, krakenPair, toMarketQuote, toTicker, type KrakenTicker } from './transformers.ts';
+import { type KrakenTicker, krakenPair, PROVIDER, toMarketQuote, toTicker } from './transformers.ts';
 
 interface CachedTicker {
   ticker: KrakenTicker;

@@ -1,6 +1,6 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
-import { ASSETS, NETWORKS, assetTravelsOn, type Asset, type Network } from '../../lib/catalog.ts';
+import { ASSETS, type Asset, assetTravelsOn, NETWORKS, type Network } from '../../lib/catalog.ts';
 import { DEFAULT_NETWORK_FEES, type NetworkFeeTable } from '../../modules/pricing/network-fees.ts';
 
 const Decimal = Type.String({ pattern: '^(0|[1-9]\\d*)(\\.\\d+)?$', description: 'a decimal string such as "1.5"' });
@@ -13,7 +13,9 @@ const NetworkFees = Type.Object(
       Type.Optional(
         Type.Object(
           Object.fromEntries(
-            (Object.keys(ASSETS) as Asset[]).filter((asset) => assetTravelsOn(asset, network)).map((asset) => [asset, Type.Optional(Decimal)]),
+            (Object.keys(ASSETS) as Asset[])
+              .filter((asset) => assetTravelsOn(asset, network))
+              .map((asset) => [asset, Type.Optional(Decimal)]),
           ),
           { additionalProperties: false },
         ),

@@ -74,7 +74,10 @@ describe('toTicker', () => {
   });
 
   it('picks the pair asked for when Kraken answers with its altname among several', () => {
-    const payload = { error: [], result: { XBTEUR: { a: ['2', '1', '1'], b: ['1', '1', '1'] }, XBTUSD: { a: ['3', '1', '1'], b: ['2', '1', '1'] } } };
+    const payload = {
+      error: [],
+      result: { XBTEUR: { a: ['2', '1', '1'], b: ['1', '1', '1'] }, XBTUSD: { a: ['3', '1', '1'], b: ['2', '1', '1'] } },
+    };
     expect(toTicker(payload, 'XBTEUR')).toEqual({ ask: '2', bid: '1' });
   });
 });
