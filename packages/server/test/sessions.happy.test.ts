@@ -247,9 +247,9 @@ describe('POST /widget/session (happy paths)', () => {
       const body = sessionBody({ fiat_amount: '250.5' });
       delete (body as Record<string, unknown>).amount;
       const { body: session } = await createSession(body);
-      // A = ⌊((250.50 − 0.50 − 0.92) / 1.015) / 0.92⌋ = 266.738059 costs 245.40 + 0.92 + 3.69 + 0.50 = 250.51;
-      // one step down (0.010709) gives 266.727350: ⌈245.389162⌉ 245.39 + 0.92 + ⌈3.6808374⌉ 3.69 + 0.50 = 250.50.
-      expect(session).toMatchObject({ amount: '266.72735', fiat_amount: '250.50', fix_amount: false, fix_fiat_amount: true });
+      // The largest amount whose price fits 250.50: 266.728260 USDT costs ⌈245.3899992⌉ 245.39 + 0.92 +
+      // ⌈3.6808499…⌉ 3.69 + 0.50 = 250.50; one micro-USDT more would cost 250.51.
+      expect(session).toMatchObject({ amount: '266.72826', fiat_amount: '250.50', fix_amount: false, fix_fiat_amount: true });
     });
 
     it('accepts the older request without network: the first listed asset for the currency', async () => {

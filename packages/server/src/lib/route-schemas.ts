@@ -30,6 +30,14 @@ export const ErrorBody = Type.Object(
 export const errorResponses = (...statuses: number[]): Record<number, TSchema> =>
   Object.fromEntries(statuses.map((status) => [status, ErrorBody]));
 
+/** Route schema for the partner API: documented under "widget", authenticated by the client token. */
+export const partnerSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
+  summary,
+  tags: ['widget'],
+  security: [{ clientToken: [] }],
+  ...extra,
+});
+
 /** Route schema for the operator's API: documented under "admin", guarded by the admin token. */
 export const adminSchema = (summary: string, extra: Record<string, unknown> = {}) => ({
   summary,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { ApiError } from '../../lib/errors.ts';
-import { errorResponses, PRINTABLE } from '../../lib/route-schemas.ts';
+import { errorResponses, PRINTABLE, partnerSchema } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getKycStatus } from './identity-store.ts';
 import { KYC_STATUSES } from './kyc-status.ts';
@@ -17,13 +17,10 @@ export function registerKycRoutes(app: FastifyInstance, platform: Platform): voi
   app.get<{ Params: { partner_user_id: string } }>(
     '/widget/users/:partner_user_id/kyc-status',
     {
-      schema: {
-        summary: "Get a user's verification status",
-        tags: ['widget'],
-        security: [{ clientToken: [] }],
+      schema: partnerSchema("Get a user's verification status", {
         params: Type.Object({ partner_user_id: Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE }) }),
         response: { 200: KycStatusBody, ...errorResponses(401, 403, 404, 429, 502) },
-      },
+      }),
     },
     async (request): Promise<KycStatusView> => {
       const partnerUserId = request.params.partner_user_id;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../lib/route-schemas.ts';
+import { errorResponses, partnerSchema } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { createSession } from './create-session.ts';
 import { type CreateSessionBody, SessionRequestSchema, SessionResponseSchema } from './session-schemas.ts';
@@ -9,17 +9,14 @@ export function registerSessionRoutes(app: FastifyInstance, platform: Platform):
   app.post<{ Body: CreateSessionBody; Headers: { 'idempotency-key'?: string } }>(
     '/widget/session',
     {
-      schema: {
-        summary: 'Create a widget session',
+      schema: partnerSchema('Create a widget session', {
         description: 'Creates one transaction and returns every parameter the widget needs, ready for proofWidget.run().',
-        tags: ['widget'],
-        security: [{ clientToken: [] }],
         headers: Type.Object({
           'idempotency-key': Type.Optional(Type.String({ description: '1–255 printable ASCII characters; kept 24 h.' })),
         }),
         body: SessionRequestSchema,
         response: { 200: SessionResponseSchema, ...errorResponses(400, 401, 403, 409, 413, 415, 429, 502) },
-      },
+      }),
     },
     async (request, reply) => {
       const outcome = await createSession(platform, {
