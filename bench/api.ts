@@ -135,8 +135,10 @@ async function postgresSchema(): Promise<{ schema: string; drop(): Promise<void>
   };
 }
 
-const results = [await measure('PGlite', {})];
-const pgSchema = await postgresSchema();
+// BENCH_DATABASES=postgres (or pglite) measures one database only, for quick A/B runs; the default is both.
+const databases = (process.env.BENCH_DATABASES ?? 'pglite,postgres').split(',');
+const results = databases.includes('pglite') ? [await measure('PGlite', {})] : [];
+const pgSchema = databases.includes('postgres') ? await postgresSchema() : null;
 if (pgSchema) {
   try {
     results.push(await measure('PostgreSQL', { BENCH_DATABASE_URL: postgresUrl, BENCH_SCHEMA: pgSchema.schema }));
