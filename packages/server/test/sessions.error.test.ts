@@ -13,7 +13,7 @@ import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
  * Every row of the spec's error table that can be reached today, through real HTTP.
  * Not reachable yet: session_already_used (needs the widget's use of init_token), internal_error
  * (only for faults of ours; the "never for bad input" half is checked below). upstream_unavailable,
- * upstream_invalid_response and the 500 of a broken adapter are in providers.error.test.ts.
+ * upstream_invalid_response and the 500 of a broken adapter are in sessions.providers.test.ts.
  */
 
 const JSON_TYPE = { 'content-type': 'application/json' };
