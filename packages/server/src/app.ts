@@ -29,6 +29,10 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Every answer is what it says it is (no MIME sniffing), and API answers, which carry init tokens,
+    // client tokens and webhook secrets, are never stored by a browser or a proxy.
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.url.startsWith('/widget/') || request.url.startsWith('/admin/')) reply.header('cache-control', 'no-store');
     // JSON is UTF-8 (RFC 8259); a body declared in another charset would be misread, so it is refused.
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
@@ -40,7 +44,13 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: openapiDocument,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // A CSP with the hashes of the UI's own inline code; without upgrade-insecure-requests, which
+    // would break the reference on a plain-HTTP development server.
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
