@@ -408,17 +408,31 @@ describe('partner security', () => {
 
 describe('failed-authentication throttle', () => {
   // A server of its own: the test leaves this address throttled for a minute.
-  const server = useServerWithPartner();
+  const server = useServerWithPartner({ otherPartner: true });
 
-  it('throttles an address after 30 unknown tokens a minute, without touching valid traffic before that', async () => {
+  it('rations lookups from an address after 30 unknown tokens a minute, without touching valid traffic before that', async () => {
     expect((await server.createSession()).status).toBe(200);
     for (let i = 0; i < 30; i++) {
       expectError(await server.getTransaction('x', { token: `ct_guess_${i}` }), 401, 'unauthorised', 'invalid_token');
     }
-    const throttled = expectError(await server.getTransaction('x', { token: 'ct_guess_31' }), 429, 'rate_limited', 'rate_limit_exceeded');
+    // Over the limit, one unknown token a second is still looked up; the rest are refused unread.
+    expectError(await server.getTransaction('x', { token: 'ct_guess_31' }), 401, 'unauthorised', 'invalid_token');
+    const throttled = expectError(await server.getTransaction('x', { token: 'ct_guess_32' }), 429, 'rate_limited', 'rate_limit_exceeded');
     expect(throttled.message).toContain('failed authentications');
-    const retryAfter = Number((await server.getTransaction('x', { token: 'ct_guess_32' })).headers.get('retry-after'));
+    const retryAfter = Number((await server.getTransaction('x', { token: 'ct_guess_33' })).headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
+  });
+
+  it('never locks out a valid partner behind the throttled address (a shared load balancer)', async () => {
+    // The same address is still over the limit from the test above.
+    expectError(await server.getTransaction('x', { token: 'ct_guess_34' }), 429, 'rate_limited', 'rate_limit_exceeded');
+    // A token that authenticated here before passes at once, every time.
+    for (let i = 0; i < 3; i++) expect((await server.createSession()).status).toBe(200);
+    // A valid token never seen here gets in on the next rationed lookup (within a second).
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const other = await server.createSession(undefined, { token: server.otherPartner.client_token });
+    expect(other.status).toBe(200);
+    expect((await server.createSession(undefined, { token: server.otherPartner.client_token })).status).toBe(200);
   });
 });

@@ -1,9 +1,10 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { ApiError } from '../lib/errors.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
-import { authenticatePartner } from '../modules/partners/authenticate.ts';
+import { authenticatePartner, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import { isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
 import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
 import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
@@ -18,32 +19,48 @@ declare module 'fastify' {
   }
 }
 
-/** Unknown tokens a source address may present per minute before it is refused without a lookup. */
+/** Unknown tokens a source address may present per minute before its lookups are rationed. */
 const FAILED_AUTH_PER_MINUTE = 30;
+/** While an address is over that limit, one token it presents may still be looked up per this interval. */
+const BLOCKED_LOOKUP_INTERVAL_MS = 1_000;
+/** How long a token that authenticated on this node is waved past the throttle (it still authenticates). */
+const KNOWN_TOKEN_TTL_MS = 3_600_000;
 
-/** Counts failures per key in fixed windows; forgets everything when it grows large (a flood of addresses). */
-class FailureWindow {
-  private readonly counts = new Map<string, { count: number; since: number }>();
-  private readonly limit: number;
-  private readonly windowMs: number;
-  constructor(limit: number, windowMs: number) {
-    this.limit = limit;
-    this.windowMs = windowMs;
-  }
-  record(key: string, now: number): void {
-    const entry = this.counts.get(key);
-    if (!entry || now - entry.since >= this.windowMs) {
-      if (this.counts.size > 100_000) this.counts.clear();
-      this.counts.set(key, { count: 1, since: now });
+/**
+ * Throttles failed authentications per source address without locking valid partners out: many
+ * partners can share one address (a load balancer, a NAT), so an address over the limit keeps
+ * authenticating tokens that authenticated here recently, and may still have one other token looked
+ * up a second, which lets a valid token in on a retry while guessing stays below 60 a minute.
+ * Counts per key in fixed windows; forgets everything when it grows large (a flood of addresses).
+ */
+class FailedAuthThrottle {
+  private readonly failures = new Map<string, { count: number; since: number; lastLookup: number }>();
+  private readonly knownTokens = new LRUCache<string, true>({ max: 10_000, ttl: KNOWN_TOKEN_TTL_MS });
+
+  recordFailure(address: string, now: number): void {
+    const entry = this.failures.get(address);
+    if (!entry || now - entry.since >= 60_000) {
+      if (this.failures.size > 100_000) this.failures.clear();
+      this.failures.set(address, { count: 1, since: now, lastLookup: 0 });
     } else {
       entry.count++;
     }
   }
-  /** Milliseconds until `key` may try again; 0 when it may now. */
-  blockedFor(key: string, now: number): number {
-    const entry = this.counts.get(key);
-    if (!entry || now - entry.since >= this.windowMs || entry.count < this.limit) return 0;
-    return entry.since + this.windowMs - now;
+
+  recordSuccess(tokenHash: string): void {
+    this.knownTokens.set(tokenHash, true);
+  }
+
+  /** Milliseconds until `address` may present this token; 0 when it may look it up now. */
+  waitFor(address: string, tokenHash: string | null, now: number): number {
+    const entry = this.failures.get(address);
+    if (!entry || now - entry.since >= 60_000 || entry.count < FAILED_AUTH_PER_MINUTE) return 0;
+    if (tokenHash !== null && this.knownTokens.has(tokenHash)) return 0;
+    if (now - entry.lastLookup >= BLOCKED_LOOKUP_INTERVAL_MS) {
+      entry.lastLookup = now;
+      return 0;
+    }
+    return Math.min(entry.since + 60_000 - now, entry.lastLookup + BLOCKED_LOOKUP_INTERVAL_MS - now);
   }
 }
 
@@ -73,27 +90,29 @@ export async function partnerApi(app: FastifyInstance, platform: Platform): Prom
     maxAge: 600,
   });
 
-  const failedAuth = new FailureWindow(FAILED_AUTH_PER_MINUTE, 60_000);
+  const throttle = new FailedAuthThrottle();
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
-    // Guessing tokens is throttled per source address before any database lookup.
-    const retryAfterMs = failedAuth.blockedFor(request.ip, Date.now());
-    if (retryAfterMs > 0) {
-      const seconds = Math.ceil(retryAfterMs / 1000);
+    const tokenHash = presentedTokenHash(request.headers.authorization);
+    // Failed authentications are throttled per source address before any database lookup.
+    const waitMs = throttle.waitFor(request.ip, tokenHash, Date.now());
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new ApiError('rate_limit_exceeded', `Too many failed authentications from this address. Retry after ${seconds} s.`, {
         headers: { 'retry-after': String(seconds) },
       });
     }
     try {
-      const { partner, tokenHash } = await authenticatePartner(platform, {
+      const authenticated = await authenticatePartner(platform, {
         authorization: request.headers.authorization,
         origin: request.headers.origin,
         ip: request.ip,
       });
-      request.partner = partner;
-      request.tokenHash = tokenHash;
+      request.partner = authenticated.partner;
+      request.tokenHash = authenticated.tokenHash;
+      throttle.recordSuccess(authenticated.tokenHash);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_token') failedAuth.record(request.ip, Date.now());
+      if (error instanceof ApiError && error.code === 'invalid_token') throttle.recordFailure(request.ip, Date.now());
       throw error;
     }
   });

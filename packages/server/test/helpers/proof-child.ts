@@ -13,21 +13,46 @@ import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
 export const BIN = resolve(import.meta.dirname, '../../bin/proof.js');
 const START_TIMEOUT_MS = 60_000;
 
-/** A clean environment: nothing from the developer's shell decides where the data goes. */
+/** Every setting `proof` reads (config.ts): none of them may leak in from the developer's shell. */
+const SETTINGS = [
+  'ADMIN_TOKEN',
+  'AUTH_CACHE_TTL',
+  'BODY_LIMIT_BYTES',
+  'DATABASE_POOL_SIZE',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'DEPOSIT_ADDRESS_PROVIDER',
+  'ENCRYPTION_KEY',
+  'HOST',
+  'IDEMPOTENCY_TTL',
+  'INIT_TOKEN_TTL',
+  'KRAKEN_API_URL',
+  'NETWORK_FEES',
+  'NODE_ENV',
+  'PORT',
+  'PUBLIC_URL',
+  'RATES_CACHE_TTL',
+  'RATES_MAX_AGE',
+  'RATES_TIMEOUT',
+  'RATE_LIMIT_PER_MINUTE',
+  'RATE_PROVIDER',
+  'SANDBOX_TOOLS',
+  'SELL_DEPOSIT_WINDOW',
+  'SIGNING_SECRET',
+  'TOKEN_ROTATION_GRACE',
+  'TRUST_PROXY',
+  'WEBHOOK_ALLOW_PRIVATE_TARGETS',
+  'WEBHOOK_POLL_INTERVAL',
+  'WEBHOOK_RETENTION',
+  'WEBHOOK_TIMEOUT',
+  'WS_MAX_CONNECTIONS_PER_TOKEN',
+  'WS_PING_INTERVAL',
+];
+
+/** A clean environment: nothing from the developer's shell decides where the data goes or how it runs. */
 export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of [
-    'DATABASE_URL',
-    'ADMIN_TOKEN',
-    'SIGNING_SECRET',
-    'ENCRYPTION_KEY',
-    'PORT',
-    'HOST',
-    'PUBLIC_URL',
-    'NODE_ENV',
-    'DATA_DIR',
-  ])
-    delete env[name];
+  for (const name of SETTINGS) delete env[name];
   return { ...env, LOG_LEVEL: 'error', ...extra };
 }
 

@@ -48,3 +48,12 @@ export function bearerToken(authorization: string | undefined): string {
   if (!match) throw new ApiError('invalid_token', 'The Authorization header must be "Bearer <client_token>".');
   return match[1]!;
 }
+
+/** The hash of the bearer token a request presents, or null when its Authorization header is not one. */
+export function presentedTokenHash(authorization: string | undefined): string | null {
+  try {
+    return hashToken(bearerToken(authorization));
+  } catch {
+    return null;
+  }
+}
