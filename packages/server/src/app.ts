@@ -18,7 +18,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     genReqId: () => `req_${randomBase62(20)}`,
     requestIdHeader: false,
     bodyLimit: platform.config.bodyLimitBytes,
-    trustProxy: platform.config.trustProxy,
+    trustProxy: fastifyTrustProxy(platform.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },
     frameworkErrors: handleFrameworkError,
@@ -70,4 +70,10 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(async (scope) => partnerApi(scope, platform));
   await app.register(async (scope) => adminApi(scope, platform));
   return app;
+}
+
+/** A hop count as Fastify's trust function: the socket's peer is hop 0, each proxy adds one. */
+function fastifyTrustProxy(setting: Platform['config']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
 }

@@ -99,7 +99,18 @@ describe('configuration', () => {
   it('says which setting is malformed', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT must be a whole number');
     expect(() => loadConfig({ INIT_TOKEN_TTL: 'soon' })).toThrow('INIT_TOKEN_TTL');
-    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow('TRUST_PROXY must be true or false');
+    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow('TRUST_PROXY must be false, a number of proxies');
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow('"10.0.0.0/33" is none of these');
+  });
+
+  it('reads TRUST_PROXY as off, a hop count or a list of proxies, and refuses "trust everything" in production', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.7']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/proof', ADMIN_TOKEN: 'a'.repeat(32), SIGNING_SECRET: 's'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), RATE_PROVIDER: 'kraken' };
+    expect(() => loadConfig({ ...production, TRUST_PROXY: 'true' })).toThrow('production mode refuses TRUST_PROXY=true');
+    expect(loadConfig({ ...production, TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 });
 

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.ts';
 import { type NetworkFeeTable, parseNetworkFees } from './modules/pricing/network-fees.ts';
 
@@ -25,7 +26,13 @@ export interface Config {
   authCacheTtlMs: number;
   rateLimitPerMinute: number;
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For entries to believe: false (none: the socket's peer is the client), a
+   * number of hops (the entry that many proxies from the socket; each proxy appends the peer it saw),
+   * a list of proxy addresses or CIDRs, or true (every entry: only safe when the proxy strips what the
+   * client sent; refused in production).
+   */
+  trustProxy: boolean | number | string[];
   logLevel: string;
   /** Where rates come from: the fixed sandbox table, or Kraken's public market data. */
   rateProvider: 'sandbox' | 'kraken';
@@ -75,7 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     authCacheTtlMs: duration(env, 'AUTH_CACHE_TTL', '5s'),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024),
-    trustProxy: flag(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL ?? (mode === 'production' ? 'info' : 'warn'),
     rateProvider: choice(env, 'RATE_PROVIDER', ['sandbox', 'kraken'], 'sandbox'),
     rates: {
@@ -115,6 +122,11 @@ function assertProductionSafe(config: Config): void {
     throw new Error(`production mode needs ${missing.map((key) => names[key]).join(', ')}`);
   }
   if (config.sandboxTools) throw new Error('production mode refuses SANDBOX_TOOLS');
+  if (config.trustProxy === true) {
+    throw new Error(
+      'production mode refuses TRUST_PROXY=true (a client could name its own address): set the number of proxies in front (TRUST_PROXY=1) or their addresses (TRUST_PROXY=10.0.0.0/8)',
+    );
+  }
   if (config.webhookAllowPrivateTargets) throw new Error('production mode refuses WEBHOOK_ALLOW_PRIVATE_TARGETS');
   if (config.rateProvider === 'sandbox') {
     throw new Error('production mode refuses the sandbox rate provider: set RATE_PROVIDER=kraken');
@@ -122,6 +134,21 @@ function assertProductionSafe(config: Config): void {
   if (config.depositAddressProvider === 'sandbox') {
     throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
   }
+}
+
+function trustProxy(text: string | undefined): Config['trustProxy'] {
+  if (text === undefined || text === '' || ['0', 'false', 'no'].includes(text)) return false;
+  if (['true', 'yes'].includes(text)) return true;
+  if (/^[1-9]\d?$/.test(text)) return Number(text);
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address, bits] = entry.split('/');
+    const valid = ipaddr.isValid(address ?? '') && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (ipaddr.parse(address!).kind() === 'ipv4' ? 32 : 128)));
+    if (!valid) {
+      throw new Error(`TRUST_PROXY must be false, a number of proxies (1–99), or a comma-separated list of proxy addresses or CIDRs; "${entry}" is none of these`);
+    }
+  }
+  return entries;
 }
 
 function choice<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
