@@ -108,7 +108,14 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.0.2.7' }).trustProxy).toEqual(['10.0.0.0/8', '192.0.2.7']);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/proof', ADMIN_TOKEN: 'a'.repeat(32), SIGNING_SECRET: 's'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), RATE_PROVIDER: 'kraken' };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/proof',
+      ADMIN_TOKEN: 'a'.repeat(32),
+      SIGNING_SECRET: 's'.repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+      RATE_PROVIDER: 'kraken',
+    };
     expect(() => loadConfig({ ...production, TRUST_PROXY: 'true' })).toThrow('production mode refuses TRUST_PROXY=true');
     expect(loadConfig({ ...production, TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });

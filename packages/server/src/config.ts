@@ -143,9 +143,13 @@ function trustProxy(text: string | undefined): Config['trustProxy'] {
   const entries = text.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     const [address, bits] = entry.split('/');
-    const valid = ipaddr.isValid(address ?? '') && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (ipaddr.parse(address!).kind() === 'ipv4' ? 32 : 128)));
+    const valid =
+      ipaddr.isValid(address ?? '') &&
+      (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (ipaddr.parse(address!).kind() === 'ipv4' ? 32 : 128)));
     if (!valid) {
-      throw new Error(`TRUST_PROXY must be false, a number of proxies (1–99), or a comma-separated list of proxy addresses or CIDRs; "${entry}" is none of these`);
+      throw new Error(
+        `TRUST_PROXY must be false, a number of proxies (1–99), or a comma-separated list of proxy addresses or CIDRs; "${entry}" is none of these`,
+      );
     }
   }
   return entries;
