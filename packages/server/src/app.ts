@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { adminApi } from './http/admin-api.ts';
 import { handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
+import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
 import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { registerWebSocket } from './http/websocket-api.ts';
@@ -63,11 +64,13 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     }
   });
 
+  // Failed authentications count the same whether they come over HTTP or as a WebSocket upgrade.
+  const throttle = new FailedAuthThrottle();
   await app.register(async (scope) => {
-    const unsubscribe = await registerWebSocket(scope, platform);
+    const unsubscribe = await registerWebSocket(scope, platform, throttle);
     scope.addHook('onClose', async () => unsubscribe());
   });
-  await app.register(async (scope) => partnerApi(scope, platform));
+  await app.register(async (scope) => partnerApi(scope, platform, throttle));
   await app.register(async (scope) => adminApi(scope, platform));
   return app;
 }

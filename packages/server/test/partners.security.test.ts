@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { connect } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, expectError, type HttpResult, type PartnerCredentials, request, sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
@@ -434,5 +435,25 @@ describe('failed-authentication throttle', () => {
     const other = await server.createSession(undefined, { token: server.otherPartner.client_token });
     expect(other.status).toBe(200);
     expect((await server.createSession(undefined, { token: server.otherPartner.client_token })).status).toBe(200);
+  });
+});
+
+describe('failed-authentication throttle over WebSocket upgrades', () => {
+  // A server of its own: the test leaves this address throttled for a minute.
+  const server = useServerWithPartner({ env: { SANDBOX_TOOLS: 'true' } });
+
+  it('counts failed upgrades with the HTTP failures, refuses unknown tokens with 4429, and still lets a known token subscribe', async () => {
+    const id = await server.newSession();
+    for (let i = 0; i < 30; i++) {
+      expect(await connect(server, { tx_id: id }, `ct_ws_guess_${i}`).closed).toEqual({ code: 4401, reason: 'invalid_token' });
+    }
+    // The address is now over the limit for HTTP too: one rationed lookup, then 429.
+    expectError(await server.getTransaction(id, { token: 'ct_http_guess_1' }), 401, 'unauthorised', 'invalid_token');
+    expectError(await server.getTransaction(id, { token: 'ct_http_guess_2' }), 429, 'rate_limited', 'rate_limit_exceeded');
+    expect(await connect(server, { tx_id: id }, 'ct_ws_guess_late').closed).toEqual({ code: 4429, reason: 'rate_limit_exceeded' });
+    const subscriber = connect(server, { tx_id: id }, server.partner.client_token);
+    const [snapshot] = await subscriber.next(1);
+    expect(snapshot).toMatchObject({ event: 'tx.update', merchant_transaction_id: id, status: 'pending' });
+    subscriber.socket.close();
   });
 });

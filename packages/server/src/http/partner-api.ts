@@ -1,7 +1,6 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { ApiError } from '../lib/errors.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
 import { authenticatePartner, presentedTokenHash } from '../modules/partners/authenticate.ts';
@@ -10,6 +9,7 @@ import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
 import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
 import { registerTransactionRoutes } from '../modules/transactions/transaction-routes.ts';
 import type { Platform } from '../platform.ts';
+import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,57 +19,12 @@ declare module 'fastify' {
   }
 }
 
-/** Unknown tokens a source address may present per minute before its lookups are rationed. */
-const FAILED_AUTH_PER_MINUTE = 30;
-/** While an address is over that limit, one token it presents may still be looked up per this interval. */
-const BLOCKED_LOOKUP_INTERVAL_MS = 1_000;
-/** How long a token that authenticated on this node is waved past the throttle (it still authenticates). */
-const KNOWN_TOKEN_TTL_MS = 3_600_000;
-
-/**
- * Throttles failed authentications per source address without locking valid partners out: many
- * partners can share one address (a load balancer, a NAT), so an address over the limit keeps
- * authenticating tokens that authenticated here recently, and may still have one other token looked
- * up a second, which lets a valid token in on a retry while guessing stays below 60 a minute.
- * Counts per key in fixed windows; forgets everything when it grows large (a flood of addresses).
- */
-class FailedAuthThrottle {
-  private readonly failures = new Map<string, { count: number; since: number; lastLookup: number }>();
-  private readonly knownTokens = new LRUCache<string, true>({ max: 10_000, ttl: KNOWN_TOKEN_TTL_MS });
-
-  recordFailure(address: string, now: number): void {
-    const entry = this.failures.get(address);
-    if (!entry || now - entry.since >= 60_000) {
-      if (this.failures.size > 100_000) this.failures.clear();
-      this.failures.set(address, { count: 1, since: now, lastLookup: 0 });
-    } else {
-      entry.count++;
-    }
-  }
-
-  recordSuccess(tokenHash: string): void {
-    this.knownTokens.set(tokenHash, true);
-  }
-
-  /** Milliseconds until `address` may present this token; 0 when it may look it up now. */
-  waitFor(address: string, tokenHash: string | null, now: number): number {
-    const entry = this.failures.get(address);
-    if (!entry || now - entry.since >= 60_000 || entry.count < FAILED_AUTH_PER_MINUTE) return 0;
-    if (tokenHash !== null && this.knownTokens.has(tokenHash)) return 0;
-    if (now - entry.lastLookup >= BLOCKED_LOOKUP_INTERVAL_MS) {
-      entry.lastLookup = now;
-      return 0;
-    }
-    return Math.min(entry.since + 60_000 - now, entry.lastLookup + BLOCKED_LOOKUP_INTERVAL_MS - now);
-  }
-}
-
 /**
  * The /widget API: CORS for registered origins only, then the partner's token, Origin and IP rules,
  * then a per-token rate limit (per node, in memory), then the route. Failed authentications are
  * limited per source address.
  */
-export async function partnerApi(app: FastifyInstance, platform: Platform): Promise<void> {
+export async function partnerApi(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<void> {
   app.decorateRequest('partner', null);
   app.decorateRequest('tokenHash', null);
 
@@ -90,7 +45,6 @@ export async function partnerApi(app: FastifyInstance, platform: Platform): Prom
     maxAge: 600,
   });
 
-  const throttle = new FailedAuthThrottle();
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
     const tokenHash = presentedTokenHash(request.headers.authorization);

@@ -4,11 +4,12 @@ import type { WebSocket } from 'ws';
 import { ApiError } from '../lib/errors.ts';
 import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
 import { getKycStatus } from '../modules/kyc/identity-store.ts';
-import { authenticatePartner } from '../modules/partners/authenticate.ts';
+import { authenticatePartner, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import { isTerminal } from '../modules/transactions/state-machine.ts';
 import { findTransaction, listRecentTransactionsOfUser } from '../modules/transactions/transaction-store.ts';
 import { toUpdateMessage } from '../modules/transactions/transaction-view.ts';
 import type { Platform } from '../platform.ts';
+import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
 
 /** Close codes partners can act on. */
 export const CLOSE = {
@@ -16,7 +17,7 @@ export const CLOSE = {
   badRequest: 4400, // neither tx_id nor user_id
   unauthorised: 4401, // missing, unknown or expired token; origin or IP not allowed
   notFound: 4404, // unknown (or another partner's) transaction or user
-  tooMany: 4429, // too many open connections for this token
+  tooMany: 4429, // too many open connections for this token, or too many failed authentications from this address
   tooSlow: 4408, // the client does not read its messages
   restart: 1012, // the node lost its event feed for a moment: reconnect to resync
 } as const;
@@ -44,7 +45,7 @@ interface Subscriber {
  * on the upgrade by `Authorization: Bearer` or, for the older form, `?token=`. The current state is
  * sent first, then a `tx.update` for every change, from whichever node made it.
  */
-export async function registerWebSocket(app: FastifyInstance, platform: Platform): Promise<() => void> {
+export async function registerWebSocket(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<() => void> {
   await app.register(websocketPlugin, { options: { maxPayload: 4096 } });
   const subscribers = new Set<Subscriber>();
   const perToken = new Map<string, number>();
@@ -78,16 +79,17 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     if (query === null) return socket.close(CLOSE.badRequest, 'tx_id, user_id and token must be single printable values');
     let partnerId: string;
     let tokenHash: string;
+    const authorization = request.headers.authorization ?? (query.token ? `Bearer ${query.token}` : undefined);
+    if (throttle.waitFor(request.ip, presentedTokenHash(authorization), Date.now()) > 0) {
+      return socket.close(CLOSE.tooMany, 'rate_limit_exceeded');
+    }
     try {
-      const token = query.token;
-      const auth = await authenticatePartner(platform, {
-        authorization: request.headers.authorization ?? (token ? `Bearer ${token}` : undefined),
-        origin: request.headers.origin,
-        ip: request.ip,
-      });
+      const auth = await authenticatePartner(platform, { authorization, origin: request.headers.origin, ip: request.ip });
       partnerId = auth.partner.id;
       tokenHash = auth.tokenHash;
+      throttle.recordSuccess(tokenHash);
     } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_token') throttle.recordFailure(request.ip, Date.now());
       socket.close(CLOSE.unauthorised, error instanceof ApiError ? error.code : 'unauthorised');
       return;
     }
