@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { adminApi } from './http/admin-api.ts';
-import { handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
+import { answerClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
 import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
@@ -19,6 +19,11 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     genReqId: () => `req_${randomBase62(20)}`,
     requestIdHeader: false,
     bodyLimit: platform.config.bodyLimitBytes,
+    requestTimeout: platform.config.requestTimeoutMs,
+    connectionTimeout: platform.config.connectionTimeoutMs,
+    // Node checks the two timeouts on this interval (30 s by default, which would double a short one).
+    http: { headersTimeout: platform.config.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
+    clientErrorHandler: answerClientError,
     trustProxy: fastifyTrustProxy(platform.config.trustProxy),
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, useDefaults: false } },

@@ -26,6 +26,12 @@ export interface Config {
   authCacheTtlMs: number;
   rateLimitPerMinute: number;
   bodyLimitBytes: number;
+  /** The whole request (headers and body) must arrive within this; a client that stalls is answered 408. */
+  requestTimeoutMs: number;
+  /** The headers must arrive within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** A connection with no traffic at all for this long is closed (idle keep-alive included). */
+  connectionTimeoutMs: number;
   /**
    * Which proxies' X-Forwarded-For entries to believe: false (none: the socket's peer is the client), a
    * number of hops (the entry that many proxies from the socket; each proxy appends the peer it saw),
@@ -82,6 +88,9 @@ export function loadConfig(env: Env = process.env): Config {
     authCacheTtlMs: duration(env, 'AUTH_CACHE_TTL', '5s'),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024),
+    requestTimeoutMs: duration(env, 'REQUEST_TIMEOUT', '30s'),
+    headersTimeoutMs: duration(env, 'HEADERS_TIMEOUT', '10s'),
+    connectionTimeoutMs: duration(env, 'CONNECTION_TIMEOUT', '120s'),
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL ?? (mode === 'production' ? 'info' : 'warn'),
     rateProvider: choice(env, 'RATE_PROVIDER', ['sandbox', 'kraken'], 'sandbox'),
@@ -106,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (cacheTtlMs !== undefined && maxAgeMs !== undefined && maxAgeMs < cacheTtlMs) {
     throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
   }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (mode === 'production') assertProductionSafe(config);
   return config;
 }

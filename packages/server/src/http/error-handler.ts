@@ -1,5 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type ErrorDetail } from '../lib/errors.ts';
+import { API_ERRORS, ApiError, type ErrorDetail } from '../lib/errors.ts';
+import { randomBase62 } from '../lib/ids.ts';
 import { ProviderError } from '../lib/provider-error.ts';
 
 /**
@@ -115,4 +118,29 @@ function fromValidation(error: FastifyError): ApiError {
 
 function join(base: string, name: string): string {
   return base ? `${base}.${name}` : name;
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a stalled or oversized request,
+ * malformed bytes) still answers in the documented shape with an X-Request-Id, then closes.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message]: [keyof typeof API_ERRORS, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['request_timeout', 'The request did not arrive in time.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? ['headers_too_large', 'The request headers are too large.']
+        : ['decode_error', 'The request is not valid HTTP.'];
+  const requestId = `req_${randomBase62(20)}`;
+  const { status, error: slug } = API_ERRORS[code];
+  const body = JSON.stringify({ error: slug, code, message, request_id: requestId });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -19,9 +19,13 @@ export const API_ERRORS = {
   idempotency_key_reused: { status: 409, error: 'conflict' },
   /** Admin only: a status change the state machine does not allow. */
   illegal_transition: { status: 409, error: 'conflict' },
+  /** (ours) The request did not arrive within REQUEST_TIMEOUT / HEADERS_TIMEOUT. */
+  request_timeout: { status: 408, error: 'invalid_request' },
   body_too_large: { status: 413, error: 'invalid_request' },
   unsupported_media_type: { status: 415, error: 'invalid_request' },
   rate_limit_exceeded: { status: 429, error: 'rate_limited' },
+  /** (ours) The request headers are larger than the server accepts. */
+  headers_too_large: { status: 431, error: 'invalid_request' },
   internal_error: { status: 500, error: 'internal_error' },
   provider_error: { status: 502, error: 'upstream_error' },
   upstream_unavailable: { status: 502, error: 'upstream_unavailable' },
