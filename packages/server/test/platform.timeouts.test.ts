@@ -27,7 +27,9 @@ function rawExchange(url: string, bytes: string, waitMs = 8_000): Promise<{ text
 function parse(text: string) {
   const [head = '', body = ''] = text.split('\r\n\r\n');
   const [statusLine = '', ...headerLines] = head.split('\r\n');
-  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
   return { status: Number(statusLine.split(' ')[1]), headers, body: body ? JSON.parse(body) : undefined };
 }
 
@@ -35,10 +37,18 @@ describe('clients that stall or send what is not HTTP', () => {
   const server = useServerWithPartner({ env: { REQUEST_TIMEOUT: '2s', HEADERS_TIMEOUT: '1s' } });
 
   it('answers 408 in the documented shape when the body never comes, unauthenticated, even on /healthz', async () => {
-    const { text, elapsedMs } = await rawExchange(server.url, 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"a"');
+    const { text, elapsedMs } = await rawExchange(
+      server.url,
+      'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"a"',
+    );
     const answer = parse(text);
     expect(answer.status, text).toBe(408);
-    expect(answer.body).toEqual({ error: 'invalid_request', code: 'request_timeout', message: expect.any(String), request_id: answer.headers['x-request-id'] });
+    expect(answer.body).toEqual({
+      error: 'invalid_request',
+      code: 'request_timeout',
+      message: expect.any(String),
+      request_id: answer.headers['x-request-id'],
+    });
     expect(answer.headers['x-request-id']).toMatch(/^req_/);
     expect(elapsedMs).toBeLessThan(5_000);
   });
