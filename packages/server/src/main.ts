@@ -27,8 +27,16 @@ const USAGE = `proof <command>
 
 Configuration comes from the environment; see README.md.`;
 
+/** `--help` (or `-h`) anywhere, or `help` first: print the usage and do nothing else. */
+const wantsHelp = (args: string[]) => args[0] === undefined || args[0] === 'help' || args.some((arg) => arg === '--help' || arg === '-h');
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  const usage = { webhooks: WEBHOOKS_USAGE, partners: PARTNERS_USAGE, serve: USAGE, migrate: USAGE }[command ?? ''];
+  if (usage && wantsHelp(command === 'serve' || command === 'migrate' ? ['', ...args] : args)) {
+    console.log(usage);
+    return 0;
+  }
   const config = loadConfig();
   switch (command) {
     case 'serve':
@@ -36,16 +44,8 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       return migrate(config);
     case 'webhooks':
-      if (!args[0] || args[0] === 'help' || args[0] === '--help') {
-        console.log(WEBHOOKS_USAGE);
-        return 0;
-      }
       return webhooks(config, args);
     case 'partners':
-      if (!args[0] || args[0] === 'help' || args[0] === '--help') {
-        console.log(PARTNERS_USAGE);
-        return 0;
-      }
       return partners(config, args);
     case undefined:
     case 'help':

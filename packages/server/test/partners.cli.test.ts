@@ -386,3 +386,22 @@ describe('proof partners while proof serve runs (embedded database)', () => {
     expect(partners.map((p: any) => p.name)).toEqual(['Sandbox Partner', 'Acme Wallet']);
   });
 });
+
+describe('proof … --help', () => {
+  it.each([
+    [['partners', 'create', '--help'], 'create --name'],
+    [['partners', 'list', '--help'], 'rotate-token ID'],
+    [['partners', 'rotate-token', 'ptr_x', '-h'], 'rotate-token ID'],
+    [['partners', 'help'], 'disable ID'],
+    [['webhooks', 'list', '--help'], 'proof webhooks'],
+    [['webhooks', 'replay', '--help'], 'proof webhooks'],
+    [['serve', '--help'], 'serve '],
+    [['migrate', '--help'], 'migrate '],
+  ])('proof %s prints its usage, exits 0 and touches nothing', async (args, expected) => {
+    const dataDir = join(tmpdir(), `proof-help-${process.pid}-${args.join('-')}`);
+    const result = await runCli(args, { DATA_DIR: dataDir });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(expected);
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
