@@ -164,10 +164,11 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
         const first = await post(body, { key: 'ttl-key' });
         expect(first.status).toBe(200);
 
-        server.clock.advance(24 * HOUR - 1000); // one second before expiry: still the stored response
-        const stillLive = await post(body, { key: 'ttl-key' });
-        expect(replayed(stillLive)).toBe(true);
-        expect(stillLive.body.merchant_transaction_id).toBe(first.body.merchant_transaction_id);
+        server.clock.advance(24 * HOUR - 1000); // one second before the key expires: it still names that session,
+        // whose init_token (60 min) is long dead, so the retry is told so instead of getting the dead token
+        const stillKept = expectError(await post(body, { key: 'ttl-key' }), 409, 'conflict', 'session_already_used');
+        expect(stillKept.message).toContain(first.body.merchant_transaction_id);
+        expect(stillKept.message).toContain('init_token expired');
 
         server.clock.advance(2000); // 24 h 01 s after the first use
         const afterExpiry = await post(body, { key: 'ttl-key' });
@@ -195,6 +196,23 @@ describe('Idempotency-Key and merchant_transaction_id', () => {
       } finally {
         server.clock.set(TEST_START);
       }
+    });
+
+    it('answers 409 session_already_used, with the state, to a retry of a session that is over', async () => {
+      partner = await freshPartner();
+      const body = sessionBody({ partner_user_id: 'idem-over', merchant_transaction_id: 'order-over-1' });
+      const first = await post(body, { key: 'over-key' });
+      expect(first.status).toBe(200);
+      // Within the init token's life a retry replays the session.
+      expect(replayed(await post(body, { key: 'over-key' }))).toBe(true);
+      expect((await server.sandboxMove('order-over-1', 'cancelled')).status).toBe(200);
+      for (const retry of [await post(body, { key: 'over-key' }), await post(body)]) {
+        const refused = expectError(retry, 409, 'conflict', 'session_already_used');
+        expect(refused.message).toContain('order-over-1');
+        expect(refused.details).toEqual([{ field: 'merchant_transaction_id', issue: 'the session is cancelled' }]);
+        expect(retry.body.init_token).toBeUndefined();
+      }
+      expect(await transactionRows(partner.partner_id)).toHaveLength(1);
     });
 
     it('keeps no record of a failed request: a corrected retry with the same key succeeds', async () => {

@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS } from '../partners/partner-config.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
 import { checkMarketQuote } from '../pricing/check-market-quote.ts';
 import { computeQuote, type Quote } from '../pricing/quote.ts';
+import { isTerminal } from '../transactions/state-machine.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
 import { issueInitToken } from './init-token.ts';
@@ -33,7 +34,35 @@ export interface SessionOutcome {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * Creates a session, or replays the one a retry names (same Idempotency-Key or merchant_transaction_id
+ * and the same body). A replay of a session that can no longer be used (its transaction is terminal,
+ * or its init_token has expired) answers 409 session_already_used with its state, rather than a
+ * fresh-looking 200 carrying a dead token.
+ */
 export async function createSession(platform: Platform, command: CreateSessionCommand): Promise<SessionOutcome> {
+  const outcome = await createOrReplaySession(platform, command);
+  if (outcome.replayed) await assertSessionUsable(platform, command.partner.id, outcome.response.merchant_transaction_id);
+  return outcome;
+}
+
+async function assertSessionUsable(platform: Platform, partnerId: string, merchantTransactionId: string): Promise<void> {
+  const transaction = await findTransaction(platform.db, partnerId, merchantTransactionId);
+  if (!transaction) return;
+  const now = platform.clock.now();
+  const expired = new Date(transaction.init_token_expires_at) <= now;
+  if (!isTerminal(transaction.status) && !expired) return;
+  const state = isTerminal(transaction.status)
+    ? `is ${transaction.status}`
+    : `is ${transaction.status}, but its init_token expired at ${new Date(transaction.init_token_expires_at).toISOString()}`;
+  throw new ApiError(
+    'session_already_used',
+    `This request repeats session ${merchantTransactionId}, which ${state}; it cannot be used again. Follow the transaction by GET /widget/transactions/{id}, or create a new session with a new Idempotency-Key and merchant_transaction_id.`,
+    { details: [{ field: 'merchant_transaction_id', issue: `the session ${state}` }] },
+  );
+}
+
+async function createOrReplaySession(platform: Platform, command: CreateSessionCommand): Promise<SessionOutcome> {
   const { partner, body, idempotencyKey } = command;
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ApiError('validation_error', 'Idempotency-Key must be 1–255 printable ASCII characters.', {
