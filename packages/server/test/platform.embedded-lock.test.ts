@@ -33,6 +33,8 @@ describe.skipIf(process.env.PROOF_TEST_DB === 'postgres')('the embedded database
     const first = await startProofServe(env);
     children.push(first);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    // The README's steps read $CLIENT_TOKEN: the banner says how to set it.
+    expect(first.output()).toMatch(/export CLIENT_TOKEN=ct_[A-Za-z0-9]{32}\n/);
   });
 
   it('refuses a second server on the same data folder while the first runs, and the CLI finds the first', async () => {
