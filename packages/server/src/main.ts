@@ -125,7 +125,9 @@ async function serve(baseConfig: Config): Promise<number> {
       '',
       'For the README steps, in your shell:',
       `  export CLIENT_TOKEN=${sandbox.client_token}`,
-      config.adminToken === baseConfig.adminToken ? '  (ADMIN_TOKEN is already in your environment)' : `  export ADMIN_TOKEN=$(cat ${resolve(config.dataDir, 'admin-token')})`,
+      config.adminToken === baseConfig.adminToken
+        ? '  (ADMIN_TOKEN is already in your environment)'
+        : `  export ADMIN_TOKEN=$(cat ${resolve(config.dataDir, 'admin-token')})`,
       '',
       'Try:',
       `  curl -s ${config.publicUrl}/widget/session \\`,
