@@ -46,6 +46,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     }
   });
   installErrorHandling(app);
+  const routes = collectRoutes(app);
 
   await app.register(swagger, {
     openapi: openapiDocument,
@@ -77,6 +78,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => partnerApi(scope, platform, throttle));
   await app.register(async (scope) => adminApi(scope, platform));
+  answerOtherMethods(app, routes);
   return app;
 }
 
@@ -84,4 +86,35 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 function fastifyTrustProxy(setting: Platform['config']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof setting !== 'number') return setting;
   return (_address, hop) => hop < setting;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods each path is served for, as routes are added (wildcard paths excepted). */
+function collectRoutes(app: FastifyInstance): Map<string, Set<string>> {
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    if (route.url.includes('*')) return;
+    const methods = routes.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    routes.set(route.url, methods);
+  });
+  return routes;
+}
+
+/** A known path asked with a method it does not take answers 405 with Allow, not 404 (RFC 9110 §15.5.6). */
+function answerOtherMethods(app: FastifyInstance, routes: Map<string, Set<string>>): void {
+  for (const [url, served] of routes) {
+    const others = METHODS.filter((method) => !served.has(method) && !app.hasRoute({ method, url }));
+    if (others.length === 0) continue;
+    const allow = METHODS.filter((method) => served.has(method)).join(', ');
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async (request) => {
+        throw new ApiError('method_not_allowed', `${request.method} is not supported here; use ${allow}.`, { headers: { allow } });
+      },
+    });
+  }
 }

@@ -42,3 +42,28 @@ describe('protective response headers', () => {
     expect(csp).not.toContain('upgrade-insecure-requests');
   });
 });
+
+describe('methods a path does not take', () => {
+  const server = useServerWithPartner();
+
+  it.each([
+    ['DELETE', '/widget/session', 'POST'],
+    ['PUT', '/widget/transactions/any-id', 'GET, HEAD'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['DELETE', '/admin/partners/ptr_x', 'GET, HEAD, PATCH'],
+  ])('%s %s answers 405 with Allow: %s, in the documented shape', async (method, path, allow) => {
+    const answer = await request(`${server.url}${path}`, { method });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.get('allow')).toBe(allow);
+    expect(answer.body).toEqual({
+      error: 'invalid_request',
+      code: 'method_not_allowed',
+      message: expect.stringContaining(allow),
+      request_id: answer.headers.get('x-request-id'),
+    });
+  });
+
+  it('an unknown path is still 404', async () => {
+    expect((await request(`${server.url}/widget/nothing-here`, { method: 'DELETE' })).status).toBe(404);
+  });
+});

@@ -440,7 +440,12 @@ describe('session errors on the default server', () => {
       expect(expectError(await get('/widget/users/nobody/kyc-status'), 404, 'not_found', 'not_found').message).toBe('No such user.');
       expectError(await get('/widget/nope'), 404, 'not_found', 'not_found');
       expectError(await request(`${server.url}/nope`), 404, 'not_found', 'not_found');
-      expectError(await get('/widget/session'), 404, 'not_found', 'not_found');
+    });
+
+    it('answers 405 with Allow for a known path asked with another method', async () => {
+      const wrongMethod = await get('/widget/session');
+      expectError(wrongMethod, 405, 'invalid_request', 'method_not_allowed');
+      expect(wrongMethod.headers.get('allow')).toBe('POST');
     });
   });
 

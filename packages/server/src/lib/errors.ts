@@ -15,6 +15,8 @@ export const API_ERRORS = {
   forbidden_ip: { status: 403, error: 'forbidden' },
   offramp_disabled: { status: 403, error: 'forbidden' },
   not_found: { status: 404, error: 'not_found' },
+  /** (ours) The path exists, but not for this method; the Allow header lists the ones it takes. */
+  method_not_allowed: { status: 405, error: 'invalid_request' },
   session_already_used: { status: 409, error: 'conflict' },
   idempotency_key_reused: { status: 409, error: 'conflict' },
   /** Admin only: a status change the state machine does not allow. */
