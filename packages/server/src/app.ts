@@ -71,7 +71,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
 
   // Failed authentications count the same whether they come over HTTP or as a WebSocket upgrade.
-  const throttle = new FailedAuthThrottle();
+  const throttle = new FailedAuthThrottle(platform.clock);
   await app.register(async (scope) => {
     const unsubscribe = await registerWebSocket(scope, platform, throttle);
     scope.addHook('onClose', async () => unsubscribe());

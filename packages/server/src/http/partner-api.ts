@@ -3,7 +3,6 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../lib/errors.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
-import { authenticatePartner, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import { isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
 import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
 import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
@@ -47,28 +46,13 @@ export async function partnerApi(app: FastifyInstance, platform: Platform, throt
 
   app.addHook('onRequest', async (request) => {
     if (request.method === 'OPTIONS') return;
-    const tokenHash = presentedTokenHash(request.headers.authorization);
-    // Failed authentications are throttled per source address before any database lookup.
-    const waitMs = throttle.waitFor(request.ip, tokenHash, Date.now());
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      throw new ApiError('rate_limit_exceeded', `Too many failed authentications from this address. Retry after ${seconds} s.`, {
-        headers: { 'retry-after': String(seconds) },
-      });
-    }
-    try {
-      const authenticated = await authenticatePartner(platform, {
-        authorization: request.headers.authorization,
-        origin: request.headers.origin,
-        ip: request.ip,
-      });
-      request.partner = authenticated.partner;
-      request.tokenHash = authenticated.tokenHash;
-      throttle.recordSuccess(authenticated.tokenHash);
-    } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_token') throttle.recordFailure(request.ip, Date.now());
-      throw error;
-    }
+    const authenticated = await throttle.authenticate(platform, {
+      authorization: request.headers.authorization,
+      origin: request.headers.origin,
+      ip: request.ip,
+    });
+    request.partner = authenticated.partner;
+    request.tokenHash = authenticated.tokenHash;
   });
 
   await app.register(rateLimit, {

@@ -4,7 +4,6 @@ import type { WebSocket } from 'ws';
 import { ApiError } from '../lib/errors.ts';
 import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
 import { getKycStatus } from '../modules/kyc/identity-store.ts';
-import { authenticatePartner, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import { isTerminal } from '../modules/transactions/state-machine.ts';
 import { findTransaction, listRecentTransactionsOfUser } from '../modules/transactions/transaction-store.ts';
 import { toUpdateMessage } from '../modules/transactions/transaction-view.ts';
@@ -80,17 +79,13 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     let partnerId: string;
     let tokenHash: string;
     const authorization = request.headers.authorization ?? (query.token ? `Bearer ${query.token}` : undefined);
-    if (throttle.waitFor(request.ip, presentedTokenHash(authorization), Date.now()) > 0) {
-      return socket.close(CLOSE.tooMany, 'rate_limit_exceeded');
-    }
     try {
-      const auth = await authenticatePartner(platform, { authorization, origin: request.headers.origin, ip: request.ip });
+      const auth = await throttle.authenticate(platform, { authorization, origin: request.headers.origin, ip: request.ip });
       partnerId = auth.partner.id;
       tokenHash = auth.tokenHash;
-      throttle.recordSuccess(tokenHash);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_token') throttle.recordFailure(request.ip, Date.now());
-      socket.close(CLOSE.unauthorised, error instanceof ApiError ? error.code : 'unauthorised');
+      const code = error instanceof ApiError ? error.code : 'unauthorised';
+      socket.close(code === 'rate_limit_exceeded' ? CLOSE.tooMany : CLOSE.unauthorised, code);
       return;
     }
     // A client gone while it was being authenticated has already had its close event: counting it
