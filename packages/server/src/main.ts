@@ -27,14 +27,16 @@ const USAGE = `proof <command>
 
 Configuration comes from the environment; see README.md.`;
 
-/** `--help` (or `-h`) anywhere, or `help` first: print the usage and do nothing else. */
-const wantsHelp = (args: string[]) => args[0] === undefined || args[0] === 'help' || args.some((arg) => arg === '--help' || arg === '-h');
+/** Each command's usage; `--help` or `-h` anywhere prints it and does nothing else. */
+const USAGES: Record<string, string> = { serve: USAGE, migrate: USAGE, partners: PARTNERS_USAGE, webhooks: WEBHOOKS_USAGE };
+/** The command groups also print their usage when given no subcommand, or `help`. */
+const GROUPS = new Set(['partners', 'webhooks']);
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...args] = argv;
-  const usage = { webhooks: WEBHOOKS_USAGE, partners: PARTNERS_USAGE, serve: USAGE, migrate: USAGE }[command ?? ''];
-  if (usage && wantsHelp(command === 'serve' || command === 'migrate' ? ['', ...args] : args)) {
-    console.log(usage);
+  const [command = '', ...args] = argv;
+  const help = args.includes('--help') || args.includes('-h') || (GROUPS.has(command) && (args[0] === undefined || args[0] === 'help'));
+  if (USAGES[command] && help) {
+    console.log(USAGES[command]);
     return 0;
   }
   const config = loadConfig();
@@ -47,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
       return webhooks(config, args);
     case 'partners':
       return partners(config, args);
-    case undefined:
+    case '':
     case 'help':
     case '--help':
       console.log(USAGE);
