@@ -5,7 +5,7 @@ import { loadConfig } from './config.ts';
 const production = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://db/proof',
-  ADMIN_TOKEN: 'adm_x',
+  ADMIN_TOKEN: 'adm_4Hq9TzLw2VbR7nXe0KsYp3MdJ6cFgA1u',
   SIGNING_SECRET: 's'.repeat(40),
   ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
   SANDBOX_TOOLS: 'false',
@@ -96,6 +96,19 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a weak ADMIN_TOKEN in every mode: at least 32 characters, no blanks, not one character repeated', () => {
+    // Development generates a strong one when ADMIN_TOKEN is unset, so only a deliberately weak value is refused.
+    expect(loadConfig({}).adminToken).toBeUndefined();
+    for (const env of [{}, production]) {
+      for (const weak of ['a', 'adm_short_token', 'x'.repeat(64), 'ab'.repeat(20), `${'adm_4Hq9TzLw2VbR7nXe0'} ${'KsYp3MdJ6cFgA1u'}`]) {
+        expect(() => loadConfig({ ...env, ADMIN_TOKEN: weak })).toThrow(
+          'ADMIN_TOKEN must be at least 32 characters without spaces, with at least 10 different ones (e.g. openssl rand -base64 32)',
+        );
+      }
+      expect(loadConfig({ ...env, ADMIN_TOKEN: production.ADMIN_TOKEN }).adminToken).toBe(production.ADMIN_TOKEN);
+    }
+  });
+
   it('says which setting is malformed', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow('PORT must be a whole number');
     expect(() => loadConfig({ INIT_TOKEN_TTL: 'soon' })).toThrow('INIT_TOKEN_TTL');
@@ -111,7 +124,7 @@ describe('configuration', () => {
     const production = {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://db/proof',
-      ADMIN_TOKEN: 'a'.repeat(32),
+      ADMIN_TOKEN: 'adm_4Hq9TzLw2VbR7nXe0KsYp3MdJ6cFgA1u',
       SIGNING_SECRET: 's'.repeat(32),
       ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
       RATE_PROVIDER: 'kraken',

@@ -116,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
+  if (config.adminToken !== undefined) assertStrongAdminToken(config.adminToken);
   if (mode === 'production') assertProductionSafe(config);
   return config;
 }
@@ -143,6 +144,19 @@ function assertProductionSafe(config: Config): void {
   }
   if (config.depositAddressProvider === 'sandbox') {
     throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
+  }
+}
+
+/**
+ * The admin token opens the whole /admin API, so a guessable one is refused in every mode: development
+ * generates a strong one when ADMIN_TOKEN is unset, so only a deliberately weak value is turned away.
+ * Blanks are refused too: the Authorization header carries the token as one word, so it could never match.
+ */
+function assertStrongAdminToken(token: string): void {
+  if (token.length < 32 || /[\s\p{Cc}]/u.test(token) || new Set(token).size < 10) {
+    throw new Error(
+      'ADMIN_TOKEN must be at least 32 characters without spaces, with at least 10 different ones (e.g. openssl rand -base64 32)',
+    );
   }
 }
 
