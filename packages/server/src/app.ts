@@ -70,14 +70,14 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     }
   });
 
-  // Failed authentications count the same whether they come over HTTP or as a WebSocket upgrade.
+  // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.
   const throttle = new FailedAuthThrottle(platform.clock);
   await app.register(async (scope) => {
     const unsubscribe = await registerWebSocket(scope, platform, throttle);
     scope.addHook('onClose', async () => unsubscribe());
   });
   await app.register(async (scope) => partnerApi(scope, platform, throttle));
-  await app.register(async (scope) => adminApi(scope, platform));
+  await app.register(async (scope) => adminApi(scope, platform, throttle));
   answerOtherMethods(app, routes);
   return app;
 }

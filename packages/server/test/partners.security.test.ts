@@ -457,3 +457,30 @@ describe('failed-authentication throttle over WebSocket upgrades', () => {
     subscriber.socket.close();
   });
 });
+
+describe('failed-authentication throttle on the admin API', () => {
+  // A server of its own: the test leaves this address throttled for a minute.
+  const server = useServerWithPartner();
+  const listPartners = (token: string) => request(`${server.url}/admin/partners`, { token });
+
+  it('rations wrong admin tokens from an address like unknown client tokens, and never locks the admin token out', async () => {
+    expect((await listPartners(ADMIN_TOKEN)).status).toBe(200);
+    for (let i = 0; i < 30; i++) {
+      expectError(await listPartners(`adm_guess_${i}_0123456789abcdefghijklmnop`), 401, 'unauthorised', 'invalid_token');
+    }
+    // Over the limit, one wrong token a second is still compared; the rest are refused unread.
+    expectError(await listPartners('adm_guess_31_0123456789abcdefghijklmnop'), 401, 'unauthorised', 'invalid_token');
+    const throttled = expectError(
+      await listPartners('adm_guess_32_0123456789abcdefghijklmnop'),
+      429,
+      'rate_limited',
+      'rate_limit_exceeded',
+    );
+    expect(throttled.message).toContain('failed authentications');
+    expect(Number((await listPartners('adm_guess_33_0123456789abcdefghijklmnop')).headers.get('retry-after'))).toBeGreaterThan(0);
+    // The admin token authenticated here before the guessing began: it passes at once, every time.
+    for (let i = 0; i < 3; i++) expect((await listPartners(ADMIN_TOKEN)).status).toBe(200);
+    // The partner API shares the count: the same address is throttled there too.
+    expectError(await server.getTransaction('x', { token: 'ct_guess_after_admin' }), 429, 'rate_limited', 'rate_limit_exceeded');
+  });
+});

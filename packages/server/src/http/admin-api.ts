@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { safeEqual } from '../lib/crypto.ts';
+import { safeEqual, sha256Hex } from '../lib/crypto.ts';
 import { ApiError, ConfigurationError } from '../lib/errors.ts';
 import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
 import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
@@ -8,16 +8,24 @@ import { IllegalTransitionError } from '../modules/transactions/change-status.ts
 import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import type { Platform } from '../platform.ts';
 import { sendError } from './error-handler.ts';
+import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
 
-/** The operator's API under /admin, guarded by ADMIN_TOKEN (compared in constant time). */
-export async function adminApi(app: FastifyInstance, platform: Platform): Promise<void> {
+/**
+ * The operator's API under /admin, guarded by ADMIN_TOKEN (compared in constant time) behind the
+ * failed-authentication throttle the partner API uses, so guessing the admin token is rationed too.
+ */
+export async function adminApi(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<void> {
   const adminToken = platform.config.adminToken;
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (header === undefined || header.trim() === '')
       throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match || !adminToken || !safeEqual(match[1]!, adminToken)) throw new ApiError('invalid_token', 'The admin token is not valid.');
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+    await throttle.guard(request.ip, presented === null ? null : sha256Hex(presented), async () => {
+      if (presented === null || !adminToken || !safeEqual(presented, adminToken)) {
+        throw new ApiError('invalid_token', 'The admin token is not valid.');
+      }
+    });
   });
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConfigurationError) {

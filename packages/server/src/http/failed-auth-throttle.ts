@@ -17,8 +17,9 @@ const KNOWN_TOKEN_TTL_MS = 3_600_000;
  * valid partners out: many partners can share one address (a load balancer, a NAT), so an address over
  * the limit keeps authenticating tokens that authenticated here recently, and may still have one other
  * token looked up a second, which lets a valid token in on a retry while guessing stays below 60 a
- * minute. One per process, shared by the /widget API and the /ws upgrade, on the platform's clock.
- * Counts per address in fixed windows; forgets everything when it grows large (a flood of addresses).
+ * minute. One per process, shared by the /widget API, the /ws upgrade and the /admin API (a wrong
+ * admin token counts like an unknown client token), on the platform's clock. Counts per address in
+ * fixed windows; forgets everything when it grows large (a flood of addresses).
  */
 export class FailedAuthThrottle {
   private readonly failures = new Map<string, { count: number; since: number; lastLookup: number }>();
@@ -29,9 +30,18 @@ export class FailedAuthThrottle {
     this.clock = clock;
   }
 
-  /** authenticatePartner behind the throttle: a refused address gets 429 rate_limit_exceeded with Retry-After, unread. */
+  /** authenticatePartner behind the throttle. */
   async authenticate(platform: Platform, caller: CallerContext): ReturnType<typeof authenticatePartner> {
-    const waitMs = this.waitFor(caller.ip, presentedTokenHash(caller.authorization));
+    return this.guard(caller.ip, presentedTokenHash(caller.authorization), () => authenticatePartner(platform, caller));
+  }
+
+  /**
+   * Runs `check`, which authenticates the token hashed as `tokenHash` (null: the request presents none
+   * readable), behind the throttle: a refused address gets 429 rate_limit_exceeded with Retry-After and
+   * `check` never runs; an invalid_token from `check` counts as a failure, a success makes the token known.
+   */
+  async guard<T>(address: string, tokenHash: string | null, check: () => Promise<T>): Promise<T> {
+    const waitMs = this.waitFor(address, tokenHash);
     if (waitMs > 0) {
       const seconds = Math.max(1, Math.ceil(waitMs / 1000));
       throw new ApiError('rate_limit_exceeded', `Too many failed authentications from this address. Retry after ${seconds} s.`, {
@@ -39,11 +49,11 @@ export class FailedAuthThrottle {
       });
     }
     try {
-      const authenticated = await authenticatePartner(platform, caller);
-      this.knownTokens.set(authenticated.tokenHash, true);
-      return authenticated;
+      const result = await check();
+      if (tokenHash !== null) this.knownTokens.set(tokenHash, true);
+      return result;
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_token') this.recordFailure(caller.ip);
+      if (error instanceof ApiError && error.code === 'invalid_token') this.recordFailure(address);
       throw error;
     }
   }
