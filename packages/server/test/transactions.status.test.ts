@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { changeStatus } from '../src/modules/transactions/change-status.ts';
+import { expireTransactions } from '../src/modules/transactions/expire-transactions.ts';
 import { connect, DELIVERY_ENV } from './helpers/delivery-kit.ts';
 import { ADMIN_TOKEN, expectError, request, type TestServer } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
@@ -389,5 +391,91 @@ describe('expiry (POST /admin/sandbox/jobs/expire)', () => {
     expect(server.receiver.forTransaction(sell).map((hook) => [hook.json.status, hook.json.failure_reason])).toEqual([
       ['failed', 'deposit_expired'],
     ]);
+  });
+});
+
+describe('expiry of a backlog', () => {
+  // No webhook worker: the queued messages are counted, not sent.
+  const server = useServerWithPartner({ partner: { webhook_url: 'https://partner.example/hooks' } });
+  const BACKLOG = 1_234;
+
+  /** One session over HTTP, then copies of its row: a backlog of pending buys whose init tokens expire together. */
+  async function pendingBacklog(prefix: string): Promise<void> {
+    const first = await server.newSession({ merchant_transaction_id: `${prefix}-0` });
+    await sql`
+      insert into transactions
+      select (gen_random_uuid()), t.partner_id, ${prefix} || '-' || n, t.identity_id, t.partner_user_id, t.type, t.status,
+             t.failure_reason, t.currency, t.network, t.address, t.quote_crypto_minor, t.fiat_currency, t.quote_fiat_minor,
+             t.fee_fiat_minor, t.network_fee_crypto_minor, t.rate, t.settled_crypto_minor, t.payment_method, t.client_ip,
+             t.request_hash, t.session, t.init_token_expires_at, t.version, t.created_at, t.updated_at
+      from transactions t, generate_series(1, ${BACKLOG - 1}) as n
+      where t.merchant_transaction_id = ${first}`.execute(server.platform.db);
+  }
+
+  it('clears the whole backlog in one run, set-wise, with the history, webhooks and notifications of each', async () => {
+    server.clock.set(START);
+    await pendingBacklog('backlog');
+    const heard = new Set<string>();
+    const unsubscribe = server.platform.bus.subscribe((event) => heard.add(event.transactionId));
+    server.clock.set(new Date(START.getTime() + 61 * MINUTE));
+
+    const result = await request(`${server.url}/admin/sandbox/jobs/expire`, { token: ADMIN_TOKEN, method: 'POST' });
+    unsubscribe();
+    expect(result.body).toEqual({ expired: BACKLOG });
+
+    const db = server.platform.db;
+    const rows = await db
+      .selectFrom('transactions')
+      .select(['status', 'failure_reason', 'version'])
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .groupBy(['status', 'failure_reason', 'version'])
+      .execute();
+    expect(rows.map((row) => ({ ...row, count: Number(row.count) }))).toEqual([
+      { status: 'failed', failure_reason: 'session_expired', version: 2, count: BACKLOG },
+    ]);
+    const events = await db
+      .selectFrom('transaction_events')
+      .select(['seq', 'status', 'reason'])
+      .select((eb) => eb.fn.count<string>('transaction_id').distinct().as('transactions'))
+      .groupBy(['seq', 'status', 'reason'])
+      .execute();
+    expect(events.map((row) => ({ ...row, transactions: Number(row.transactions) }))).toEqual([
+      { seq: 2, status: 'failed', reason: 'session_expired', transactions: BACKLOG },
+    ]);
+    const queued = await db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => [eb.fn.count<string>('transaction_id').distinct().as('transactions'), eb.fn.countAll<string>().as('messages')])
+      .where('seq', '=', 2)
+      .executeTakeFirstOrThrow();
+    expect({ transactions: Number(queued.transactions), messages: Number(queued.messages) }).toEqual({
+      transactions: BACKLOG,
+      messages: BACKLOG,
+    });
+    const sample = await db.selectFrom('webhook_deliveries').select('payload').where('seq', '=', 2).limit(1).executeTakeFirstOrThrow();
+    expect(sample.payload).toMatchObject({ status: 'failed', failure_reason: 'session_expired' });
+    expect(heard.size).toBe(BACKLOG);
+  });
+
+  it('lets other queries in between its batches', async () => {
+    server.clock.set(START);
+    await pendingBacklog('between');
+    server.clock.set(new Date(START.getTime() + 61 * MINUTE));
+    let batches = 0;
+    let probeAnsweredAfter: number | undefined;
+    const expired = await expireTransactions(server.platform, {
+      batchSize: 100,
+      afterBatch: () => {
+        batches++;
+        if (batches === 1) {
+          void sql`select 1`.execute(server.platform.db).then(() => {
+            probeAnsweredAfter = batches;
+          });
+        }
+      },
+    });
+    expect(expired).toBe(BACKLOG);
+    expect(batches).toBe(Math.ceil(BACKLOG / 100));
+    // Answered while the job still had ten batches to go, not once it was done.
+    expect(probeAnsweredAfter).toBeLessThanOrEqual(2);
   });
 });

@@ -9,8 +9,8 @@ import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
 export type Delivery = Selectable<WebhookDeliveriesTable>;
 
-export async function insertDelivery(db: Kysely<Tables>, delivery: Insertable<WebhookDeliveriesTable>): Promise<void> {
-  await db.insertInto('webhook_deliveries').values(delivery).execute();
+export async function insertDeliveries(db: Kysely<Tables>, deliveries: ReadonlyArray<Insertable<WebhookDeliveriesTable>>): Promise<void> {
+  if (deliveries.length > 0) await db.insertInto('webhook_deliveries').values(deliveries).execute();
 }
 
 export interface DeliveryFilter {

@@ -21,8 +21,9 @@ export interface TransactionEvent {
  * in-process emitter after commit does the same job behind the same interface.
  */
 export interface EventBus {
-  publishInTransaction(trx: Kysely<Tables>, event: TransactionEvent): Promise<void>;
-  afterCommit(event: TransactionEvent): void;
+  /** Publishes with the caller's database transaction: one change, or a set-wise job's whole batch. */
+  publishInTransaction(trx: Kysely<Tables>, events: readonly TransactionEvent[]): Promise<void>;
+  afterCommit(events: readonly TransactionEvent[]): void;
   subscribe(listener: (event: TransactionEvent) => void): () => void;
   /** Called after the bus lost events (a dropped LISTEN connection came back): subscribers must resync. */
   onReset(listener: () => void): () => void;
@@ -33,8 +34,8 @@ export interface EventBus {
 export class LocalEventBus implements EventBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   async publishInTransaction(): Promise<void> {}
-  afterCommit(event: TransactionEvent): void {
-    this.emitter.emit('event', event);
+  afterCommit(events: readonly TransactionEvent[]): void {
+    for (const event of events) this.emitter.emit('event', event);
   }
   subscribe(listener: (event: TransactionEvent) => void): () => void {
     this.emitter.on('event', listener);
@@ -63,8 +64,14 @@ export class PostgresEventBus implements EventBus {
     this.onError = options.onError;
   }
 
-  async publishInTransaction(trx: Kysely<Tables>, event: TransactionEvent): Promise<void> {
-    await sql`select pg_notify(${this.channel}, ${JSON.stringify(event)})`.execute(trx);
+  async publishInTransaction(trx: Kysely<Tables>, events: readonly TransactionEvent[]): Promise<void> {
+    if (events.length === 1) {
+      await sql`select pg_notify(${this.channel}, ${JSON.stringify(events[0])})`.execute(trx);
+    } else if (events.length > 1) {
+      // One statement for a batch: a NOTIFY per event (each payload stays under the 8,000-byte limit).
+      const payloads = events.map((event) => JSON.stringify(event));
+      await sql`select pg_notify(${this.channel}, payload) from unnest(${payloads}::text[]) as payload`.execute(trx);
+    }
   }
   afterCommit(): void {}
   subscribe(listener: (event: TransactionEvent) => void): () => void {

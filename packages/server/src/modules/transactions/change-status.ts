@@ -1,10 +1,9 @@
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
-import { enqueueWebhook } from '../delivery/outbox.ts';
-import { checkTransition, isTerminal } from './state-machine.ts';
+import { recordStatusChanges } from './record-status-changes.ts';
+import { checkTransition } from './state-machine.ts';
 import type { TransactionStatus } from './transaction-status.ts';
-import { toTransactionView, toUpdateMessage } from './transaction-view.ts';
 
 export interface StatusChange {
   partnerId: string;
@@ -56,41 +55,10 @@ export async function changeStatus(platform: Platform, change: StatusChange): Pr
       .returningAll()
       .executeTakeFirstOrThrow();
     await change.afterUpdate?.();
-
-    const view = toTransactionView(updated);
-    const message = toUpdateMessage(updated, now);
-    await trx
-      .insertInto('transaction_events')
-      .values({
-        transaction_id: row.id,
-        partner_id: row.partner_id,
-        seq,
-        status: change.to,
-        reason: check.reason,
-        occurred_at: now,
-        message: JSON.stringify(message),
-      })
-      .execute();
-    await enqueueWebhook(trx, {
-      partnerId: row.partner_id,
-      transactionId: row.id,
-      seq,
-      eventType: 'tx.update',
-      payload: view as unknown as Record<string, unknown>,
-      now,
-    });
-    const event: TransactionEvent = {
-      partnerId: row.partner_id,
-      transactionId: row.id,
-      partnerUserId: row.partner_user_id,
-      seq,
-      terminal: isTerminal(change.to),
-      message,
-    };
-    await platform.bus.publishInTransaction(trx, event);
-    return event;
+    const [event] = await recordStatusChanges(platform, trx, [{ row: updated, reason: check.reason }], now);
+    return event!;
   });
-  platform.bus.afterCommit(event);
+  platform.bus.afterCommit([event]);
   platform.outboxNotifier.notify();
   return event;
 }

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import type { TransactionsTable } from './tables.ts';
+import type { TransactionType } from './transaction-status.ts';
 
 export type TransactionRow = Selectable<TransactionsTable>;
 export type NewTransaction = Insertable<TransactionsTable>;
@@ -102,20 +103,39 @@ export async function findOwnersOfMerchantTransactionId(
 }
 
 /**
- * Pending transactions that can no longer complete: buys whose init token expired before `now`,
- * sells created before `sellCutoff`; at most `limit`.
+ * Fails, in one statement, up to `limit` pending transactions that can no longer complete: buys whose
+ * init token expired before `now`, sells created before `sellCutoff`. Rows another transaction holds
+ * locked (a status change under way) are skipped, not waited for; the next run sees them again if
+ * they are still pending. Returns the changed rows, with their new version.
  */
-export async function listExpiredPending(db: Kysely<Tables>, due: { now: Date; sellCutoff: Date; limit: number }) {
-  return db
-    .selectFrom('transactions')
-    .select(['partner_id', 'merchant_transaction_id', 'type'])
+export async function failExpiredPending(
+  trx: Kysely<Tables>,
+  due: { now: Date; sellCutoff: Date; limit: number; reasons: Record<TransactionType, string> },
+) {
+  return trx
+    .updateTable('transactions')
+    .set((eb) => ({
+      status: 'failed',
+      failure_reason: eb.case().when('type', '=', 'buy').then(due.reasons.buy).else(due.reasons.sell).end(),
+      version: eb('version', '+', 1),
+      updated_at: due.now,
+    }))
     .where('status', '=', 'pending')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('type', '=', 'buy'), eb('init_token_expires_at', '<', due.now)]),
-        eb.and([eb('type', '=', 'sell'), eb('created_at', '<', due.sellCutoff)]),
-      ]),
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('transactions')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where((inner) =>
+          inner.or([
+            inner.and([inner('type', '=', 'buy'), inner('init_token_expires_at', '<', due.now)]),
+            inner.and([inner('type', '=', 'sell'), inner('created_at', '<', due.sellCutoff)]),
+          ]),
+        )
+        .limit(due.limit)
+        .forUpdate()
+        .skipLocked(),
     )
-    .limit(due.limit)
+    .returning(['id', 'partner_id', 'version', ...VIEW_COLUMNS])
     .execute();
 }
