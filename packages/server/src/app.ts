@@ -62,12 +62,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { summary: 'Readiness: the database answers', tags: ['operations'] } }, async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(platform.db);
-      return { status: 'ready' };
-    } catch {
-      return reply.status(503).send({ status: 'unavailable' });
-    }
+    if (await platform.dbReadiness.isReady(() => sql`select 1`.execute(platform.db))) return { status: 'ready' };
+    return reply.status(503).send({ status: 'unavailable' });
   });
 
   // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.

@@ -72,6 +72,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     config,
     db: database.db,
     dbKind: database.kind,
+    dbReadiness: database.readiness,
     clock: options.clock ?? systemClock,
     logger,
     keys: {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
+import type { DatabaseReadiness } from './db/readiness.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Sealer } from './lib/crypto.ts';
 import type { EventBus } from './modules/delivery/event-bus.ts';
@@ -12,6 +13,8 @@ export interface Platform {
   config: Config;
   db: Db;
   dbKind: 'pglite' | 'postgres';
+  /** Whether the database answers, judged from its recent answers before probing it (see /readyz). */
+  dbReadiness: DatabaseReadiness;
   clock: Clock;
   logger: Logger;
   /** Keys derived from the signing secret (SIGNING_SECRET), one per purpose; the root secret itself stays in bootstrap. */

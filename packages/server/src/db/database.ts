@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { SerialPGliteDialect } from './pglite-dialect.ts';
+import { DatabaseReadiness } from './readiness.ts';
 import type { Tables } from './tables.ts';
 
 export type Db = Kysely<Tables>;
@@ -11,6 +12,8 @@ export type Db = Kysely<Tables>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Fed by every completed query; what /readyz asks. */
+  readiness: DatabaseReadiness;
   close(): Promise<void>;
 }
 
@@ -33,8 +36,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // An idle client losing its server must not take the process down; the next query reconnects.
     pool.on('error', () => {});
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    const readiness = new DatabaseReadiness();
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), log: answersTo(readiness) });
+    return { db, kind: 'postgres', readiness, close: () => db.destroy() };
   }
   let path: string | undefined;
   if (options.dataDir) {
@@ -43,8 +47,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ensurePrivateDir(path);
   }
   const pglite = await PGlite.create(path);
-  const db = new Kysely<Tables>({ dialect: new SerialPGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: () => db.destroy() };
+  const readiness = new DatabaseReadiness();
+  const db = new Kysely<Tables>({ dialect: new SerialPGliteDialect(pglite), log: answersTo(readiness) });
+  return { db, kind: 'pglite', readiness, close: () => db.destroy() };
+}
+
+function answersTo(readiness: DatabaseReadiness): (event: LogEvent) => void {
+  return (event) => {
+    if (event.level === 'query') readiness.recordAnswer();
+  };
 }
 
 export function quoteIdentifier(name: string): string {
