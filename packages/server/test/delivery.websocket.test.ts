@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransactionEvent } from '../src/modules/delivery/event-bus.ts';
 import { ensureIdentity } from '../src/modules/kyc/identities.ts';
 import { type Client, connect, DELIVERY_ENV, trackServerSockets, within } from './helpers/delivery-kit.ts';
+import { logCollector } from './helpers/log-collector.ts';
 import { forgetCachedTokens } from './helpers/platform-internals.ts';
 import { runCommonRouteTests } from './helpers/run-common-route-tests.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
@@ -463,5 +464,30 @@ describe('WebSocket limits: connections per token, pings', () => {
     // The mute peer got its first ping and did not answer: terminated at the next interval.
     expect((await within(mute.closed, 5_000, 'the mute peer being cut off')).code).toBe(1006);
     live.socket.close();
+  });
+});
+
+describe('WebSocket frames a client may not send', () => {
+  const logs = logCollector('debug');
+  const server = useServerWithPartner({ platformOptions: { logger: logs.logger } });
+
+  it('an oversized frame closes the socket with 1009 and is no error of ours: no error-level line, no stack', async () => {
+    const id = await server.newSession();
+    const client = connect(server, { tx_id: id }, server.partner.client_token);
+    await client.next(1);
+    client.socket.send('x'.repeat(10_000));
+    expect((await within(client.closed)).code).toBe(1009);
+
+    const anonymous = connect(server, { tx_id: id });
+    anonymous.socket.on('open', () => anonymous.socket.send('x'.repeat(10_000)));
+    expect([1009, 4401]).toContain((await within(anonymous.closed)).code);
+
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fromSockets = logs.lines.filter((line) => String(line.msg ?? '').includes('websocket') || 'err' in line);
+    expect(fromSockets.length).toBeGreaterThan(0);
+    for (const line of fromSockets) {
+      expect(line.level as number).toBeLessThan(40);
+      expect(JSON.stringify(line)).not.toContain('stack');
+    }
   });
 });

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/lib/clock.ts';
 import { ProviderError } from '../src/lib/provider-error.ts';
@@ -12,6 +10,7 @@ import { SandboxDepositAddresses } from '../src/modules/settlement/sandbox-depos
 import { KrakenRateProvider } from '../src/providers/kraken/kraken-rate-provider.ts';
 import { parseKrakenSettings } from '../src/providers/kraken/settings.ts';
 import { type FakeKraken, startFakeKraken } from './fakes/fake-kraken.ts';
+import { logCollector } from './helpers/log-collector.ts';
 import { expectError, type PartnerCredentials, request, sessionBody, startTestServer, type TestServer } from './helpers/test-platform.ts';
 
 /**
@@ -40,18 +39,6 @@ class SwitchableDepositAddresses implements DepositAddressProvider {
   allocate(request: AllocateRequest): Promise<string> {
     return this.configured ? this.sandbox.allocate(request) : this.none.allocate();
   }
-}
-
-/** Log lines the platform wrote, parsed. */
-function logCollector() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: pino({ level: 'warn' }, stream) };
 }
 
 describe('adapter failures through POST /widget/session', () => {

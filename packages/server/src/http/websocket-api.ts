@@ -45,7 +45,21 @@ interface Subscriber {
  * sent first, then a `tx.update` for every change, from whichever node made it.
  */
 export async function registerWebSocket(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<() => void> {
-  await app.register(websocketPlugin, { options: { maxPayload: 4096 } });
+  await app.register(websocketPlugin, {
+    options: { maxPayload: 4096 },
+    // A client breaking the protocol (an oversized or malformed frame) is the client's fault, and
+    // anyone can do it before authenticating: ws has already closed the socket with the right code
+    // (1009, 1002 …), so it gets a short debug line, not an error with a stack. Anything else is ours.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        request.log.debug({ code, reason: error.message }, 'websocket client broke the protocol');
+        return;
+      }
+      request.log.error({ err: error }, 'websocket connection failed');
+      socket.terminate();
+    },
+  });
   const subscribers = new Set<Subscriber>();
   const perToken = new Map<string, number>();
 
