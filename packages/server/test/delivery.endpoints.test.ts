@@ -57,6 +57,8 @@ describe('webhook endpoint records', () => {
         name: 'Via API',
         contact_email: 'api@partner.example',
         origins: ['https://api.partner.example'],
+        assets: [{ currency: 'USDT', network: 'TRC20' }],
+        sell: true,
         webhook_url: 'https://api.partner.example/hooks',
       },
     });

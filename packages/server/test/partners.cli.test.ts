@@ -47,12 +47,12 @@ function runCli(args: string[], env: Record<string, string>): Promise<CliResult>
   });
 }
 
-/** Runs a command expected to succeed with --json output and returns the parsed object. */
-async function cliJson(args: string[], env: Record<string, string>): Promise<any> {
+/** Runs a command expected to succeed with --json output (and `stderr`, nothing by default) and returns the parsed object. */
+async function cliJson(args: string[], env: Record<string, string>, stderr = ''): Promise<any> {
   const result = await runCli(args, env);
   if (result.code !== 0)
     throw new Error(`proof ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
-  expect(result.stderr).toBe('');
+  expect(result.stderr).toBe(stderr);
   return JSON.parse(result.stdout);
 }
 
@@ -79,6 +79,10 @@ const CREATE_ARGS = [
   '--json',
 ];
 
+/** CREATE_ARGS enable USDT on ERC20 without a wallet: valid (it can be sold), but it cannot be bought. */
+const ERC20_WARNING =
+  'USDT on ERC20 has no wallet and allow_partner_address is off: buying it answers 400 WALLET_NOT_SUPPORTED (it can still be sold)';
+
 const dbLabel = process.env.PROOF_TEST_DB === 'postgres' ? 'PostgreSQL schema' : 'embedded database';
 
 describe(`proof partners, no server running (${dbLabel})`, () => {
@@ -102,9 +106,11 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('creates a partner and prints one JSON object with its credentials', { timeout: STEP_TIMEOUT_MS }, async () => {
+  it('creates a partner and prints one JSON object with its credentials, and on stderr what it cannot do', {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
     const result = await runCli(CREATE_ARGS, env);
-    expect(result.stderr).toBe('');
+    expect(result.stderr).toBe(`warning: ${ERC20_WARNING}\n`);
     expect(result.code).toBe(0);
     created = JSON.parse(result.stdout);
     expect(created).toMatchObject({
@@ -128,6 +134,7 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
       widget: { type: 'buy', lang: 'en', theme: 'light', redirect_url: null },
       allow_partner_address: false,
       webhook_url: 'https://hooks.example.com/x',
+      warnings: [ERC20_WARNING],
     });
     expect(created.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     // Embedded mode leaves its database in DATA_DIR; with PostgreSQL only the secrets live there.
@@ -160,7 +167,11 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
   });
 
   it('updates the name and keeps everything else', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const updated = await cliJson(['partners', 'update', created.partner_id, '--name', 'Acme Wallet Ltd', '--json'], env);
+    const updated = await cliJson(
+      ['partners', 'update', created.partner_id, '--name', 'Acme Wallet Ltd', '--json'],
+      env,
+      `warning: ${ERC20_WARNING}\n`,
+    );
     const { name: _oldName, updated_at: _oldUpdated, client_token: _token, webhook_secret: _secret, ...unchanged } = created;
     expect(updated).toMatchObject({ ...unchanged, name: 'Acme Wallet Ltd' });
     expect(Date.parse(updated.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at));
@@ -213,17 +224,28 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
       {
         why: 'a wallet with a bad checksum',
         args: () => withAsset(`USDT:TRC20=${TRON_BAD_CHECKSUM}`),
-        message: `error: asset: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
+        message: `error: assets: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
       },
       {
         why: 'an unknown currency',
         args: () => withAsset('DOGE:TRC20'),
-        message: 'error: asset: unknown currency DOGE (known: USDT, USDC, BTC, ETH, SOL)\n',
+        message: 'error: assets: unknown currency DOGE (known: USDT, USDC, BTC, ETH, SOL)\n',
       },
       {
         why: 'a bad CIDR',
-        args: () => withAsset('USDT:TRC20', ['--ip', '10.0.0.0/33']),
-        message: 'error: ip: not an IP address or CIDR range: 10.0.0.0/33\n',
+        args: () => withAsset(`USDT:TRC20=${TRON_WALLET}`, ['--ip', '10.0.0.0/33']),
+        message: 'error: ip_allowlist: not an IP address or CIDR range: 10.0.0.0/33\n',
+      },
+      {
+        why: 'a partner that could never transact: no wallet, no partner-supplied addresses, no selling',
+        args: () => withAsset('USDT:TRC20'),
+        message:
+          'error: assets: no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give a wallet (CURRENCY:NETWORK=ADDRESS), allow partner addresses, or enable sell\n',
+      },
+      {
+        why: 'limits that allow no amount',
+        args: () => withAsset(`USDT:TRC20=${TRON_WALLET}`, ['--limit', 'EUR:0:0']),
+        message: 'error: limits.EUR: the minimum (0) must be below the maximum (0), or no amount is allowed\n',
       },
       {
         why: 'an unknown partner id',
@@ -336,8 +358,9 @@ describe('proof partners while proof serve runs (embedded database)', () => {
 
   it('creates a partner through the server whose token works there at once', { timeout: STEP_TIMEOUT_MS }, async () => {
     const args = CREATE_ARGS.filter((arg, index) => arg !== '--ip' && CREATE_ARGS[index - 1] !== '--ip');
-    const created = await cliJson(args, { DATA_DIR: dataDir });
+    const created = await cliJson(args, { DATA_DIR: dataDir }, `warning: ${ERC20_WARNING}\n`);
     expect(created).toMatchObject({ name: 'Acme Wallet', ip_allowlist: [], client_token: expect.stringMatching(/^ct_/) });
+    expect(created.warnings).toEqual([ERC20_WARNING]);
     const session = await request(`http://127.0.0.1:${port}/widget/session`, { token: created.client_token, body: sessionBody() });
     expect(session.status).toBe(200);
     // The partner has no fee: 100 USDT on TRC20 is 92.00 + 0.92 network fee = 92.92 EUR.
@@ -371,7 +394,7 @@ describe('proof partners while proof serve runs (embedded database)', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: `error: asset: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
+      stderr: `error: assets: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
     });
     const unknown = await runCli(['partners', 'disable', 'ptr_doesnotexist', '--json'], { DATA_DIR: dataDir });
     expect(unknown).toEqual({ code: 2, stdout: '', stderr: 'error: no partner ptr_doesnotexist\n' });

@@ -50,8 +50,15 @@ const MULTI_VALUE = new Set(
     .map(([name]) => `--${name}`),
 );
 
-/** Runs one `proof partners …` command; returns what to print. */
-export async function runPartnersCommand(args: string[], operations: PartnerOperations): Promise<string> {
+/**
+ * Runs one `proof partners …` command; returns what to print. What a created or updated partner cannot
+ * do goes to `warn` (stderr), also with --json (where the answer carries it as `warnings` too).
+ */
+export async function runPartnersCommand(
+  args: string[],
+  operations: PartnerOperations,
+  warn: (line: string) => void = (line) => console.error(line),
+): Promise<string> {
   const [command, ...rest] = args;
   const { values, positionals } = parseArgs({ args: expandMultiValues(rest), options: OPTIONS, allowPositionals: true, strict: true });
   const id = () => {
@@ -63,6 +70,7 @@ export async function runPartnersCommand(args: string[], operations: PartnerOper
   switch (command) {
     case 'create': {
       const created = await operations.create(inputFromFlags(values));
+      for (const warning of created.warnings) warn(`warning: ${warning}`);
       return output(created, () =>
         [
           `Created partner ${created.partner_id} (${created.name})`,
@@ -86,6 +94,7 @@ export async function runPartnersCommand(args: string[], operations: PartnerOper
     }
     case 'update': {
       const updated = await operations.update(id(), inputFromFlags(values));
+      for (const warning of updated.warnings) warn(`warning: ${warning}`);
       return output(updated, () => `Updated partner ${updated.partner_id}.`);
     }
     case 'rotate-token': {

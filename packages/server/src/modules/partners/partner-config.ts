@@ -14,6 +14,7 @@ import {
 } from '../../lib/catalog.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import { AmountError, parseAmount, parseRatio } from '../../lib/money.ts';
+import { PRINTABLE_TEXT } from '../../lib/route-schemas.ts';
 import type { PartnerInput } from './partner-schemas.ts';
 
 export type { PartnerInput };
@@ -58,49 +59,93 @@ export const LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'pt'] as const;
 
 const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,190}\.[^\s@\p{Cc}]{2,63}$/u;
 
+/**
+ * Checks a partner's settings and returns them in stored form; errors name the JSON field (the admin
+ * API's body; the CLI's flags map onto it).
+ *
+ * What is refused and what is only warned about: a configuration under which no session could ever
+ * be created (no asset; no wallet, no partner-supplied addresses and no selling), or one that
+ * contradicts itself (a default fiat outside the fiat list, a minimum not below its maximum, a fixed
+ * fee no allowed amount could carry), is refused. One where some asset cannot be bought while the
+ * partner can still transact (a sell-only asset, a wallet still to come) is legal and only warned
+ * about (transactionWarnings): it may well be meant.
+ */
 export function normalizePartnerInput(input: PartnerInput): NormalizedPartner {
   const name = text('name', input.name, 200);
-  const contact_email = text('email', input.contact_email, 254);
-  if (!EMAIL.test(contact_email)) throw new ConfigurationError('email', `not an email address: ${contact_email}`);
+  const contact_email = text('contact_email', input.contact_email, 254);
+  if (!EMAIL.test(contact_email)) throw new ConfigurationError('contact_email', `not an email address: ${contact_email}`);
   const origins = unique((input.origins ?? []).map((origin) => normalizeOrigin(origin)));
-  if (origins.length === 0) throw new ConfigurationError('origin', 'at least one origin is required');
+  if (origins.length === 0) throw new ConfigurationError('origins', 'at least one origin is required');
 
-  const fiat_currencies = fiatList('fiat', input.fiat_currencies ?? ['EUR']);
-  const default_fiat = fiatCode('default-fiat', input.default_fiat ?? fiat_currencies[0]!);
-  if (!fiat_currencies.includes(default_fiat)) fiat_currencies.unshift(default_fiat);
+  // A default fiat given alone is the whole list; given with a list, it must be one of them.
+  const fiat_currencies = fiatList('fiat_currencies', input.fiat_currencies ?? [input.default_fiat ?? 'EUR']);
+  const default_fiat = fiatCode('default_fiat', input.default_fiat ?? fiat_currencies[0]!);
+  if (!fiat_currencies.includes(default_fiat)) {
+    throw new ConfigurationError(
+      'default_fiat',
+      `${default_fiat} is not in fiat_currencies (${fiat_currencies.join(', ')}): add it there, or choose one of them`,
+    );
+  }
   const sellEnabled = input.sell ?? false;
   const sell = {
     enabled: sellEnabled,
-    fiat_currencies: input.sell_fiat_currencies ? fiatList('sell-fiat', input.sell_fiat_currencies) : [...fiat_currencies],
+    fiat_currencies: input.sell_fiat_currencies ? fiatList('sell_fiat_currencies', input.sell_fiat_currencies) : [...fiat_currencies],
   };
 
   const widgetType = input.widget?.type ?? 'buy';
-  if (widgetType !== 'buy' && widgetType !== 'sell') throw new ConfigurationError('type', 'must be buy or sell');
-  if (widgetType === 'sell' && !sellEnabled) throw new ConfigurationError('type', 'sell as default type needs sell enabled');
+  if (widgetType !== 'buy' && widgetType !== 'sell') throw new ConfigurationError('widget.type', 'must be buy or sell');
+  if (widgetType === 'sell' && !sellEnabled) throw new ConfigurationError('widget.type', 'sell as default type needs sell enabled');
   const lang = input.widget?.lang ?? 'en';
-  if (!(LANGUAGES as readonly string[]).includes(lang)) throw new ConfigurationError('lang', `must be one of ${LANGUAGES.join(', ')}`);
+  if (!(LANGUAGES as readonly string[]).includes(lang))
+    throw new ConfigurationError('widget.lang', `must be one of ${LANGUAGES.join(', ')}`);
   const theme = input.widget?.theme ?? 'light';
-  if (theme !== 'light' && theme !== 'dark') throw new ConfigurationError('theme', 'must be light or dark');
+  if (theme !== 'light' && theme !== 'dark') throw new ConfigurationError('widget.theme', 'must be light or dark');
   const redirect = input.widget?.redirect_url ?? null;
+
+  const allow_partner_address = input.allow_partner_address ?? false;
+  const assets = normalizeAssets(input.assets ?? []);
+  if (!sellEnabled && !allow_partner_address && !assets.some((asset) => asset.address !== null)) {
+    throw new ConfigurationError(
+      'assets',
+      'no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give a wallet (CURRENCY:NETWORK=ADDRESS), allow partner addresses, or enable sell',
+    );
+  }
+  const limits = normalizeLimits(input.limits ?? {});
 
   return {
     name,
     contact_email,
     origins,
-    webhook_url: input.webhook_url == null ? null : httpUrl('webhook-url', input.webhook_url),
+    webhook_url: input.webhook_url == null ? null : httpUrl('webhook_url', input.webhook_url),
     config: {
-      partner_type: input.partner_type ? text('partner-type', input.partner_type, 50) : 'wallet',
+      partner_type: input.partner_type ? text('partner_type', input.partner_type, 50) : 'wallet',
       ip_allowlist: unique((input.ip_allowlist ?? []).map(normalizeCidr)),
-      assets: normalizeAssets(input.assets ?? []),
+      assets,
       fiat_currencies,
       default_fiat,
       sell,
-      widget: { type: widgetType, lang, theme, redirect_url: redirect === null ? null : httpUrl('redirect-url', redirect) },
-      fees: normalizeFees(input.fees),
-      limits: normalizeLimits(input.limits ?? {}),
-      allow_partner_address: input.allow_partner_address ?? false,
+      widget: { type: widgetType, lang, theme, redirect_url: redirect === null ? null : httpUrl('widget.redirect_url', redirect) },
+      fees: normalizeFees(input.fees, limits),
+      limits,
+      allow_partner_address,
     },
   };
+}
+
+/**
+ * What a valid configuration still cannot do, for the operator to read when creating or updating a
+ * partner: each asset that cannot be bought because it has no wallet and the partner may not supply
+ * addresses (a buy of it answers WALLET_NOT_SUPPORTED).
+ */
+export function transactionWarnings(config: PartnerConfig): string[] {
+  if (config.allow_partner_address) return [];
+  return config.assets
+    .filter((asset) => asset.address === null)
+    .map(
+      (asset) =>
+        `${asset.currency} on ${asset.network} has no wallet and allow_partner_address is off: buying it answers 400 WALLET_NOT_SUPPORTED` +
+        (config.sell.enabled ? ' (it can still be sold)' : ', and selling is off'),
+    );
 }
 
 /** The inverse of normalization, so an update can overlay changed fields and validate the whole again. */
@@ -118,23 +163,24 @@ export function toPartnerInput(partner: NormalizedPartner): PartnerInput {
 }
 
 function normalizeAssets(assets: NonNullable<PartnerInput['assets']>): PartnerAsset[] {
+  if (assets.length === 0) throw new ConfigurationError('assets', 'at least one asset is required (CURRENCY:NETWORK[=WALLET])');
   const out: PartnerAsset[] = [];
   for (const asset of assets) {
     const currency = asset.currency.toUpperCase();
     const network = asset.network.toUpperCase();
     const label = `${currency}:${network}`;
     if (!isAsset(currency))
-      throw new ConfigurationError('asset', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
+      throw new ConfigurationError('assets', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
     if (!isNetwork(network))
-      throw new ConfigurationError('asset', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
-    if (!assetTravelsOn(currency, network)) throw new ConfigurationError('asset', `${currency} is not available on ${network}`);
+      throw new ConfigurationError('assets', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
+    if (!assetTravelsOn(currency, network)) throw new ConfigurationError('assets', `${currency} is not available on ${network}`);
     if (out.some((other) => other.currency === currency && other.network === network)) {
-      throw new ConfigurationError('asset', `${label} is listed twice`);
+      throw new ConfigurationError('assets', `${label} is listed twice`);
     }
     let address: string | null = null;
     if (asset.address != null && asset.address !== '') {
       const check = validateAddress(NETWORKS[network].addressFormat, asset.address);
-      if (!check.ok) throw new ConfigurationError('asset', `${label} wallet ${asset.address}: ${check.issue}`);
+      if (!check.ok) throw new ConfigurationError('assets', `${label} wallet ${asset.address}: ${check.issue}`);
       address = check.address;
     }
     out.push({ currency, network, address, is_default: asset.is_default ?? false });
@@ -143,25 +189,31 @@ function normalizeAssets(assets: NonNullable<PartnerInput['assets']>): PartnerAs
   for (const currency of unique(out.map((asset) => asset.currency))) {
     const ofCurrency = out.filter((asset) => asset.currency === currency);
     const marked = ofCurrency.filter((asset) => asset.is_default);
-    if (marked.length > 1) throw new ConfigurationError('asset', `${currency} has more than one default network`);
+    if (marked.length > 1) throw new ConfigurationError('assets', `${currency} has more than one default network`);
     if (marked.length === 0) ofCurrency[0]!.is_default = true;
   }
   return out;
 }
 
-function normalizeFees(fees: PartnerInput['fees']): PartnerConfig['fees'] {
+function normalizeFees(fees: PartnerInput['fees'], limits: PartnerConfig['limits']): PartnerConfig['fees'] {
   const percent = fees?.percent ?? '0';
   try {
     const value = parseRatio(percent);
-    if (value.num >= 50n * value.den) throw new ConfigurationError('fee-percent', 'must be below 50');
+    if (value.num >= 50n * value.den) throw new ConfigurationError('fees.percent', 'must be below 50');
   } catch (error) {
-    if (error instanceof AmountError) throw new ConfigurationError('fee-percent', `not a decimal: ${percent}`);
+    if (error instanceof AmountError) throw new ConfigurationError('fees.percent', `not a decimal: ${percent}`);
     throw error;
   }
   const fixed: Partial<Record<Fiat, string>> = {};
   for (const [code, amount] of Object.entries(fees?.fixed ?? {})) {
-    const fiat = fiatCode('fee-fixed', code);
-    fixed[fiat] = fiatAmount('fee-fixed', fiat, amount);
+    const fiat = fiatCode('fees.fixed', code);
+    const field = `fees.fixed.${fiat}`;
+    fixed[fiat] = fiatAmount(field, fiat, amount);
+    // The fee is part of every amount the limits bound, so a fee at the maximum leaves no amount allowed.
+    const { max } = limits[fiat] ?? DEFAULT_LIMITS;
+    if (parseAmount(amount, FIATS[fiat].decimals) >= parseAmount(max, FIATS[fiat].decimals)) {
+      throw new ConfigurationError(field, `${amount} ${fiat} is not below the ${fiat} maximum (${max}): no amount could carry it`);
+    }
   }
   return { percent, fixed };
 }
@@ -170,11 +222,13 @@ function normalizeLimits(limits: Record<string, { min: string; max: string }>): 
   const out: PartnerConfig['limits'] = {};
   for (const [code, { min, max }] of Object.entries(limits)) {
     const fiat = fiatCode('limits', code);
+    const field = `limits.${fiat}`;
     const decimals = FIATS[fiat].decimals;
-    fiatAmount('limits', fiat, min);
-    fiatAmount('limits', fiat, max);
-    if (parseAmount(min, decimals) > parseAmount(max, decimals))
-      throw new ConfigurationError('limits', `${fiat} minimum is above its maximum`);
+    fiatAmount(field, fiat, min);
+    fiatAmount(field, fiat, max);
+    if (parseAmount(min, decimals) >= parseAmount(max, decimals)) {
+      throw new ConfigurationError(field, `the minimum (${min}) must be below the maximum (${max}), or no amount is allowed`);
+    }
     out[fiat] = { min, max };
   }
   return out;
@@ -190,7 +244,7 @@ export function normalizeCidr(input: string): string {
         })();
     return `${address.toString()}/${prefix}`;
   } catch {
-    throw new ConfigurationError('ip', `not an IP address or CIDR range: ${input}`);
+    throw new ConfigurationError('ip_allowlist', `not an IP address or CIDR range: ${input}`);
   }
 }
 
@@ -218,7 +272,8 @@ function fiatAmount(field: string, fiat: Fiat, amount: string): string {
 function text(field: string, value: string | undefined, max: number): string {
   const trimmed = value?.trim() ?? '';
   if (trimmed === '') throw new ConfigurationError(field, 'is required');
-  if (trimmed.length > max || /\p{Cc}/u.test(trimmed)) throw new ConfigurationError(field, `must be at most ${max} printable characters`);
+  if (trimmed.length > max || !PRINTABLE_TEXT.test(trimmed))
+    throw new ConfigurationError(field, `must be at most ${max} printable characters`);
   return trimmed;
 }
 

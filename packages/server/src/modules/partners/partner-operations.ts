@@ -1,6 +1,7 @@
 import type { AdminClient } from '../../lib/admin-client.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
+import { transactionWarnings } from './partner-config.ts';
 import type { PartnerInput } from './partner-schemas.ts';
 import {
   createPartner,
@@ -19,10 +20,11 @@ import type { PartnerStatus } from './partner-status.ts';
 
 /** What an operator can do with partners; the CLI and the admin API both speak through this. */
 export interface PartnerOperations {
-  create(input: PartnerInput): Promise<PartnerView & { client_token: string; webhook_secret: string }>;
+  /** `warnings`: what the partner, though valid, cannot do (see transactionWarnings); empty when nothing. */
+  create(input: PartnerInput): Promise<PartnerView & { client_token: string; webhook_secret: string; warnings: string[] }>;
   list(): Promise<PartnerView[]>;
   show(id: string): Promise<PartnerView & { webhook_secret: string; tokens: TokenView[] }>;
-  update(id: string, changes: PartnerInput): Promise<PartnerView>;
+  update(id: string, changes: PartnerInput): Promise<PartnerView & { warnings: string[] }>;
   rotateToken(
     id: string,
     graceMs: number | undefined,
@@ -59,7 +61,12 @@ export function localPartnerOperations(platform: Platform): PartnerOperations {
   return {
     async create(input) {
       const created = await createPartner(platform, input);
-      return { ...partnerView(created.partner), client_token: created.client_token, webhook_secret: created.webhook_secret };
+      return {
+        ...partnerView(created.partner),
+        client_token: created.client_token,
+        webhook_secret: created.webhook_secret,
+        warnings: transactionWarnings(created.partner.config),
+      };
     },
     async list() {
       return (await listPartners(platform)).map(partnerView);
@@ -73,7 +80,8 @@ export function localPartnerOperations(platform: Platform): PartnerOperations {
       };
     },
     async update(id, changes) {
-      return partnerView(await updatePartner(platform, id, changes));
+      const updated = await updatePartner(platform, id, changes);
+      return { ...partnerView(updated), warnings: transactionWarnings(updated.config) };
     },
     async rotateToken(id, graceMs) {
       const rotated = await rotateToken(platform, id, graceMs ?? platform.config.tokenRotationGraceMs);

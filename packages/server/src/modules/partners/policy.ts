@@ -18,24 +18,24 @@ const CUSTOM_SCHEME = /^([a-z][a-z0-9+.-]*):\/\/([^/?#\s]+)\/?$/;
 export function normalizeOrigin(input: string): string {
   const value = input.trim().toLowerCase();
   if (value === '' || value === 'null' || value.includes('*')) {
-    throw new ConfigurationError('origin', `not a registrable origin: "${input}"`);
+    throw new ConfigurationError('origins', `not a registrable origin: "${input}"`);
   }
   if (value.startsWith('http://') || value.startsWith('https://')) {
     let url: URL;
     try {
       url = new URL(value);
     } catch {
-      throw new ConfigurationError('origin', `not a URL: ${input}`);
+      throw new ConfigurationError('origins', `not a URL: ${input}`);
     }
     if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-      throw new ConfigurationError('origin', `an origin has no path, query or credentials: ${input}`);
+      throw new ConfigurationError('origins', `an origin has no path, query or credentials: ${input}`);
     }
     return url.origin;
   }
   const custom = CUSTOM_SCHEME.exec(value);
   if (custom) return `${custom[1]}://${custom[2]}`;
   if (BUNDLE_ID.test(value)) return value;
-  throw new ConfigurationError('origin', `not an origin or bundle id: ${input}`);
+  throw new ConfigurationError('origins', `not an origin or bundle id: ${input}`);
 }
 
 /** The Origin header in canonical form, or null when it cannot be one we registered. */
