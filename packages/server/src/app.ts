@@ -9,6 +9,7 @@ import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
+import { followAccessChanges } from './modules/partners/token-cache.ts';
 import { randomBase62 } from './lib/ids.ts';
 import type { Platform } from './platform.ts';
 
@@ -68,6 +69,10 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.
   const throttle = new FailedAuthThrottle(platform.clock);
+  // Before the WebSocket hub subscribes: on an access change the cache is cleared first, so the
+  // hub's re-check of open sockets reads the database.
+  const stopFollowing = followAccessChanges(platform);
+  app.addHook('onClose', async () => stopFollowing());
   await app.register(async (scope) => {
     const unsubscribe = await registerWebSocket(scope, platform, throttle);
     scope.addHook('onClose', async () => unsubscribe());

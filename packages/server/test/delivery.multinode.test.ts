@@ -139,6 +139,8 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
       SANDBOX_TOOLS: 'true',
       WEBHOOK_POLL_INTERVAL: '50ms',
       RATE_LIMIT_PER_MINUTE: '1000000',
+      // Far longer than any test: a node that forgets a token does so because it was told.
+      AUTH_CACHE_TTL: '1h',
     };
     // Both nodes start at once, as a deployment rolls out: the migrations must not trip over each other.
     const starting = [0, 1].map(() => {
@@ -213,6 +215,18 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
     } finally {
       await Promise.all([own.client.end(), other.client.end()]);
     }
+  });
+
+  it('disabling a partner through node A closes its sockets on node B and refuses its token there at once', async () => {
+    const revoked = await createPartner(a.url, `${receiver.url}/hooks`);
+    const id = await newSession(b, 'revoked-user', revoked); // node B has now cached the token
+    const onB = subscribe(b.url, `tx_id=${id}`, revoked.client_token);
+    await onB.first;
+    expect((await request(`${a.url}/admin/partners/${revoked.partner_id}/disable`, { token: ADMIN_TOKEN, method: 'POST' })).status).toBe(200);
+    const closedWithin = await Promise.race([onB.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 3_000))]);
+    expect(closedWithin).toBe(4401);
+    const read = await request(`${b.url}/widget/transactions/${id}`, { token: revoked.client_token });
+    expect(read.status).toBe(401);
   });
 
   it(`two webhook workers deliver ${TRANSACTIONS * STEPS.length} changes with exactly one attempt each`, { timeout: 120_000 }, async () => {

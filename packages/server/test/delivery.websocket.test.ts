@@ -491,3 +491,48 @@ describe('WebSocket frames a client may not send', () => {
     }
   });
 });
+
+describe('revocation reaches open sockets', () => {
+  // A long token cache: what closes the sockets below is the access change itself, not a cache running out.
+  const server = useServerWithPartner({ env: { ...DELIVERY_ENV, WS_PING_INTERVAL: '100ms', AUTH_CACHE_TTL: '1h' } });
+  const admin = (path: string, body?: unknown) => server.admin(path, { method: body === undefined ? 'POST' : 'PATCH', body });
+
+  async function openSocket(token = server.partner.client_token) {
+    const id = await server.newSession({}, { token });
+    const client = connect(server, { tx_id: id }, token);
+    await client.next(1);
+    return client;
+  }
+
+  it('disabling the partner closes its sockets with 4401 at once; enabling lets it back', async () => {
+    const client = await openSocket();
+    expect((await admin(`/partners/${server.partner.partner_id}/disable`)).status).toBe(200);
+    expect(await within(client.closed, 2_000)).toEqual({ code: 4401, reason: 'invalid_token' });
+    expect((await admin(`/partners/${server.partner.partner_id}/enable`)).status).toBe(200);
+    const again = await openSocket();
+    again.socket.close();
+  });
+
+  it('rotating the token without grace closes the sockets of the old token only', async () => {
+    const old = await openSocket();
+    const rotated = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, { method: 'POST', body: { grace_seconds: 0 } });
+    expect(rotated.status).toBe(200);
+    expect(await within(old.closed, 2_000)).toEqual({ code: 4401, reason: 'invalid_token' });
+    const fresh = await openSocket(rotated.body.client_token);
+    const second = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, { method: 'POST', body: { grace_seconds: 3600 } });
+    expect(second.status).toBe(200);
+    // With a grace period the socket stays open until the grace period ends, then closes like the token.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fresh.socket.readyState).toBe(fresh.socket.OPEN);
+    server.clock.advance(3600 * 1000 + 1000);
+    expect(await within(fresh.closed, 2_000)).toEqual({ code: 4401, reason: 'invalid_token' });
+    server.partner.client_token = second.body.client_token;
+  });
+
+  it('an IP allowlist that no longer admits the socket’s address closes it', async () => {
+    const client = await openSocket();
+    const changed = await admin(`/partners/${server.partner.partner_id}`, { ip_allowlist: ['203.0.113.0/24'] });
+    expect(changed.status).toBe(200);
+    expect(await within(client.closed, 2_000)).toEqual({ code: 4401, reason: 'forbidden_ip' });
+  });
+});

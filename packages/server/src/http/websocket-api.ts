@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { ApiError } from '../lib/errors.ts';
 import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
+import { authenticatePartner, type CallerContext } from '../modules/partners/authenticate.ts';
 import { getKycStatus } from '../modules/kyc/identity-store.ts';
 import { isTerminal } from '../modules/transactions/state-machine.ts';
 import { findTransaction, listRecentTransactionsOfUser } from '../modules/transactions/transaction-store.ts';
@@ -30,6 +31,11 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 interface Subscriber {
   socket: WebSocket;
   partnerId: string;
+  /** How the socket authenticated, to check it again when the partner's access changes. */
+  caller: CallerContext;
+  tokenHash: string;
+  /** Epoch milliseconds at which the token stops working (a rotation's grace period); null: it does not expire. */
+  tokenExpiresAt: number | null;
   /** The merchant_transaction_id for ?tx_id=…, null for ?user_id=… */
   merchantTransactionId: string | null;
   partnerUserId: string | null;
@@ -83,6 +89,28 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     for (const subscriber of subscribers) subscriber.socket.close(CLOSE.restart, 'resubscribe');
   });
 
+  // A partner disabled, a token revoked or rotated, origins or IP allowlist edited, on any node:
+  // check that partner's sockets again now, rather than leave them open on what they proved earlier.
+  const unsubscribeAccess = platform.bus.onAccessChange((partnerId) => {
+    void recheckAccess([...subscribers].filter((subscriber) => subscriber.partnerId === partnerId));
+  });
+
+  async function recheckAccess(affected: Subscriber[]): Promise<void> {
+    // One database read per token: the first check of each token fills the cache the others use.
+    const byToken = Map.groupBy(affected, (subscriber) => subscriber.tokenHash);
+    for (const group of byToken.values()) {
+      for (const subscriber of group) {
+        if (subscriber.socket.readyState !== subscriber.socket.OPEN) continue;
+        try {
+          subscriber.tokenExpiresAt = (await authenticatePartner(platform, subscriber.caller)).tokenExpiresAt;
+        } catch (error) {
+          if (error instanceof ApiError) subscriber.socket.close(CLOSE.unauthorised, error.code);
+          else platform.logger.warn({ err: error }, 'could not re-check a websocket after an access change; it stays open');
+        }
+      }
+    }
+  }
+
   app.get('/ws', { websocket: true, schema: { hide: true } }, (socket, request) => {
     void open(socket, request);
   });
@@ -92,11 +120,14 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     if (query === null) return socket.close(CLOSE.badRequest, 'tx_id, user_id and token must be single printable values');
     let partnerId: string;
     let tokenHash: string;
+    let tokenExpiresAt: number | null;
     const authorization = request.headers.authorization ?? (query.token ? `Bearer ${query.token}` : undefined);
+    const caller: CallerContext = { authorization, origin: request.headers.origin, ip: request.ip };
     try {
-      const auth = await throttle.authenticate(platform, { authorization, origin: request.headers.origin, ip: request.ip });
+      const auth = await throttle.authenticate(platform, caller);
       partnerId = auth.partner.id;
       tokenHash = auth.tokenHash;
+      tokenExpiresAt = auth.tokenExpiresAt;
     } catch (error) {
       const code = error instanceof ApiError ? error.code : 'unauthorised';
       socket.close(code === 'rate_limit_exceeded' ? CLOSE.tooMany : CLOSE.unauthorised, code);
@@ -115,6 +146,9 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     const subscriber: Subscriber = {
       socket,
       partnerId,
+      caller,
+      tokenHash,
+      tokenExpiresAt,
       merchantTransactionId: query.tx_id ?? null,
       partnerUserId: query.tx_id ? null : (query.user_id ?? null),
       sent: new Map(),
@@ -127,7 +161,12 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       if (left <= 0) perToken.delete(tokenHash);
       else perToken.set(tokenHash, left);
     });
-    keepAlive(socket, platform.config.wsPingIntervalMs);
+    keepAlive(socket, platform.config.wsPingIntervalMs, () => {
+      // A rotated token's grace period ends while its sockets are open: they end with it.
+      if (subscriber.tokenExpiresAt !== null && subscriber.tokenExpiresAt <= platform.clock.now().getTime()) {
+        socket.close(CLOSE.unauthorised, 'invalid_token');
+      }
+    });
 
     try {
       if (query.tx_id) {
@@ -173,6 +212,7 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
   return () => {
     unsubscribe();
     unsubscribeResets();
+    unsubscribeAccess();
   };
 }
 
@@ -191,11 +231,13 @@ function readQuery(raw: unknown): { tx_id?: string; user_id?: string; token?: st
   return out;
 }
 
-/** Pings on an interval; a peer that did not answer the previous ping is cut off. */
-function keepAlive(socket: WebSocket, intervalMs: number): void {
+/** Pings on an interval; a peer that did not answer the previous ping is cut off. `onTick` runs first, each time. */
+function keepAlive(socket: WebSocket, intervalMs: number, onTick: () => void): void {
   let alive = true;
   socket.on('pong', () => (alive = true));
   const timer = setInterval(() => {
+    onTick();
+    if (socket.readyState !== socket.OPEN) return;
     if (!alive) return socket.terminate();
     alive = false;
     socket.ping();

@@ -27,8 +27,20 @@ export interface EventBus {
   subscribe(listener: (event: TransactionEvent) => void): () => void;
   /** Called after the bus lost events (a dropped LISTEN connection came back): subscribers must resync. */
   onReset(listener: () => void): () => void;
+  /**
+   * Tells every node, this one included, that a partner's access changed (disabled, token rotated or
+   * revoked, origins or IP allowlist edited), once the change has committed: nodes drop cached
+   * tokens and re-check the partner's open sockets at once instead of after the cache lifetime.
+   */
+  publishAccessChange(db: Kysely<Tables>, partnerId: string): Promise<void>;
+  onAccessChange(listener: (partnerId: string) => void): () => void;
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Access changes share the status changes' channel (one LISTEN connection per node), told apart by this key. */
+interface AccessChangePayload {
+  access_changed: string;
 }
 
 export class LocalEventBus implements EventBus {
@@ -43,6 +55,13 @@ export class LocalEventBus implements EventBus {
   }
   onReset(): () => void {
     return () => {};
+  }
+  async publishAccessChange(_db: Kysely<Tables>, partnerId: string): Promise<void> {
+    this.emitter.emit('access', partnerId);
+  }
+  onAccessChange(listener: (partnerId: string) => void): () => void {
+    this.emitter.on('access', listener);
+    return () => this.emitter.off('access', listener);
   }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -84,6 +103,15 @@ export class PostgresEventBus implements EventBus {
     return () => this.emitter.off('reset', listener);
   }
 
+  async publishAccessChange(db: Kysely<Tables>, partnerId: string): Promise<void> {
+    const payload: AccessChangePayload = { access_changed: partnerId };
+    await sql`select pg_notify(${this.channel}, ${JSON.stringify(payload)})`.execute(db);
+  }
+  onAccessChange(listener: (partnerId: string) => void): () => void {
+    this.emitter.on('access', listener);
+    return () => this.emitter.off('access', listener);
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();
@@ -102,7 +130,9 @@ export class PostgresEventBus implements EventBus {
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
       try {
-        this.emitter.emit('event', JSON.parse(message.payload) as TransactionEvent);
+        const parsed = JSON.parse(message.payload) as TransactionEvent | AccessChangePayload;
+        if ('access_changed' in parsed) this.emitter.emit('access', parsed.access_changed);
+        else this.emitter.emit('event', parsed);
       } catch (error) {
         this.onError(error);
       }

@@ -15,7 +15,7 @@ export interface CallerContext {
 export async function authenticatePartner(
   platform: Platform,
   caller: CallerContext,
-): Promise<{ partner: PartnerRecord; tokenHash: string }> {
+): Promise<{ partner: PartnerRecord; tokenHash: string; tokenExpiresAt: number | null }> {
   const token = bearerToken(caller.authorization);
   const tokenHash = hashToken(token);
   const now = platform.clock.now().getTime();
@@ -37,7 +37,7 @@ export async function authenticatePartner(
   if (!ipAllowed(partner.config.ip_allowlist, caller.ip)) {
     throw new ApiError('forbidden_ip', 'Requests from this IP address are not allowed for the partner.');
   }
-  return { partner, tokenHash };
+  return { partner, tokenHash, tokenExpiresAt: entry.tokenExpiresAt };
 }
 
 export function bearerToken(authorization: string | undefined): string {

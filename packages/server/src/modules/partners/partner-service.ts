@@ -19,7 +19,7 @@ import {
   type TokenSummary,
   updatePartnerRow,
 } from './partner-store.ts';
-import { forgetCachedTokens } from './token-cache.ts';
+import { announceAccessChange } from './token-cache.ts';
 
 export type { PartnerRecord, TokenSummary } from './partner-store.ts';
 
@@ -107,13 +107,13 @@ export async function updatePartner(platform: Platform, id: string, changes: Par
       await saveWebhookEndpoint(trx, { partnerId: id, url: normalized.webhook_url, secretSealed: secretSealed!, now });
     }
   });
-  forgetCachedTokens(platform);
+  await announceAccessChange(platform, id);
   return getPartner(platform, id);
 }
 
 export async function setPartnerStatus(platform: Platform, id: string, status: PartnerStatus): Promise<PartnerRecord> {
   if (!(await updatePartnerRow(platform.db, id, { status, updated_at: platform.clock.now() }))) throw new PartnerNotFoundError(id);
-  forgetCachedTokens(platform);
+  await announceAccessChange(platform, id);
   return getPartner(platform, id);
 }
 
@@ -135,7 +135,7 @@ export async function rotateToken(
     await expireTokens(trx, id, graceEnd);
     await insertToken(trx, tokenRow(id, clientToken, now));
   });
-  forgetCachedTokens(platform);
+  await announceAccessChange(platform, id);
   return { client_token: clientToken, previous_tokens_expire_at: graceEnd };
 }
 

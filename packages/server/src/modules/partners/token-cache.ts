@@ -14,9 +14,11 @@ const MAX_CACHED_TOKENS = 10_000;
 /**
  * Recently seen tokens, so a request does not cost a database round trip before its real work.
  * The partners module owns the cache: it is kept per database handle (the platform's `db`), made on
- * first use, and only this module's code reaches it. Changes made through partner-service on this
- * node clear it at once; other nodes see them within AUTH_CACHE_TTL (default 5 s, 0 turns caching
- * off). Token expiry is checked on every use, so a grace period ends on time.
+ * first use, and only this module's code reaches it. A change made through partner-service clears
+ * it on this node at once and, through the event bus, on every other node moments later; should
+ * that message be lost (a node's LISTEN connection dropped), AUTH_CACHE_TTL (default 5 s, 0 turns
+ * caching off) bounds how long a node trusts what it saw. Token expiry is checked on every use, so
+ * a grace period ends on time.
  */
 const cachesByDatabase = new WeakMap<object, LRUCache<string, CachedToken>>();
 
@@ -35,4 +37,25 @@ export function tokenCacheOf(platform: Pick<Platform, 'db' | 'config'>): LRUCach
 /** Forgets every cached token of this platform's database: after any change to partners or tokens. */
 export function forgetCachedTokens(platform: Pick<Platform, 'db'>): void {
   cachesByDatabase.get(platform.db)?.clear();
+}
+
+/** After a committed change to a partner or its tokens: this node forgets at once, every node when the bus tells it. */
+export async function announceAccessChange(platform: Pick<Platform, 'db' | 'bus'>, partnerId: string): Promise<void> {
+  forgetCachedTokens(platform);
+  await platform.bus.publishAccessChange(platform.db, partnerId);
+}
+
+/**
+ * Makes this node forget cached tokens whenever any node announces an access change, or the bus
+ * may have missed one. Register it before anything that re-checks access on the same event (the
+ * WebSocket hub), so that re-check reads the database. Returns the unsubscribe function.
+ */
+export function followAccessChanges(platform: Pick<Platform, 'db' | 'bus'>): () => void {
+  const forget = () => forgetCachedTokens(platform);
+  const stopAccess = platform.bus.onAccessChange(forget);
+  const stopReset = platform.bus.onReset(forget);
+  return () => {
+    stopAccess();
+    stopReset();
+  };
 }
