@@ -8,7 +8,8 @@ import { answer, startWebhookReceiver } from './helpers/webhook-receiver.ts';
 /**
  * The webhook sender's guards, each needing its own server settings: a receiver that never answers
  * is cut off at WEBHOOK_TIMEOUT and recorded as a timeout; with WEBHOOK_ALLOW_PRIVATE_TARGETS off,
- * nothing is sent to loopback, private or link-local addresses (the SSRF guard).
+ * nothing is sent to loopback, private or link-local addresses (the SSRF guard), even to an endpoint
+ * whose URL passed the same check when it was configured (partners.config.test.ts).
  */
 
 const admin = (server: ServerWithPartner, path: string, method = 'GET', body?: unknown) => server.admin(path, { method, body });
@@ -105,6 +106,16 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
   });
 
   const port = (): string => new URL(server.receiver.url).port;
+  /**
+   * A partner whose endpoint points at `url`. Configuration refuses such a URL now, so it is written to
+   * delivery's record directly: as when a name resolved to a public address when it was configured and
+   * resolves to a private one later (DNS rebinding), which only the send-time check can catch.
+   */
+  const partnerTargeting = async (url: string) => {
+    const partner = await server.createPartner({ webhook_url: null });
+    await server.platform.db.updateTable('webhook_endpoints').set({ url }).where('partner_id', '=', partner.partner_id).execute();
+    return partner;
+  };
   const loopback = /^blocked: (localhost|127\.0\.0\.1) resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address$/;
 
   it.each([
@@ -141,7 +152,7 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     ],
   ] as const)('%s: nothing is sent, the attempt is recorded as blocked and the delivery failed at once', async (_label, url, error) => {
     const before = server.receiver.received.length;
-    const partner = await server.createPartner({ webhook_url: url() });
+    const partner = await partnerTargeting(url());
     const id = await newSession(server, partner);
     expect((await server.sandboxMove(id, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
@@ -171,7 +182,7 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
   });
 
   it('a test event to a loopback URL is blocked as well', async () => {
-    const partner = await server.createPartner({ webhook_url: `${server.receiver.url}/hooks` });
+    const partner = await partnerTargeting(`${server.receiver.url}/hooks`);
     const result = await admin(server, `/partners/${partner.partner_id}/webhooks/test`, 'POST', {});
     expect(result.status).toBe(202);
     await server.background!.webhooks.drain();

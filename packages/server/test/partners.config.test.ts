@@ -139,3 +139,44 @@ describe('partner configuration', () => {
     });
   });
 });
+
+describe('webhook URLs delivery would refuse (WEBHOOK_ALLOW_PRIVATE_TARGETS=false, as in production)', () => {
+  const server = useServerWithPartner({ env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' } });
+  const create = (webhookUrl: string) => server.admin('/partners', { method: 'POST', body: { ...VALID, webhook_url: webhookUrl } });
+  const blocked = (target: string) =>
+    `${target}, a private, loopback or link-local address: webhooks are only delivered to public addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS is off)`;
+
+  it.each([
+    ['an IPv4 loopback literal', 'http://127.0.0.1:9/hooks', blocked('127.0.0.1 resolves to 127.0.0.1')],
+    ['an IPv6 loopback literal', 'http://[::1]:9/hooks', blocked('::1 resolves to ::1')],
+    ['a private network address', 'https://10.1.2.3/hooks', blocked('10.1.2.3 resolves to 10.1.2.3')],
+    ['the cloud metadata address', 'http://169.254.169.254/latest/meta-data', blocked('169.254.169.254 resolves to 169.254.169.254')],
+    ['a name that resolves to loopback', 'http://localhost:9/hooks', /^localhost resolves to (127\.0\.0\.1|::1), a private/],
+  ])('refuses %s when the partner is created, and when it is updated', async (_why, url, issue) => {
+    const refused = expectError(await create(url), 400, 'invalid_request', 'validation_error');
+    expect(refused.details).toEqual([{ field: 'webhook_url', issue: typeof issue === 'string' ? issue : expect.stringMatching(issue) }]);
+
+    const partner = await create('https://93.184.216.34/hooks');
+    expect(partner.status, JSON.stringify(partner.body)).toBe(201);
+    const id = partner.body.partner_id;
+    const update = await server.admin(`/partners/${id}`, { method: 'PATCH', body: { webhook_url: url } });
+    expect(expectError(update, 400, 'invalid_request', 'validation_error').details[0].field).toBe('webhook_url');
+    expect((await server.admin(`/partners/${id}`)).body.webhook_url).toBe('https://93.184.216.34/hooks');
+  });
+
+  it('accepts a public address, and leaves an unchanged URL alone on update', async () => {
+    const partner = await create('https://93.184.216.34/hooks');
+    expect(partner.status).toBe(201);
+    const renamed = await server.admin(`/partners/${partner.body.partner_id}`, { method: 'PATCH', body: { name: 'Renamed' } });
+    expect(renamed.status).toBe(200);
+  });
+});
+
+describe('webhook URLs with WEBHOOK_ALLOW_PRIVATE_TARGETS=true (development)', () => {
+  const server = useServerWithPartner();
+
+  it('accepts a loopback receiver', async () => {
+    const created = await server.admin('/partners', { method: 'POST', body: { ...VALID, webhook_url: 'http://127.0.0.1:9/hooks' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+  });
+});

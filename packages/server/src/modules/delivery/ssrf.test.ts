@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPublicAddress } from './ssrf.ts';
+import { blockedWebhookTarget, isPublicAddress } from './ssrf.ts';
 
 describe('isPublicAddress', () => {
   it.each(['8.8.8.8', '203.0.113.1'.replace('203.0.113', '93.184.216'), '2606:4700:4700::1111'])('lets %s through', (address) => {
@@ -24,5 +24,22 @@ describe('isPublicAddress', () => {
     'not-an-ip',
   ])('blocks %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
+  });
+});
+
+describe('blockedWebhookTarget', () => {
+  it('names the blocked address of a literal or a resolved name, as the sender would record it', async () => {
+    expect(await blockedWebhookTarget('http://10.0.0.7:8080/hooks')).toBe(
+      '10.0.0.7 resolves to 10.0.0.7, a private, loopback or link-local address',
+    );
+    expect(await blockedWebhookTarget('http://[fe80::1]/hooks')).toBe(
+      'fe80::1 resolves to fe80::1, a private, loopback or link-local address',
+    );
+    expect(await blockedWebhookTarget('http://localhost/hooks')).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a private/);
+  });
+
+  it('lets a public address through, and a name that does not resolve (delivery retries it, and checks every attempt)', async () => {
+    expect(await blockedWebhookTarget('https://93.184.216.34/hooks')).toBeNull();
+    expect(await blockedWebhookTarget('https://no-such-host.invalid/hooks')).toBeNull();
   });
 });

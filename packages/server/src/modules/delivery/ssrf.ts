@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { promises as dns, lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 
 /**
@@ -33,4 +33,37 @@ export function guardedLookup(hostname: string, options: object, callback: Looku
     if ((options as { all?: boolean }).all) return callback(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });
+}
+
+/** How long a configuration-time lookup may take before the URL is given the benefit of the doubt. */
+const CONFIGURE_LOOKUP_TIMEOUT_MS = 5_000;
+
+/**
+ * Why delivery would refuse this webhook URL's host (the message of the BlockedTargetError the sender
+ * would record), or null when it would try it: the same rule as at send time, applied when the URL is
+ * configured so the operator hears of it at once. A name that does not resolve (yet, or within the
+ * timeout) passes: delivery retries those, and the send-time check still guards every attempt.
+ */
+export async function blockedWebhookTarget(url: string): Promise<string | null> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return null;
+  }
+  if (ipaddr.isValid(host)) return isPublicAddress(host) ? null : new BlockedTargetError(host, host).message;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<LookupAddress[]>((resolve) => {
+    timer = setTimeout(() => resolve([]), CONFIGURE_LOOKUP_TIMEOUT_MS);
+    timer.unref();
+  });
+  try {
+    const addresses = await Promise.race([dns.lookup(host, { all: true }), timeout]);
+    const blocked = addresses.find((entry) => !isPublicAddress(entry.address));
+    return blocked ? new BlockedTargetError(host, blocked.address).message : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
 }

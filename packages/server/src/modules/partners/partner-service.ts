@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platform.ts';
+import { blockedWebhookTarget } from '../delivery/ssrf.ts';
 import { saveWebhookEndpoint } from '../delivery/webhook-endpoint-store.ts';
 import { hashToken, newClientToken } from './client-token.ts';
 import { normalizePartnerInput, type PartnerInput, toPartnerInput } from './partner-config.ts';
@@ -44,6 +45,7 @@ export class PartnerNotFoundError extends Error {
 
 export async function createPartner(platform: Platform, input: PartnerInput): Promise<CreatedPartner> {
   const normalized = normalizePartnerInput(input);
+  await assertDeliverableWebhookUrl(platform, normalized.webhook_url);
   const now = platform.clock.now();
   const id = newId('ptr');
   const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
@@ -85,6 +87,8 @@ export async function listTokens(platform: Platform, partnerId: string): Promise
 
 /** Overlays the given fields on the stored partner and validates the whole again. */
 export async function updatePartner(platform: Platform, id: string, changes: PartnerInput): Promise<PartnerRecord> {
+  // Checked before the row is locked (it may resolve a name); a stored URL the update does not name is left alone.
+  await assertDeliverableWebhookUrl(platform, changes.webhook_url);
   // Read, merge and write under the row's lock, so two concurrent updates cannot undo each other.
   await platform.db.transaction().execute(async (trx) => {
     const current = await findPartner(trx, id, { forUpdate: true });
@@ -148,6 +152,18 @@ export async function revealWebhookSecret(platform: Platform, id: string): Promi
 /** Whether an active partner registered this origin; answers CORS preflights, which carry no token. */
 export async function isRegisteredOrigin(platform: Platform, origin: string): Promise<boolean> {
   return hasActivePartnerWithOrigin(platform.db, origin);
+}
+
+/** A webhook URL delivery would refuse is refused when it is set, while the operator is there to hear it. */
+async function assertDeliverableWebhookUrl(platform: Platform, url: string | null | undefined): Promise<void> {
+  if (url == null || platform.config.webhookAllowPrivateTargets) return;
+  const blocked = await blockedWebhookTarget(url);
+  if (blocked !== null) {
+    throw new ConfigurationError(
+      'webhook_url',
+      `${blocked}: webhooks are only delivered to public addresses (WEBHOOK_ALLOW_PRIVATE_TARGETS is off)`,
+    );
+  }
 }
 
 function tokenRow(partnerId: string, token: string, now: Date) {
