@@ -1,7 +1,18 @@
 import { type TSchema, Type } from 'typebox';
 
-/** No control characters (NUL in particular cannot be stored in PostgreSQL text). */
-export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+/**
+ * Characters no id or name may hold: C0 and C1 controls and DEL (NUL cannot even be stored in
+ * PostgreSQL text), and the invisible ones that make two different values look alike or one look like
+ * another: bidi marks, embeddings, overrides and isolates, zero-width spaces and joiners, the word
+ * joiner and the byte order mark.
+ */
+const INVISIBLE = '\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
+
+/** Text without those characters, and not only whitespace (empty is left to minLength). */
+export const PRINTABLE = `^(?!\\s+$)[^${INVISIBLE}]*$`;
+
+/** PRINTABLE for values checked in code rather than by a route schema (partner settings). */
+export const PRINTABLE_TEXT = new RegExp(PRINTABLE, 'u');
 
 export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, pattern: PRINTABLE, ...options });
