@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/net.ts';
 import { BIN, childEnv } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, type HttpResult, request, sessionBody, testDatabase } from './helpers/test-platform.ts';
-import { answer, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
+import { answer, signatureValid, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
- * `proof webhooks list|show|replay` as an operator runs it: a real child process against a running
+ * `proof webhooks list|show|replay|rotate-secret` as an operator runs it: a real child process against a running
  * `proof serve` (also a child). Embedded mode: the CLI finds the server that owns DATA_DIR and goes
  * through its admin API. With PROOF_TEST_DB=postgres both share a schema and the CLI opens the
  * database itself (the server's worker picks replays up on its next poll).
@@ -34,7 +34,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
   let serveExit: Promise<number | null>;
   let dropDatabase: () => Promise<void> = async () => {};
   let receiver: WebhookReceiver;
-  let partner: { partner_id: string; client_token: string };
+  let partner: { partner_id: string; client_token: string; webhook_secret: string };
   const tx: string[] = [];
   let failedIds: string[] = [];
 
@@ -214,12 +214,53 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
     expect(receiver.received[4]!.headers['webhook-id']).toBe(failedIds[0]);
   });
 
+  it('rotate-secret issues a new secret, and the server signs with both during the grace period', {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    const before = Date.now();
+    const rotated = await cliJson(['rotate-secret', '--partner', partner.partner_id, '--grace', '1h', '--json']);
+    expect(rotated).toEqual({
+      partner_id: partner.partner_id,
+      webhook_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      previous_secret_expires_at: expect.any(String),
+    });
+    expect(Date.parse(rotated.previous_secret_expires_at)).toBeGreaterThanOrEqual(before + 3_600_000 - 1_000);
+    expect(Date.parse(rotated.previous_secret_expires_at)).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    expect(rotated.webhook_secret).not.toBe(partner.webhook_secret);
+    expect((await adminCall(`/partners/${partner.partner_id}`)).body.webhook_secret).toBe(rotated.webhook_secret);
+
+    const count = receiver.received.length;
+    expect(await cli(['replay', failedIds[1]!])).toEqual({ code: 0, stdout: 'Queued again.\n', stderr: '' });
+    await receiver.waitFor(count + 1, 10_000);
+    const hook = receiver.received[count]!;
+    expect(hook.signature.split(' ')).toHaveLength(2);
+    expect(signatureValid(hook, rotated.webhook_secret)).toBe(true);
+    expect(signatureValid(hook, partner.webhook_secret)).toBe(true);
+
+    const human = await cli(['rotate-secret', '--partner', partner.partner_id, '--grace', '0']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(
+      /^New webhook_secret {2}whsec_\S+ {4}\(shown once\)\nMessages are also signed with the previous secret until \S+Z\.\n$/,
+    );
+  });
+
   it('refuses bad input with exit code 2 and a message', { timeout: STEP_TIMEOUT_MS }, async () => {
     expect(await cli(['show', 'msg_doesnotexist'])).toEqual({ code: 2, stdout: '', stderr: 'error: id: no delivery msg_doesnotexist\n' });
     expect(await cli(['list', '--status', 'lost'])).toEqual({
       code: 2,
       stdout: '',
       stderr: 'error: status: must be pending, delivered or failed\n',
+    });
+    expect(await cli(['rotate-secret'])).toEqual({ code: 2, stdout: '', stderr: 'error: partner: rotate-secret needs --partner ID\n' });
+    expect(await cli(['rotate-secret', '--partner', 'ptr_doesnotexist'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: partner: no partner ptr_doesnotexist\n',
+    });
+    expect(await cli(['rotate-secret', '--partner', partner.partner_id, '--grace', 'soon'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: grace: not a duration: "soon" (use e.g. 30s, 60m, 24h)\n',
     });
   });
 });

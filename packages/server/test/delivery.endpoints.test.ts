@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateTo, migrateToLatest } from '../src/db/migrate.ts';
@@ -17,9 +18,6 @@ describe('webhook endpoint records', () => {
 
   const endpointOf = (partnerId: string) =>
     server.platform.db.selectFrom('webhook_endpoints').selectAll().where('partner_id', '=', partnerId).executeTakeFirstOrThrow();
-  const sealedSecretOf = async (partnerId: string) =>
-    (await server.platform.db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', partnerId).executeTakeFirstOrThrow())
-      .webhook_secret_enc;
 
   it('is made with the partner: its URL, and the secret the partner was given', async () => {
     const partner = await server.createPartner({ webhook_url: 'https://hooks.partner.example/proof' });
@@ -63,14 +61,13 @@ describe('webhook endpoint records', () => {
       },
     });
     expect(created.status).toBe(201);
-    expect(await endpointOf(created.body.partner_id)).toMatchObject({
-      url: 'https://api.partner.example/hooks',
-      secret_enc: await sealedSecretOf(created.body.partner_id),
-    });
+    const endpoint = await endpointOf(created.body.partner_id);
+    expect(endpoint).toMatchObject({ url: 'https://api.partner.example/hooks', previous_secret_enc: null });
+    expect(server.platform.sealer.open(endpoint.secret_enc)).toBe(created.body.webhook_secret);
   });
 });
 
-describe('migration 0007_webhook_endpoints', () => {
+describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation and 0010_partners_webhook_secret_to_delivery', () => {
   let database: Database;
   let drop: () => Promise<void>;
   beforeAll(async () => {
@@ -83,7 +80,7 @@ describe('migration 0007_webhook_endpoints', () => {
     await drop();
   });
 
-  it('gives every partner that existed before it an endpoint record with its webhook settings', async () => {
+  it('give every partner that existed before an endpoint record with its webhook settings, kept only there', async () => {
     const { db } = database;
     await migrateTo(db, '0006_webhook_deliveries');
     const sealer = new Sealer(randomBytes(32));
@@ -106,7 +103,9 @@ describe('migration 0007_webhook_endpoints', () => {
       .values([partner('ptr_hooked', 'https://hooked.partner.example/hooks'), partner('ptr_quiet', null)])
       .execute();
 
-    expect(await migrateToLatest(db)).toContain('0007_webhook_endpoints');
+    expect(await migrateToLatest(db)).toEqual(
+      expect.arrayContaining(['0007_webhook_endpoints', '0008_webhook_secret_rotation', '0010_partners_webhook_secret_to_delivery']),
+    );
 
     const endpoints = await db.selectFrom('webhook_endpoints').selectAll().orderBy('partner_id').execute();
     expect(endpoints.map(({ secret_enc, ...rest }) => ({ ...rest, secret: sealer.open(secret_enc) }))).toEqual([
@@ -114,6 +113,8 @@ describe('migration 0007_webhook_endpoints', () => {
         partner_id: 'ptr_hooked',
         url: 'https://hooked.partner.example/hooks',
         secret: 'whsec_ptr_hooked',
+        previous_secret_enc: null,
+        previous_secret_expires_at: null,
         enabled: true,
         disabled_reason: null,
         created_at: created,
@@ -123,11 +124,17 @@ describe('migration 0007_webhook_endpoints', () => {
         partner_id: 'ptr_quiet',
         url: null,
         secret: 'whsec_ptr_quiet',
+        previous_secret_enc: null,
+        previous_secret_expires_at: null,
         enabled: true,
         disabled_reason: null,
         created_at: created,
         updated_at: created,
       },
     ]);
+    // The partners' own copy is gone: rotation changes the endpoint's secret, and an old one must not stay at rest.
+    const columns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns where table_schema = current_schema() and table_name = 'partners'`.execute(db);
+    expect(columns.rows.map((row) => row.column_name)).not.toContain('webhook_secret_enc');
   });
 });

@@ -12,14 +12,16 @@ export interface WebhookAttemptResult {
 }
 
 export interface WebhookSender {
-  send(message: { id: string; url: string; secret: string; payload: Record<string, unknown>; now: Date }): Promise<WebhookAttemptResult>;
+  /** `secrets`: every secret to sign with (the current one, and a rotated-out one during its grace period). */
+  send(message: { id: string; url: string; secrets: string[]; payload: Record<string, unknown>; now: Date }): Promise<WebhookAttemptResult>;
   close(): Promise<void>;
 }
 
 /**
  * One HTTP attempt, signed per Standard Webhooks: `webhook-id` (the same on every retry: the
  * receiver's de-duplication key), `webhook-timestamp` (this attempt) and `webhook-signature`
- * (`v1,` + base64 HMAC-SHA256 of "id.timestamp.body"). Redirects are not followed (a redirect is a
+ * (`v1,` + base64 HMAC-SHA256 of "id.timestamp.body", one per secret, space-separated: during a
+ * secret rotation a receiver holding either secret finds its own). Redirects are not followed (a redirect is a
  * failure) and the response body is discarded unread beyond the first bytes.
  */
 export function createWebhookSender(options: { timeoutMs: number; allowPrivateTargets: boolean }): WebhookSender {
@@ -44,7 +46,7 @@ export function createWebhookSender(options: { timeoutMs: number; allowPrivateTa
             'user-agent': 'ProofRamp-Webhooks/1',
             'webhook-id': message.id,
             'webhook-timestamp': String(Math.floor(message.now.getTime() / 1000)),
-            'webhook-signature': new Webhook(message.secret).sign(message.id, message.now, body),
+            'webhook-signature': message.secrets.map((secret) => new Webhook(secret).sign(message.id, message.now, body)).join(' '),
           },
           body,
           signal: AbortSignal.timeout(options.timeoutMs),

@@ -44,8 +44,9 @@ export interface WebhookAttemptsTable {
 /**
  * Where and how a partner's webhooks go: delivery's own record of the endpoint, kept apart from the
  * messages (as Svix does). The partners module states the URL and the secret through
- * saveWebhookEndpoint, in the same database transaction as its own change; `enabled` and
- * `disabled_reason` are delivery's (endpoint health), and the outbox and the worker read only this.
+ * createWebhookEndpoint and setWebhookUrl, in the same database transaction as its own change; the
+ * secret is delivery's once the endpoint exists (rotateWebhookSecret), and so are `enabled` and
+ * `disabled_reason` (endpoint health). The outbox and the worker read only this.
  */
 export interface WebhookEndpointsTable {
   partner_id: string;
@@ -53,6 +54,9 @@ export interface WebhookEndpointsTable {
   url: string | null;
   /** The signing secret, AES-256-GCM sealed: it must be used, so it is encrypted rather than hashed. */
   secret_enc: string;
+  /** The secret a rotation replaced, sealed likewise: messages are signed with it too until it expires. */
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Date | null;
   enabled: boolean;
   disabled_reason: string | null;
   created_at: ColumnType<Date, Date, never>;
@@ -124,6 +128,15 @@ export const deliveryMigrations: Record<string, Migration> = {
       await sql`
         insert into webhook_endpoints (partner_id, url, secret_enc, enabled, disabled_reason, created_at, updated_at)
         select id, webhook_url, webhook_secret_enc, true, null, created_at, updated_at from partners`.execute(db);
+    },
+  },
+  '0008_webhook_secret_rotation': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('webhook_endpoints')
+        .addColumn('previous_secret_enc', 'text')
+        .addColumn('previous_secret_expires_at', 'timestamptz')
+        .execute();
     },
   },
 };

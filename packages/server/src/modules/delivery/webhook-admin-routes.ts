@@ -7,6 +7,7 @@ import { getPartner } from '../partners/partner-service.ts';
 import { replayDelivery, replayFailed, sendTestEvent } from './delivery-operations.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
 import { getDelivery, listDeliveries } from './delivery-store.ts';
+import { DEFAULT_SECRET_GRACE_MS, MAX_SECRET_GRACE_MS, rotateWebhookSecret } from './webhook-secret.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE });
 
@@ -75,6 +76,40 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
         });
       }
       return { replayed: await replayFailed(platform, partnerId) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { grace_seconds?: unknown } | undefined }>(
+    '/admin/partners/:id/webhook-secret/rotate',
+    {
+      schema: adminSchema(
+        'Issue a new webhook signing secret (answered once); the old one also signs for grace_seconds (default 24 h, 0 ends it at once). Body optional: {"grace_seconds"}',
+        { params: Type.Object({ id: Id }) },
+      ),
+    },
+    async (request) => {
+      // The body is optional, so it is checked here rather than by a schema that would demand one.
+      const body = request.body;
+      if (
+        body !== undefined &&
+        (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some((key) => key !== 'grace_seconds'))
+      ) {
+        throw new ApiError('validation_error', 'The body, when sent, is {"grace_seconds": …}.', {
+          details: [{ field: 'body', issue: 'must be an object with grace_seconds only' }],
+        });
+      }
+      const graceSeconds = body?.grace_seconds;
+      if (
+        graceSeconds !== undefined &&
+        (!Number.isSafeInteger(graceSeconds) || (graceSeconds as number) < 0 || (graceSeconds as number) * 1000 > MAX_SECRET_GRACE_MS)
+      ) {
+        const issue = `must be a whole number of seconds from 0 to ${MAX_SECRET_GRACE_MS / 1000} (90 days)`;
+        throw new ApiError('validation_error', `grace_seconds ${issue}.`, { details: [{ field: 'grace_seconds', issue }] });
+      }
+      const graceMs = graceSeconds === undefined ? DEFAULT_SECRET_GRACE_MS : (graceSeconds as number) * 1000;
+      const rotated = await rotateWebhookSecret(platform, request.params.id, graceMs);
+      if (!rotated) throw new ApiError('not_found', `No partner ${request.params.id}.`);
+      return rotated;
     },
   );
 

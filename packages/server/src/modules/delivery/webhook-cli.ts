@@ -1,16 +1,21 @@
 import { parseArgs } from 'node:util';
 import type { AdminClient } from '../../lib/admin-client.ts';
+import { parseDuration } from '../../lib/duration.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { replayDelivery, replayFailed } from './delivery-operations.ts';
 import { DELIVERY_STATUSES, isDeliveryStatus } from './delivery-status.ts';
 import { type DeliveryFilter, getDelivery, listDeliveries } from './delivery-store.ts';
+import { DEFAULT_SECRET_GRACE_MS, type RotatedWebhookSecret, rotateWebhookSecret } from './webhook-secret.ts';
 
 export const WEBHOOKS_USAGE = `proof webhooks <command> [--json]
 
   list [--partner ID] [--status pending|delivered|failed] [--limit N]
   show DELIVERY_ID                      the delivery and every attempt
-  replay DELIVERY_ID | --failed [--partner ID]`;
+  replay DELIVERY_ID | --failed [--partner ID]
+  rotate-secret --partner ID [--grace 24h]
+                                        a new signing secret (shown once); the old one also
+                                        signs for the grace period (0 ends it at once)`;
 
 /** What the webhooks CLI needs; the local form calls the services, the remote one the admin API. */
 export interface WebhookOperations {
@@ -18,6 +23,8 @@ export interface WebhookOperations {
   show(id: string): Promise<unknown | undefined>;
   replay(id: string): Promise<boolean>;
   replayFailed(partnerId?: string): Promise<number>;
+  /** `graceMs` undefined: the default grace (24 h). */
+  rotateSecret(partnerId: string, graceMs: number | undefined): Promise<RotatedWebhookSecret>;
 }
 
 export function localWebhookOperations(platform: Platform): WebhookOperations {
@@ -26,6 +33,11 @@ export function localWebhookOperations(platform: Platform): WebhookOperations {
     show: (id) => getDelivery(platform.db, id),
     replay: (id) => replayDelivery(platform, id),
     replayFailed: (partnerId) => replayFailed(platform, partnerId),
+    async rotateSecret(partnerId, graceMs) {
+      const rotated = await rotateWebhookSecret(platform, partnerId, graceMs ?? DEFAULT_SECRET_GRACE_MS);
+      if (!rotated) throw new ConfigurationError('partner', `no partner ${partnerId}`);
+      return rotated;
+    },
   };
 }
 
@@ -53,6 +65,15 @@ export function remoteWebhookOperations(admin: AdminClient): WebhookOperations {
     async replayFailed(partnerId) {
       return (await admin.call('POST', '/webhooks/replay-failed', partnerId ? { partner_id: partnerId } : {})).body.replayed;
     },
+    async rotateSecret(partnerId, graceMs) {
+      const path = `/partners/${encodeURIComponent(partnerId)}/webhook-secret/rotate`;
+      const { status, body } = await admin.call('POST', path, graceMs === undefined ? {} : { grace_seconds: Math.floor(graceMs / 1000) });
+      if (status === 404) throw new ConfigurationError('partner', `no partner ${partnerId}`);
+      const detail = body?.details?.[0];
+      if (detail) throw new ConfigurationError(String(detail.field), String(detail.issue));
+      if (status !== 200) throw new Error(`the server answered ${status}: ${body?.message ?? 'no message'}`);
+      return body;
+    },
   };
 }
 
@@ -66,6 +87,7 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
       status: { type: 'string' },
       limit: { type: 'string' },
       failed: { type: 'boolean' },
+      grace: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -104,7 +126,25 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
       const replayed = await operations.replay(positionals[0]);
       return values.json ? json({ replayed }) : replayed ? 'Queued again.' : 'It is already pending.';
     }
+    case 'rotate-secret': {
+      if (!values.partner) throw new ConfigurationError('partner', 'rotate-secret needs --partner ID');
+      const rotated = await operations.rotateSecret(values.partner, values.grace === undefined ? undefined : graceFlag(values.grace));
+      if (values.json) return json(rotated);
+      return [
+        `New webhook_secret  ${rotated.webhook_secret}    (shown once)`,
+        `Messages are also signed with the previous secret until ${rotated.previous_secret_expires_at}.`,
+      ].join('\n');
+    }
     default:
       throw new ConfigurationError('command', `unknown webhooks command "${command ?? ''}"\n\n${WEBHOOKS_USAGE}`);
+  }
+}
+
+/** A bad --grace is bad input like any other flag (exit code 2), not a crash. */
+function graceFlag(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new ConfigurationError('grace', (error as Error).message);
   }
 }

@@ -3,14 +3,17 @@ import type { Platform } from '../../platform.ts';
 import { claimDueDeliveries, type Delivery, recordAttempt } from './delivery-store.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
 import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
-import { findSealedWebhookSecret } from './webhook-endpoint-store.ts';
+import { findSealedSigningSecrets } from './webhook-endpoint-store.ts';
 
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
 const CLAIM_BATCH = 32;
-/** Decrypted signing secrets are kept this long, so a backlog does not decrypt once per message. */
+/**
+ * Decrypted signing secrets are kept this long, by their sealed form, so a backlog does not decrypt
+ * once per message; which secrets sign is read per attempt, so a rotation applies at once on every node.
+ */
 const SECRET_CACHE_MS = 60_000;
-/** Endpoints whose secrets are kept at once; the least recently used goes first. */
+/** Secrets kept decrypted at once; the least recently used goes first. */
 const SECRET_CACHE_ENTRIES = 10_000;
 
 /**
@@ -133,14 +136,18 @@ export class WebhookWorker {
     this.inFlight.add(attempt);
   }
 
-  private async signingSecret(partnerId: string): Promise<string | null> {
-    const cached = this.secrets.get(partnerId);
-    if (cached !== undefined) return cached;
-    const sealed = await findSealedWebhookSecret(this.platform.db, partnerId);
+  /** The secrets a message to the partner is signed with now; null when the partner has no endpoint. */
+  private async signingSecrets(partnerId: string): Promise<string[] | null> {
+    const sealed = await findSealedSigningSecrets(this.platform.db, partnerId, this.platform.clock.now());
     if (sealed === undefined) return null;
-    const secret = this.platform.sealer.open(sealed);
-    this.secrets.set(partnerId, secret);
-    return secret;
+    return sealed.map((one) => {
+      let secret = this.secrets.get(one);
+      if (secret === undefined) {
+        secret = this.platform.sealer.open(one);
+        this.secrets.set(one, secret);
+      }
+      return secret;
+    });
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
@@ -148,11 +155,11 @@ export class WebhookWorker {
     const now = platform.clock.now();
     let result: WebhookAttemptResult;
     try {
-      const secret = await this.signingSecret(delivery.partner_id);
+      const secrets = await this.signingSecrets(delivery.partner_id);
       // The signature's timestamp is real time even when the sandbox clock was moved: receivers
       // check it against their own clocks.
-      result = secret
-        ? await this.sender.send({ id: delivery.id, url: delivery.url, secret, payload: delivery.payload, now: new Date() })
+      result = secrets
+        ? await this.sender.send({ id: delivery.id, url: delivery.url, secrets, payload: delivery.payload, now: new Date() })
         : { statusCode: null, latencyMs: 0, error: 'partner no longer exists', retryAfter: null };
     } catch (error) {
       // Whatever went wrong on our side still counts as an attempt, so the schedule ends.

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../../lib/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import type { Platform } from '../../platform.ts';
 import { blockedWebhookTarget } from '../delivery/ssrf.ts';
-import { saveWebhookEndpoint } from '../delivery/webhook-endpoint-store.ts';
+import { createWebhookEndpoint, setWebhookUrl } from '../delivery/webhook-endpoint-store.ts';
+import { newWebhookSecret, revealWebhookSecret as revealEndpointSecret } from '../delivery/webhook-secret.ts';
 import { hashToken, newClientToken } from './client-token.ts';
 import { normalizePartnerInput, type PartnerInput, toPartnerInput } from './partner-config.ts';
 import type { PartnerStatus } from './partner-status.ts';
 import {
   expireTokens,
   findPartner,
-  findSealedWebhookSecret,
   hasActivePartnerWithOrigin,
   insertPartner,
   insertToken,
@@ -26,8 +25,9 @@ export type { PartnerRecord, TokenSummary } from './partner-store.ts';
 
 /**
  * What can be done with partners (the admin API, the CLI and the sandbox seed all come here). Every
- * change that touches a partner's webhook settings states them to the delivery module in the same
- * database transaction (saveWebhookEndpoint), and every change clears this node's token cache.
+ * change that touches a partner's webhook URL states it to the delivery module in the same database
+ * transaction (createWebhookEndpoint, setWebhookUrl); the signing secret is delivery's record, made
+ * with the partner and rotated there. Every change clears this node's token cache.
  */
 
 export interface CreatedPartner {
@@ -48,8 +48,7 @@ export async function createPartner(platform: Platform, input: PartnerInput): Pr
   await assertDeliverableWebhookUrl(platform, normalized.webhook_url);
   const now = platform.clock.now();
   const id = newId('ptr');
-  const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
-  const webhookSecretSealed = platform.sealer.seal(webhookSecret);
+  const webhookSecret = newWebhookSecret();
   const clientToken = newClientToken();
   await platform.db.transaction().execute(async (trx) => {
     await insertPartner(trx, {
@@ -61,12 +60,16 @@ export async function createPartner(platform: Platform, input: PartnerInput): Pr
       origins: JSON.stringify(normalized.origins),
       config: JSON.stringify(normalized.config),
       webhook_url: normalized.webhook_url,
-      webhook_secret_enc: webhookSecretSealed,
       created_at: now,
       updated_at: now,
     });
     await insertToken(trx, tokenRow(id, clientToken, now));
-    await saveWebhookEndpoint(trx, { partnerId: id, url: normalized.webhook_url, secretSealed: webhookSecretSealed, now });
+    await createWebhookEndpoint(trx, {
+      partnerId: id,
+      url: normalized.webhook_url,
+      secretSealed: platform.sealer.seal(webhookSecret),
+      now,
+    });
   });
   return { partner: await getPartner(platform, id), client_token: clientToken, webhook_secret: webhookSecret };
 }
@@ -106,10 +109,7 @@ export async function updatePartner(platform: Platform, id: string, changes: Par
       webhook_url: normalized.webhook_url,
       updated_at: now,
     });
-    if (normalized.webhook_url !== current.webhook_url) {
-      const secretSealed = await findSealedWebhookSecret(trx, id);
-      await saveWebhookEndpoint(trx, { partnerId: id, url: normalized.webhook_url, secretSealed: secretSealed!, now });
-    }
+    if (normalized.webhook_url !== current.webhook_url) await setWebhookUrl(trx, { partnerId: id, url: normalized.webhook_url, now });
   });
   await announceAccessChange(platform, id);
   return getPartner(platform, id);
@@ -144,9 +144,9 @@ export async function rotateToken(
 }
 
 export async function revealWebhookSecret(platform: Platform, id: string): Promise<string> {
-  const sealed = await findSealedWebhookSecret(platform.db, id);
-  if (sealed === undefined) throw new PartnerNotFoundError(id);
-  return platform.sealer.open(sealed);
+  const secret = await revealEndpointSecret(platform, id);
+  if (secret === undefined) throw new PartnerNotFoundError(id);
+  return secret;
 }
 
 /** Whether an active partner registered this origin; answers CORS preflights, which carry no token. */

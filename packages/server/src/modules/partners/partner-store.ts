@@ -50,11 +50,6 @@ export async function updatePartnerRow(db: Kysely<Tables>, id: string, changes: 
   return result.numUpdatedRows > 0n;
 }
 
-export async function findSealedWebhookSecret(db: Kysely<Tables>, id: string): Promise<string | undefined> {
-  const row = await db.selectFrom('partners').select('webhook_secret_enc').where('id', '=', id).executeTakeFirst();
-  return row?.webhook_secret_enc;
-}
-
 /** Whether an active partner registered this origin (canonical form); answers CORS preflights. */
 export async function hasActivePartnerWithOrigin(db: Kysely<Tables>, origin: string): Promise<boolean> {
   const row = await db

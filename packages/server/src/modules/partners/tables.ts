@@ -14,8 +14,6 @@ export interface PartnersTable {
   origins: ColumnType<string[], string, string>;
   config: ColumnType<PartnerConfig, string, string>;
   webhook_url: string | null;
-  /** AES-256-GCM ciphertext: the platform must sign with it, so it is encrypted rather than hashed. */
-  webhook_secret_enc: string;
   created_at: ColumnType<Date, Date, never>;
   updated_at: ColumnType<Date, Date, Date>;
 }
@@ -64,6 +62,13 @@ export const partnerMigrations: Record<string, Migration> = {
         .addColumn('expires_at', 'timestamptz')
         .execute();
       await db.schema.createIndex('partner_tokens_partner_idx').on('partner_tokens').column('partner_id').execute();
+    },
+  },
+  // The signing secret lives in delivery's endpoint record (copied there by 0007), which rotation
+  // changes: a second copy here would go stale, and keep an old secret at rest.
+  '0010_partners_webhook_secret_to_delivery': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('partners').dropColumn('webhook_secret_enc').execute();
     },
   },
 };
