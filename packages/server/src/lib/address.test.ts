@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { createBase58check } from '@scure/base';
+import { bech32, bech32m, createBase58check } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import type { AddressCheck, AddressFormat } from './address.ts';
 import { deriveSandboxAddress, validateAddress } from './address.ts';
@@ -18,6 +18,12 @@ function versioned(version: number, bodyLength = 20): string {
   const payload = new Uint8Array(bodyLength + 1);
   payload[0] = version;
   for (let i = 1; i < payload.length; i++) payload[i] = i;
+  return b58check.encode(payload);
+}
+/** The version byte followed by 20 zero bytes: the all-zero address of a base58check chain. */
+function zeroBodied(version: number): string {
+  const payload = new Uint8Array(21);
+  payload[0] = version;
   return b58check.encode(payload);
 }
 
@@ -131,6 +137,7 @@ describe('validateAddress: evm', () => {
 
   it('rejects the zero address in any spelling', () => {
     expectIssue(validateAddress('evm', `0x${'0'.repeat(40)}`), /zero address/);
+    expectIssue(validateAddress('evm', `0X${'0'.repeat(40)}`), /0x followed by 40 hex/);
   });
 
   it('rejects wrong shape', () => {
@@ -164,6 +171,11 @@ describe('validateAddress: tron', () => {
     ]) {
       expectIssue(validateAddress('tron', bad), /checksum/);
     }
+  });
+
+  it('rejects the zero address (version byte, then 20 zero bytes), where funds are burnt', () => {
+    expect(zeroBodied(0x41)).toBe('T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb');
+    expectIssue(validateAddress('tron', zeroBodied(0x41)), /zero address/);
   });
 
   it('rejects other chains and non-base58 characters', () => {
@@ -209,6 +221,16 @@ describe('validateAddress: bitcoin', () => {
     expectIssue(validateAddress('bitcoin', versioned(0x00, 19)), /payload length/);
     expectIssue(validateAddress('bitcoin', versioned(0x30)), /unknown version/); // Litecoin P2PKH byte
     expectIssue(validateAddress('bitcoin', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t'), /unknown version/);
+  });
+
+  it('rejects all-zero hashes and witness programs: nobody can spend from them', () => {
+    expect(zeroBodied(0x00)).toBe('1111111111111111111114oLvT2');
+    const segwit = (version: number, length: number) =>
+      (version === 0 ? bech32 : bech32m).encode('bc', [version, ...bech32.toWords(new Uint8Array(length))]);
+    for (const zero of [zeroBodied(0x00), zeroBodied(0x05), segwit(0, 20), segwit(0, 32), segwit(1, 32)]) {
+      expectIssue(validateAddress('bitcoin', zero), /zero address/);
+      expectIssue(validateAddress('bitcoin', zero.toUpperCase().startsWith('BC1') ? zero.toUpperCase() : zero), /zero address/);
+    }
   });
 
   it('rejects testnet and regtest addresses with a clear issue', () => {
@@ -266,12 +288,15 @@ describe('validateAddress: bitcoin', () => {
 describe('validateAddress: solana', () => {
   it('accepts 32-byte base58 keys unchanged', () => {
     for (const address of [
-      '11111111111111111111111111111111', // system program: 32 zero bytes
       'EPjFWdd5AufqSSqeM2qN1xxoWYtE1LUAcBMSk4xJ3n1v', // USDC mint
       'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', // SPL token program
     ]) {
       expect(validateAddress('solana', address)).toEqual({ ok: true, address });
     }
+  });
+
+  it('rejects the all-zero key (the system program), where funds are burnt', () => {
+    expectIssue(validateAddress('solana', '11111111111111111111111111111111'), /zero address/);
   });
 
   it('rejects wrong length and non-base58 characters', () => {

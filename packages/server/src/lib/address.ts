@@ -16,6 +16,11 @@ const base58check = createBase58check(sha256);
 const fail = (issue: string): AddressCheck => ({ ok: false, issue });
 const pass = (address: string): AddressCheck => ({ ok: true, address });
 
+// An all-zero hash or key is a placeholder or a burn address: nobody holds its key, so funds sent
+// there are lost. Every chain below refuses it with this one issue.
+const ZERO_ADDRESS = 'zero address not allowed';
+const allZero = (bytes: Uint8Array): boolean => bytes.every((byte) => byte === 0);
+
 export function validateAddress(format: AddressFormat, input: string): AddressCheck {
   // Callers may be plain JS or pass unvalidated JSON, so the types are not trusted.
   if (typeof input !== 'string') return fail('address must be a string');
@@ -56,9 +61,7 @@ function validateEvm(input: string): AddressCheck {
   if (!/^0x[0-9a-fA-F]{40}$/.test(input)) return fail('expected 0x followed by 40 hex characters');
   const hex = input.slice(2);
   const lower = hex.toLowerCase();
-  // Funds sent to the zero address are burnt; it is also a common placeholder
-  // value that should never reach a payout.
-  if (/^0+$/.test(lower)) return fail('zero address not allowed');
+  if (/^0+$/.test(lower)) return fail(ZERO_ADDRESS);
   const checksummed = eip55(lower);
   // Single-case input carries no checksum, so there is nothing to verify; we
   // still hand back the checksummed form so stored addresses are canonical.
@@ -103,6 +106,7 @@ function validateTron(input: string): AddressCheck {
   if (payload.length !== 21 || payload[0] !== TRON_VERSION) {
     return fail('not a TRON address (expected 21-byte payload with version 0x41)');
   }
+  if (allZero(payload.subarray(1))) return fail(ZERO_ADDRESS);
   return pass(input);
 }
 
@@ -130,7 +134,7 @@ function validateBitcoinBase58(input: string): AddressCheck {
   const { payload } = decoded;
   if (payload.length !== 21) return fail('base58 address has wrong payload length');
   const version = payload[0];
-  if (version === BTC_P2PKH || version === BTC_P2SH) return pass(input);
+  if (version === BTC_P2PKH || version === BTC_P2SH) return allZero(payload.subarray(1)) ? fail(ZERO_ADDRESS) : pass(input);
   if (version === BTC_TESTNET_P2PKH || version === BTC_TESTNET_P2SH) {
     return fail('testnet address not accepted (mainnet only)');
   }
@@ -160,6 +164,7 @@ function validateSegwit(input: string): AddressCheck {
   const program = bech32.fromWordsUnsafe(programWords);
   if (!program) return fail('invalid witness program padding');
   if (program.length < 2 || program.length > 40) return fail('invalid witness program length');
+  if (allZero(program)) return fail(ZERO_ADDRESS);
   if (version === 0) {
     if (program.length !== 20 && program.length !== 32) {
       return fail('witness v0 program must be 20 or 32 bytes');
@@ -183,6 +188,8 @@ function validateSolana(input: string): AddressCheck {
     return fail('invalid base58 character');
   }
   if (raw.length !== 32) return fail('Solana address must decode to 32 bytes');
+  // 32 zero bytes is the system program, not a wallet.
+  if (allZero(raw)) return fail(ZERO_ADDRESS);
   return pass(input);
 }
 
