@@ -7,10 +7,11 @@ import { answerClientError, handleFrameworkError, installErrorHandling } from '.
 import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
 import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
+import { refuseRepeatedAuthorization } from './http/repeated-authorization.ts';
 import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
-import { followAccessChanges } from './modules/partners/token-cache.ts';
 import { randomBase62 } from './lib/ids.ts';
+import { followAccessChanges } from './modules/partners/token-cache.ts';
 import type { Platform } from './platform.ts';
 
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */
@@ -45,6 +46,12 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
       throw new ApiError('unsupported_media_type', 'Send the body as application/json in UTF-8.');
     }
+    refuseRepeatedAuthorization(request.raw);
+  });
+  // Node hands an upgrade request's socket over and no longer manages it: one answered over HTTP
+  // instead (refused before it reached /ws, or sent to another path) is closed here, or it stays open.
+  app.addHook('onResponse', async (request) => {
+    if ((request.raw as { upgrade?: boolean }).upgrade) request.raw.socket.destroy();
   });
   installErrorHandling(app);
   const routes = collectRoutes(app);

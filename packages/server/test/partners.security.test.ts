@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connect } from './helpers/delivery-kit.ts';
@@ -324,6 +325,54 @@ describe('partner security', () => {
     });
   });
 
+  describe('repeated Authorization headers', () => {
+    // Node keeps the first Authorization header and drops the others; a proxy in front may read
+    // another one, so the two would act on different credentials.
+    const twice = (first: string, second: string) => [
+      ['authorization', `Bearer ${first}`],
+      ['authorization', `Bearer ${second}`],
+    ];
+    const expectRepeatRefused = (result: HttpResult) =>
+      expect(expectError(result, 400, 'invalid_request', 'validation_error').details).toEqual([
+        { field: 'Authorization', issue: 'is sent more than once' },
+      ]);
+
+    it('refuses them on the partner API, whichever comes first and even when both are the same token', async () => {
+      const valid = server.partner.client_token;
+      const body = JSON.stringify(sessionBody());
+      for (const [first, second] of [
+        [valid, 'ct_unknown'],
+        ['ct_unknown', valid],
+        [valid, valid],
+      ] as const) {
+        expectRepeatRefused(await rawRequest(`${server.url}/widget/session`, 'POST', twice(first, second), body));
+        expectRepeatRefused(await rawRequest(`${server.url}/widget/transactions/x`, 'GET', twice(first, second)));
+      }
+      expect((await rawRequest(`${server.url}/widget/session`, 'POST', [['authorization', `Bearer ${valid}`]], body)).status).toBe(200);
+    });
+
+    it('refuses them on the admin API', async () => {
+      expectRepeatRefused(await rawRequest(`${server.url}/admin/partners`, 'GET', twice(ADMIN_TOKEN, 'adm_other')));
+      expectRepeatRefused(await rawRequest(`${server.url}/admin/partners`, 'GET', twice('adm_other', ADMIN_TOKEN)));
+      expect((await rawRequest(`${server.url}/admin/partners`, 'GET', [['authorization', `Bearer ${ADMIN_TOKEN}`]])).status).toBe(200);
+    });
+
+    it('refuses them on a WebSocket upgrade', async () => {
+      const id = await server.newSession();
+      const valid = `Bearer ${server.partner.client_token}`;
+      // The ws client sends an array value as repeated header lines.
+      const headers = { authorization: [valid, 'Bearer ct_unknown'] } as unknown as Record<string, string>;
+      const client = connect(server, { tx_id: id }, undefined, { headers });
+      const answer = await new Promise<HttpResult | 'upgraded'>((resolve) => {
+        client.socket.on('open', () => resolve('upgraded'));
+        client.socket.on('unexpected-response', (_request, response) => resolve(readAnswer(response)));
+      });
+      client.socket.terminate();
+      expect(answer).not.toBe('upgraded');
+      expectRepeatRefused(answer as HttpResult);
+    });
+  });
+
   describe('secrets at rest', () => {
     const email = 'Private.Person+secret@example.org';
     let partner: PartnerCredentials;
@@ -406,6 +455,25 @@ describe('partner security', () => {
     });
   });
 });
+
+/** A request with its header lines exactly as given, repeats included (fetch would join them into one). */
+function rawRequest(url: string, method: string, headers: string[][], body?: string): Promise<HttpResult> {
+  const lines = ['host', new URL(url).host, ...headers.flat()];
+  if (body !== undefined) lines.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)));
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(url, { method, headers: lines }, (response) => resolve(readAnswer(response)));
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+async function readAnswer(response: IncomingMessage): Promise<HttpResult> {
+  let text = '';
+  for await (const chunk of response) text += chunk;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) headers.set(name, String(value));
+  return { status: response.statusCode!, headers, body: text ? JSON.parse(text) : undefined };
+}
 
 describe('failed-authentication throttle', () => {
   // A server of its own: the test leaves this address throttled for a minute.

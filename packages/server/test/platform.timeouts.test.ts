@@ -67,6 +67,19 @@ describe('clients that stall or send what is not HTTP', () => {
     expect(garbled.headers['x-request-id']).toMatch(/^req_/);
   });
 
+  it('closes the connection of an upgrade request it answers over HTTP instead of upgrading', async () => {
+    const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+    const token = `Authorization: Bearer ${server.partner.client_token}`;
+    for (const [request, status] of [
+      [`GET /healthz HTTP/1.1\r\nHost: x\r\n${upgrade}\r\n\r\n`, 200],
+      [`GET /ws?tx_id=x HTTP/1.1\r\nHost: x\r\n${upgrade}\r\n${token}\r\n${token}\r\n\r\n`, 400],
+    ] as const) {
+      const { text, elapsedMs } = await rawExchange(server.url, request, 3_000);
+      expect(parse(text).status, text).toBe(status);
+      expect(elapsedMs, 'the socket was left open').toBeLessThan(2_000);
+    }
+  });
+
   it('still serves a client that sends its request in time', async () => {
     expect((await server.request('/healthz')).status).toBe(200);
     expect((await server.createSession()).status).toBe(200);
