@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { adminApi } from './http/admin-api.ts';
 import { answerClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
+import { installJsonBodyParser } from './http/json-body.ts';
 import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { refuseRepeatedAuthorization } from './http/repeated-authorization.ts';
@@ -34,6 +35,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   // Bodies are JSON only: without this, Fastify's built-in text/plain parser would turn a text body
   // into a string and answer 400 instead of the documented 415 unsupported_media_type.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -53,7 +53,7 @@ describe('session errors on the default server', () => {
 
   const createSession = (body: unknown, options: { token?: string; headers?: Record<string, string> } = {}) =>
     server.createSession(body, options);
-  const postRaw = (rawBody: string, headers: Record<string, string>) =>
+  const postRaw = (rawBody: string | Uint8Array<ArrayBuffer>, headers: Record<string, string>) =>
     server.request('/widget/session', { method: 'POST', rawBody, headers });
   const get = (path: string, token?: string) => server.request(path, { token });
 
@@ -187,6 +187,98 @@ describe('session errors on the default server', () => {
       );
     });
 
+    it('rejects a redirect_url carrying credentials', async () => {
+      for (const redirect_url of [
+        'https://user:pass@partner.example/done',
+        'https://user@partner.example/',
+        'http://:pass@partner.example/',
+      ]) {
+        expectValidation(await createSession(sessionBody({ redirect_url })), 'redirect_url', 'must not carry credentials');
+      }
+    });
+
+    it('refuses an address from a partner that may not supply one, instead of quietly using its wallet', async () => {
+      // The seeded partner has wallets configured and may not supply addresses.
+      for (const type of ['buy', 'sell']) {
+        for (const address of ['TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t', 'not-an-address']) {
+          const body = expectValidation(
+            await createSession(sessionBody({ type, address })),
+            'address',
+            'this partner may not supply addresses; omit it to use the configured wallet',
+          );
+          expect(body.message).toBe('address: this partner may not supply addresses; omit it to use the configured wallet');
+        }
+      }
+      // null means "not set", as for every optional field.
+      expect((await createSession(sessionBody({ address: null }))).status).toBe(200);
+    });
+
+    // Each of these is invisible or reorders what a person reads, so two ids that look alike would
+    // be different users (or one id would impersonate another in a log or the admin API).
+    it.each([
+      ['a C1 control character (NEL)', '\u0085'],
+      ['a C1 control character (CSI)', '\u009b'],
+      ['a right-to-left override', '\u202e'],
+      ['a left-to-right embedding', '\u202a'],
+      ['a first-strong isolate', '\u2068'],
+      ['a pop directional isolate', '\u2069'],
+      ['a left-to-right mark', '\u200e'],
+      ['a right-to-left mark', '\u200f'],
+      ['an Arabic letter mark', '\u061c'],
+      ['a zero-width space', '\u200b'],
+      ['a zero-width non-joiner', '\u200c'],
+      ['a zero-width joiner', '\u200d'],
+      ['a word joiner', '\u2060'],
+      ['a byte order mark', '\ufeff'],
+    ])('rejects %s in ids and other text fields', async (_label, character) => {
+      for (const field of ['partner_user_id', 'currency', 'network', 'fiat_currency', 'client_ip', 'address']) {
+        expectValidation(
+          await createSession(sessionBody({ [field]: `a${character}b` })),
+          field,
+          'contains characters that are not allowed',
+        );
+      }
+      expectValidation(
+        await createSession(sessionBody({ partner_user_id: character })),
+        'partner_user_id',
+        'contains characters that are not allowed',
+      );
+    });
+
+    it.each([' ', '   ', '\u00a0', '\u3000', ' \u2003 '])('rejects the whitespace-only partner_user_id %j', async (partner_user_id) => {
+      expectValidation(
+        await createSession(sessionBody({ partner_user_id })),
+        'partner_user_id',
+        'contains characters that are not allowed',
+      );
+    });
+
+    it('rejects a \\u escape that leaves a lone surrogate, which would be stored as U+FFFD and merge user ids', async () => {
+      const withUserId = (escaped: string) => JSON.stringify(sessionBody({ partner_user_id: '@' })).replace('"@"', `"${escaped}"`);
+      for (const escaped of ['user-\\ud800', 'user-\\uDBFF', 'user-\\udc00', '\\ud800\\u0041', 'user-\\ude42\\ud83d']) {
+        expectValidation(
+          await postRaw(withUserId(escaped), JSON_TYPE),
+          'partner_user_id',
+          'contains a lone surrogate (a \\uD800–\\uDFFF escape without its pair)',
+        );
+      }
+      // An escaped pair is one character, stored as such.
+      const paired = await postRaw(withUserId('user-\\ud83d\\ude42'), JSON_TYPE);
+      expect(paired.status).toBe(200);
+      expect((await get(`/widget/transactions/${paired.body.merchant_transaction_id}`)).body.partner_user_id).toBe('user-🙂');
+    });
+
+    it('rejects a key given twice instead of keeping the last value', async () => {
+      const valid = JSON.stringify(sessionBody()).slice(1, -1);
+      const twice = expectValidation(await postRaw(`{${valid},"amount":"200"}`, JSON_TYPE), 'amount', 'appears more than once');
+      expect(twice.message).toBe('amount: appears more than once');
+      // However the second one is spelt.
+      expectValidation(await postRaw(`{${valid},"\\u0061mount":"200"}`, JSON_TYPE), 'amount', 'appears more than once');
+      expectValidation(await postRaw(`{"partner_user_id":"a",${valid}}`, JSON_TYPE), 'partner_user_id', 'appears more than once');
+      // Inside a nested value, named by its path.
+      expectValidation(await postRaw(`{${valid},"extra":[{"a":1},{"a":1,"a":2}]}`, JSON_TYPE), 'extra.1.a', 'appears more than once');
+    });
+
     it('rejects a crypto amount together with fiat_amount', async () => {
       const issue = 'send either a crypto amount or fiat_amount, not both';
       expectValidation(await createSession(sessionBody({ amount: '100', fiat_amount: '50' })), 'fiat_amount', issue);
@@ -225,6 +317,27 @@ describe('session errors on the default server', () => {
       ['whitespace only', '   '],
     ])('rejects %s', async (_label, rawBody) => {
       expectError(await postRaw(rawBody, JSON_TYPE), 400, 'invalid_request', 'decode_error');
+    });
+
+    it('refuses a body that is not UTF-8 instead of reading U+FFFD, which would make two user ids one', async () => {
+      const [head, tail] = JSON.stringify(sessionBody({ partner_user_id: 'user-@' })).split('@') as [string, string];
+      const sequences = [
+        [0xff],
+        [0xfe],
+        [0x80], // a continuation byte alone
+        [0xe2, 0x82], // a truncated sequence
+        [0xc0, 0xaf], // an overlong "/"
+        [0xed, 0xa0, 0x80], // a surrogate, encoded
+        [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+      ];
+      for (const bytes of sequences) {
+        const rawBody = Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]);
+        const body = expectError(await postRaw(rawBody, JSON_TYPE), 400, 'invalid_request', 'decode_error');
+        expect(body.message).toBe('The body is not valid UTF-8.');
+      }
+      expectError(await get(`/widget/users/${encodeURIComponent('user-\ufffd')}/kyc-status`), 404, 'not_found', 'not_found');
+      // The same characters, validly encoded, are fine.
+      expect((await postRaw(Buffer.from(JSON.stringify(sessionBody({ partner_user_id: 'user-€' }))), JSON_TYPE)).status).toBe(200);
     });
 
     it('rejects an empty body sent as JSON', async () => {

@@ -520,17 +520,6 @@ describe('POST /widget/session (happy paths)', () => {
       );
       expect(badEip55.details).toEqual([{ field: 'address', issue: 'not a valid ERC20 address: bad EIP-55 checksum' }]);
     });
-
-    it("ignores the request address when the partner may not supply addresses: the partner's wallet is used", async () => {
-      const { status, body: session } = await createSession(sessionBody({ address: OTHER_TRON, client_ip: '203.0.113.9' }));
-      expect(status).toBe(200);
-      expect(session.address).toBe(SANDBOX_WALLETS['USDT:TRC20']);
-      expect(verifySessionSignature(signatureKey(), signedFields(session, '203.0.113.9'), session.signature)).toBe(true);
-      // Ignored means not even validated.
-      const garbage = await createSession(sessionBody({ network: 'BEP20', address: 'not-an-address' }));
-      expect(garbage.status).toBe(200);
-      expect(garbage.body.address).toBe(SANDBOX_WALLETS['USDT:BEP20']);
-    });
   });
 
   describe('redirect_url and merchant_transaction_id', () => {

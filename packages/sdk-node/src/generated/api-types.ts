@@ -31,7 +31,7 @@ export interface SessionParams {
    */
   client_ip?: string | null;
   /**
-   * Destination wallet; used only when the partner may supply addresses.
+   * Destination wallet of a buy, only from partners allowed to supply addresses; refused (400) from any other.
    */
   address?: string | null;
   /**

@@ -48,7 +48,8 @@ export interface PartnerRequestOptions {
   token?: string | null;
   method?: string;
   body?: unknown;
-  rawBody?: string;
+  /** Sent as is: text, or bytes for a body that is not UTF-8. */
+  rawBody?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
 }
 

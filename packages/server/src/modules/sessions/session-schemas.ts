@@ -19,7 +19,9 @@ export const SessionRequestSchema = Type.Object(
     type: Type.Optional(Type.Unsafe<TransactionType | null>({ enum: [...TRANSACTION_TYPES, null] })),
     redirect_url: OptionalText(2048, { format: 'uri' }),
     client_ip: OptionalText(64, { description: "The end user's IP as the partner backend saw it; bound into the signature." }),
-    address: OptionalText(128, { description: 'Destination wallet; used only when the partner may supply addresses.' }),
+    address: OptionalText(128, {
+      description: 'Destination wallet of a buy, only from partners allowed to supply addresses; refused (400) from any other.',
+    }),
     merchant_transaction_id: OptionalText(100, {
       pattern: '^[A-Za-z0-9._:-]+$',
       description: 'Partner-chosen id, unique per partner; a repeat returns the same session.',

@@ -25,6 +25,11 @@ export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBo
     throw new ApiError('offramp_disabled', 'Selling crypto (off-ramp) is not enabled for this partner.');
   }
 
+  // Replacing the address quietly would send the crypto somewhere the partner did not ask for.
+  if (body.address != null && !config.allow_partner_address) {
+    throw invalidField('address', 'this partner may not supply addresses; omit it to use the configured wallet');
+  }
+
   const currency = body.currency.toUpperCase();
   const enabled = config.assets.filter((asset) => asset.currency === currency);
   if (enabled.length === 0) {
@@ -60,7 +65,7 @@ export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBo
     asset: asset as SessionTerms['asset'],
     fiat,
     given: requestedAmount(body, asset.currency, fiat),
-    buyAddress: type === 'buy' ? routeBuyWallet(config, asset, body.address ?? null) : null,
+    buyAddress: type === 'buy' ? routeBuyWallet(asset, body.address ?? null) : null,
     clientIp: body.client_ip == null ? null : normalizeIp(body.client_ip),
     redirectUrl: body.redirect_url == null ? config.widget.redirect_url : webRedirect(body.redirect_url),
   };
@@ -94,9 +99,9 @@ function positiveAmount(field: string, text: string, decimals: number): bigint {
   return minor;
 }
 
-/** Wallet routing for a buy: the partner's own address when it may supply one, else its configured wallet. */
-function routeBuyWallet(config: PartnerConfig, asset: PartnerAsset, requested: string | null): string {
-  if (requested !== null && config.allow_partner_address) {
+/** Wallet routing for a buy: the address the partner supplies (when it may), else its configured wallet. */
+function routeBuyWallet(asset: PartnerAsset, requested: string | null): string {
+  if (requested !== null) {
     const check = validateAddress(NETWORKS[asset.network].addressFormat, requested);
     if (!check.ok) throw invalidField('address', `not a valid ${asset.network} address: ${check.issue}`);
     return check.address;
@@ -107,15 +112,19 @@ function routeBuyWallet(config: PartnerConfig, asset: PartnerAsset, requested: s
   return asset.address;
 }
 
-/** The widget navigates the user to this URL: only http(s), never javascript:, data: and the like. */
+/**
+ * The widget navigates the user to this URL: only http(s), never javascript:, data: and the like, and
+ * without user:password@, which disguises the real host (https://partner.example@evil.example/).
+ */
 function webRedirect(text: string): string {
-  let protocol: string;
+  let url: URL;
   try {
-    protocol = new URL(text).protocol;
+    url = new URL(text);
   } catch {
     throw invalidField('redirect_url', 'must be an http(s) URL');
   }
-  if (protocol !== 'https:' && protocol !== 'http:') throw invalidField('redirect_url', 'must be an http(s) URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidField('redirect_url', 'must be an http(s) URL');
+  if (url.username || url.password) throw invalidField('redirect_url', 'must not carry credentials');
   return text;
 }
 
