@@ -222,7 +222,9 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('two proof serve nodes
     const id = await newSession(b, 'revoked-user', revoked); // node B has now cached the token
     const onB = subscribe(b.url, `tx_id=${id}`, revoked.client_token);
     await onB.first;
-    expect((await request(`${a.url}/admin/partners/${revoked.partner_id}/disable`, { token: ADMIN_TOKEN, method: 'POST' })).status).toBe(200);
+    expect((await request(`${a.url}/admin/partners/${revoked.partner_id}/disable`, { token: ADMIN_TOKEN, method: 'POST' })).status).toBe(
+      200,
+    );
     const closedWithin = await Promise.race([onB.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 3_000))]);
     expect(closedWithin).toBe(4401);
     const read = await request(`${b.url}/widget/transactions/${id}`, { token: revoked.client_token });

@@ -515,11 +515,17 @@ describe('revocation reaches open sockets', () => {
 
   it('rotating the token without grace closes the sockets of the old token only', async () => {
     const old = await openSocket();
-    const rotated = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, { method: 'POST', body: { grace_seconds: 0 } });
+    const rotated = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, {
+      method: 'POST',
+      body: { grace_seconds: 0 },
+    });
     expect(rotated.status).toBe(200);
     expect(await within(old.closed, 2_000)).toEqual({ code: 4401, reason: 'invalid_token' });
     const fresh = await openSocket(rotated.body.client_token);
-    const second = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, { method: 'POST', body: { grace_seconds: 3600 } });
+    const second = await server.admin(`/partners/${server.partner.partner_id}/rotate-token`, {
+      method: 'POST',
+      body: { grace_seconds: 3600 },
+    });
     expect(second.status).toBe(200);
     // With a grace period the socket stays open until the grace period ends, then closes like the token.
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -224,12 +224,12 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
       {
         why: 'a wallet with a bad checksum',
         args: () => withAsset(`USDT:TRC20=${TRON_BAD_CHECKSUM}`),
-        message: `error: assets: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
+        message: `error: assets.0.address: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
       },
       {
         why: 'an unknown currency',
         args: () => withAsset('DOGE:TRC20'),
-        message: 'error: assets: unknown currency DOGE (known: USDT, USDC, BTC, ETH, SOL)\n',
+        message: 'error: assets.0.currency: unknown currency DOGE (known: USDT, USDC, BTC, ETH, SOL)\n',
       },
       {
         why: 'a bad CIDR',
@@ -240,7 +240,7 @@ describe(`proof partners, no server running (${dbLabel})`, () => {
         why: 'a partner that could never transact: no wallet, no partner-supplied addresses, no selling',
         args: () => withAsset('USDT:TRC20'),
         message:
-          'error: assets: no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give a wallet (CURRENCY:NETWORK=ADDRESS), allow partner addresses, or enable sell\n',
+          'error: assets: no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give an asset a wallet address, allow partner addresses, or enable sell\n',
       },
       {
         why: 'limits that allow no amount',
@@ -394,7 +394,7 @@ describe('proof partners while proof serve runs (embedded database)', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: `error: assets: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
+      stderr: `error: assets.0.address: USDT:TRC20 wallet ${TRON_BAD_CHECKSUM}: bad base58check checksum\n`,
     });
     const unknown = await runCli(['partners', 'disable', 'ptr_doesnotexist', '--json'], { DATA_DIR: dataDir });
     expect(unknown).toEqual({ code: 2, stdout: '', stderr: 'error: no partner ptr_doesnotexist\n' });

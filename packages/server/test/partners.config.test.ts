@@ -75,6 +75,21 @@ describe('partner configuration', () => {
       expect((await server.admin('/partners')).body.partners).toHaveLength(before);
     });
 
+    it.each([
+      ['an unknown currency', { currency: 'XXX', network: 'TRC20' }, 'assets.1.currency', /^unknown currency XXX/],
+      ['an unknown network', { currency: 'USDT', network: 'MOON' }, 'assets.1.network', /^unknown network MOON/],
+      ['a currency not on that network', { currency: 'BTC', network: 'TRC20' }, 'assets.1.network', /^BTC is not available on TRC20/],
+      ['the same pair twice', { currency: 'usdt', network: 'trc20' }, 'assets.1.network', /^USDT:TRC20 is listed twice/],
+      [
+        'a wallet that is no address',
+        { currency: 'USDT', network: 'ERC20', address: '0x123' },
+        'assets.1.address',
+        /^USDT:ERC20 wallet 0x123/,
+      ],
+    ])('an asset entry with %s is named by its JSON field', async (_why, second, field, issue) => {
+      expectRefused(await create({ ...VALID, assets: [...VALID.assets, second] }), field, issue);
+    });
+
     it('the same on update, and the stored configuration stays as it was', async () => {
       const created = await create({ ...VALID, fiat_currencies: ['EUR', 'USD'] });
       expect(created.status, JSON.stringify(created.body)).toBe(201);

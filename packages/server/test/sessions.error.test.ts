@@ -213,6 +213,17 @@ describe('session errors on the default server', () => {
       expect((await createSession(sessionBody({ address: null }))).status).toBe(200);
     });
 
+    it('refuses an address on a sell even from a partner that may supply addresses: the platform allocates the deposit address', async () => {
+      const own = await server.createPartner({ allow_partner_address: true });
+      const body = expectValidation(
+        await createSession(sessionBody({ type: 'sell', address: 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' }), { token: own.client_token }),
+        'address',
+        'a sell deposits to an address the platform allocates per transaction; omit address',
+      );
+      expect(body.message).toContain('address:');
+      expect((await createSession(sessionBody({ type: 'sell' }), { token: own.client_token })).status).toBe(200);
+    });
+
     // Each of these is invisible or reorders what a person reads, so two ids that look alike would
     // be different users (or one id would impersonate another in a log or the admin API).
     it.each([

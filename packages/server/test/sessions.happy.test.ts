@@ -449,17 +449,6 @@ describe('POST /widget/session (happy paths)', () => {
       expect(buy.body).toMatchObject({ type: 'buy', address: SANDBOX_WALLETS['USDT:TRC20'], fiat_amount: '94.80' });
     });
 
-    it('never uses a request address for a sell, even when the partner may supply addresses', async () => {
-      const own = await server.createPartner({ allow_partner_address: true });
-      const { status, body: session } = await createSession(sessionBody({ type: 'sell', address: OTHER_TRON }), {
-        token: own.client_token,
-      });
-      expect(status).toBe(200);
-      expect(session.address).not.toBe(OTHER_TRON);
-      expect(session.address).not.toBe(SANDBOX_WALLETS['USDT:TRC20']);
-      expect(validateAddress('tron', session.address).ok).toBe(true);
-    });
-
     it('quotes a sell by fiat_amount: the payout is exactly that', async () => {
       const body = sessionBody({ type: 'sell', fiat_amount: '100' });
       delete (body as Record<string, unknown>).amount;

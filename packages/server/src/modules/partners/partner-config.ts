@@ -107,7 +107,7 @@ export function normalizePartnerInput(input: PartnerInput): NormalizedPartner {
   if (!sellEnabled && !allow_partner_address && !assets.some((asset) => asset.address !== null)) {
     throw new ConfigurationError(
       'assets',
-      'no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give a wallet (CURRENCY:NETWORK=ADDRESS), allow partner addresses, or enable sell',
+      'no asset has a wallet, allow_partner_address is off and sell is off, so no session could ever be created: give an asset a wallet address, allow partner addresses, or enable sell',
     );
   }
   const limits = normalizeLimits(input.limits ?? {});
@@ -163,24 +163,26 @@ export function toPartnerInput(partner: NormalizedPartner): PartnerInput {
 }
 
 function normalizeAssets(assets: NonNullable<PartnerInput['assets']>): PartnerAsset[] {
-  if (assets.length === 0) throw new ConfigurationError('assets', 'at least one asset is required (CURRENCY:NETWORK[=WALLET])');
+  if (assets.length === 0) throw new ConfigurationError('assets', 'at least one asset is required');
   const out: PartnerAsset[] = [];
-  for (const asset of assets) {
+  for (const [index, asset] of assets.entries()) {
+    // Errors name the JSON field of the very entry (`assets.1.network`); the CLI's --asset flags are in the same order.
+    const field = (name: string) => `assets.${index}.${name}`;
     const currency = asset.currency.toUpperCase();
     const network = asset.network.toUpperCase();
     const label = `${currency}:${network}`;
     if (!isAsset(currency))
-      throw new ConfigurationError('assets', `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
+      throw new ConfigurationError(field('currency'), `unknown currency ${currency} (known: ${Object.keys(ASSETS).join(', ')})`);
     if (!isNetwork(network))
-      throw new ConfigurationError('assets', `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
-    if (!assetTravelsOn(currency, network)) throw new ConfigurationError('assets', `${currency} is not available on ${network}`);
+      throw new ConfigurationError(field('network'), `unknown network ${network} (known: ${Object.keys(NETWORKS).join(', ')})`);
+    if (!assetTravelsOn(currency, network)) throw new ConfigurationError(field('network'), `${currency} is not available on ${network}`);
     if (out.some((other) => other.currency === currency && other.network === network)) {
-      throw new ConfigurationError('assets', `${label} is listed twice`);
+      throw new ConfigurationError(field('network'), `${label} is listed twice`);
     }
     let address: string | null = null;
     if (asset.address != null && asset.address !== '') {
       const check = validateAddress(NETWORKS[network].addressFormat, asset.address);
-      if (!check.ok) throw new ConfigurationError('assets', `${label} wallet ${asset.address}: ${check.issue}`);
+      if (!check.ok) throw new ConfigurationError(field('address'), `${label} wallet ${asset.address}: ${check.issue}`);
       address = check.address;
     }
     out.push({ currency, network, address, is_default: asset.is_default ?? false });

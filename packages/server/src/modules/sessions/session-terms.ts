@@ -29,6 +29,11 @@ export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBo
   if (body.address != null && !config.allow_partner_address) {
     throw invalidField('address', 'this partner may not supply addresses; omit it to use the configured wallet');
   }
+  // A sell's address is the deposit address the platform allocates: the user's crypto goes there,
+  // never to an address the partner named, so naming one would be ignored; refused instead.
+  if (body.address != null && type === 'sell') {
+    throw invalidField('address', 'a sell deposits to an address the platform allocates per transaction; omit address');
+  }
 
   const currency = body.currency.toUpperCase();
   const enabled = config.assets.filter((asset) => asset.currency === currency);
