@@ -10,6 +10,8 @@ export interface StatusChange {
   merchantTransactionId: string;
   to: TransactionStatus;
   reason?: string | null;
+  /** How the user paid (card, apple_pay, google_pay), recorded with the change that captures the payment. */
+  paymentMethod?: string;
   /** Tests only: runs after the row is updated, inside the database transaction. */
   afterUpdate?: () => void | Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function changeStatus(platform: Platform, change: StatusChange): Pr
         status: change.to,
         failure_reason: change.to === 'failed' || change.to === 'cancelled' ? check.reason : null,
         settled_crypto_minor: change.to === 'processing' ? row.quote_crypto_minor : row.settled_crypto_minor,
+        payment_method: change.paymentMethod ?? row.payment_method,
         version: seq,
         updated_at: now,
       })
