@@ -12,8 +12,10 @@ import { refuseRepeatedAuthorization } from './http/repeated-authorization.ts';
 import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
+import { registerCallbackRoutes } from './modules/callbacks/callback-routes.ts';
 import { followAccessChanges } from './modules/partners/token-cache.ts';
 import type { Platform } from './platform.ts';
+import { callbackSources } from './providers.ts';
 
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -88,6 +90,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => partnerApi(scope, platform, throttle));
   await app.register(async (scope) => adminApi(scope, platform, throttle));
+  registerCallbackRoutes(app, platform, callbackSources(platform.providers));
   answerOtherMethods(app, routes);
   return app;
 }

@@ -8,6 +8,7 @@ import { type Database, type DatabaseOptions, type Db, openDatabase } from './db
 import { migrateToLatest } from './db/migrate.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { deriveKey, Sealer } from './lib/crypto.ts';
+import { Notifier } from './lib/notifier.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
 import { type EventBus, LocalEventBus, PostgresEventBus } from './modules/delivery/event-bus.ts';
 import { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
@@ -83,6 +84,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     providers,
     bus,
     outboxNotifier: new OutboxNotifier(),
+    inboxNotifier: new Notifier(),
     close: async () => {
       await bus.stop();
       await database.close();

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { Clock } from './lib/clock.ts';
 import { deriveKey } from './lib/crypto.ts';
+import type { CallbackSource } from './modules/callbacks/inbound-event.ts';
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
@@ -17,6 +18,13 @@ import { parseKrakenSettings } from './providers/kraken/settings.ts';
 export interface Providers {
   rates: RateProvider;
   depositAddresses: DepositAddressProvider;
+}
+
+/** The adapters that call back (they implement CallbackSource beside their own interface). */
+export function callbackSources(providers: Providers): CallbackSource[] {
+  return Object.values(providers).filter(
+    (provider): provider is CallbackSource => typeof (provider as Partial<CallbackSource>).verifyCallback === 'function',
+  );
 }
 
 export interface ProviderContext {

@@ -1,3 +1,5 @@
+import { CallbackWorker } from './modules/callbacks/callback-worker.ts';
+import type { InboundEventHandler } from './modules/callbacks/inbound-event.ts';
 import { purgeDeliveredBefore } from './modules/delivery/delivery-operations.ts';
 import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
 import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
@@ -9,7 +11,13 @@ const PURGE_INTERVAL_MS = 3_600_000;
 
 export interface BackgroundWork {
   webhooks: WebhookWorker;
+  callbacks: CallbackWorker;
   stop(): Promise<void>;
+}
+
+/** Which module applies each kind of provider event (the closed vocabularies of kyc and payments). */
+export function providerEventHandlers(_platform: Platform): Record<string, InboundEventHandler> {
+  return {};
 }
 
 /** Deletes what has outlived its purpose: replay windows of idempotency keys, old delivered webhooks. */
@@ -25,6 +33,8 @@ export async function purgeOldRecords(platform: Platform): Promise<{ idempotency
 export function startBackgroundWork(platform: Platform): BackgroundWork {
   const webhooks = new WebhookWorker(platform);
   webhooks.start();
+  const callbacks = new CallbackWorker(platform, providerEventHandlers(platform));
+  callbacks.start();
   let stopped = false;
   let expiring: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout;
@@ -46,11 +56,13 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
   purge.unref();
   return {
     webhooks,
+    callbacks,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearInterval(purge);
       await expiring;
+      await callbacks.stop();
       await webhooks.stop();
     },
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
+import { callbackMigrations } from '../modules/callbacks/tables.ts';
 import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   ...sessionMigrations,
   ...transactionEventMigrations,
   ...deliveryMigrations,
+  ...callbackMigrations,
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

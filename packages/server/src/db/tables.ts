@@ -1,3 +1,4 @@
+import type { CallbackTables } from '../modules/callbacks/tables.ts';
 import type { DeliveryTables } from '../modules/delivery/tables.ts';
 import type { KycTables } from '../modules/kyc/tables.ts';
 import type { PartnerTables } from '../modules/partners/tables.ts';
@@ -5,4 +6,4 @@ import type { SessionTables } from '../modules/sessions/tables.ts';
 import type { TransactionTables } from '../modules/transactions/tables.ts';
 
 /** The whole schema as Kysely sees it: each module declares and migrates its own tables. */
-export type Tables = PartnerTables & KycTables & TransactionTables & SessionTables & DeliveryTables;
+export type Tables = PartnerTables & KycTables & TransactionTables & SessionTables & DeliveryTables & CallbackTables;

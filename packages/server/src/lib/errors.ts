@@ -8,6 +8,8 @@ export const API_ERRORS = {
   missing_param: { status: 400, error: 'invalid_request' },
   currency_not_allowed: { status: 400, error: 'invalid_request' },
   amount_out_of_range: { status: 400, error: 'invalid_request' },
+  /** (ours) A provider callback whose signature, timestamp or payload cannot be accepted. */
+  invalid_signature: { status: 400, error: 'invalid_request' },
   WALLET_NOT_SUPPORTED: { status: 400, error: 'wallet_not_supported' },
   missing_token: { status: 401, error: 'unauthorised' },
   invalid_token: { status: 401, error: 'unauthorised' },
