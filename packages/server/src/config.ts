@@ -20,6 +20,8 @@ export interface Config {
   /** 32 bytes, base64: encrypts secrets and PII at rest. Generated in DATA_DIR when unset in development. */
   encryptionKey: string | undefined;
   initTokenTtlMs: number;
+  /** How long a quote holds once locked (at session creation, or when the user picks or refreshes the amount). */
+  quoteTtlMs: number;
   tokenRotationGraceMs: number;
   idempotencyTtlMs: number;
   /** How long a node may trust its cached view of a token before asking the database again. */
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     signingSecret: env.SIGNING_SECRET || undefined,
     encryptionKey: env.ENCRYPTION_KEY || undefined,
     initTokenTtlMs: duration(env, 'INIT_TOKEN_TTL', '60m'),
+    quoteTtlMs: duration(env, 'QUOTE_TTL', '2m'),
     tokenRotationGraceMs: duration(env, 'TOKEN_ROTATION_GRACE', '24h'),
     idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h'),
     authCacheTtlMs: duration(env, 'AUTH_CACHE_TTL', '5s'),

@@ -367,13 +367,6 @@ describe('session errors on the default server', () => {
       expectDetail(body, field, 'is required');
     });
 
-    it('asks for an amount when none of amount, crypto_amount or fiat_amount is given (null counts as absent)', async () => {
-      for (const amount of [undefined, null]) {
-        const body = expectError(await createSession(sessionBody({ amount })), 400, 'invalid_request', 'missing_param');
-        expectDetail(body, 'amount', 'is required');
-      }
-    });
-
     it('uses the default network when network is omitted: the first listed, or the one marked', async () => {
       const omitted = await createSession(sessionBody({ network: undefined }));
       expect(omitted.status).toBe(200);

@@ -213,6 +213,17 @@ describe('POST /widget/session (happy paths)', () => {
   });
 
   describe('request generations and forms', () => {
+    it('accepts a session without any amount (the older form): the user picks it in the widget', async () => {
+      for (const amount of [undefined, null]) {
+        const { status, body: session } = await createSession(sessionBody({ amount }));
+        expect(status).toBe(200);
+        expect(session).toMatchObject({ amount: '', fix_amount: false, fiat_amount: '', fix_fiat_amount: false, currency: 'USDT' });
+        expect(verifySessionSignature(signatureKey(), signedFields(session, null), session.signature)).toBe(true);
+        const view = await server.getTransaction(session.merchant_transaction_id);
+        expect(view.body).toMatchObject({ status: 'pending', crypto_amount: '', fiat_amount: '' });
+      }
+    });
+
     it('accepts crypto_amount as an alias of amount', async () => {
       const body = sessionBody({ crypto_amount: '100' });
       delete (body as Record<string, unknown>).amount;

@@ -5,6 +5,7 @@ import { ApiError } from '../lib/errors.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
 import { isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
 import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
+import { registerQuoteRoutes } from '../modules/sessions/quote-routes.ts';
 import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
 import { registerTransactionRoutes } from '../modules/transactions/transaction-routes.ts';
 import type { Platform } from '../platform.ts';
@@ -66,6 +67,7 @@ export async function partnerApi(app: FastifyInstance, platform: Platform, throt
   });
 
   registerSessionRoutes(app, platform);
+  registerQuoteRoutes(app, platform);
   registerTransactionRoutes(app, platform);
   registerKycRoutes(app, platform);
 }

@@ -3,19 +3,17 @@ import type { Db } from '../../db/database.ts';
 import { ASSETS, FIATS } from '../../lib/catalog.ts';
 import { sha256Hex } from '../../lib/crypto.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { formatAmount, parseAmount } from '../../lib/money.ts';
+import { formatAmount } from '../../lib/money.ts';
 import type { Platform } from '../../platform.ts';
 import { ensureIdentity } from '../kyc/identities.ts';
-import { DEFAULT_LIMITS } from '../partners/partner-config.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
-import { checkMarketQuote } from '../pricing/check-market-quote.ts';
-import { computeQuote, type Quote } from '../pricing/quote.ts';
 import { isTerminal } from '../transactions/state-machine.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
 import { issueInitToken } from './init-token.ts';
+import { priceAmount } from './price-amount.ts';
 import type { CreateSessionBody, SessionResponse } from './session-schemas.ts';
-import { resolveSessionTerms, type SessionTerms } from './session-terms.ts';
+import { resolveSessionTerms } from './session-terms.ts';
 import { signSession } from './signature.ts';
 
 export interface CreateSessionCommand {
@@ -83,7 +81,18 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
   }
 
   const terms = resolveSessionTerms(partner.config, body);
-  const quote = await priceSession(platform, partner, terms);
+  // A ProviderError leaves as the documented 502 (http/error-handler.ts); anything else is a bug and a 500.
+  const quote =
+    terms.given === null
+      ? null
+      : await priceAmount(platform, {
+          config: partner.config,
+          type: terms.type,
+          asset: terms.asset.currency,
+          network: terms.asset.network,
+          fiat: terms.fiat,
+          given: terms.given,
+        });
   const id = randomUUID();
   const merchantTransactionId = body.merchant_transaction_id ?? id;
   const { currency, network } = terms.asset;
@@ -91,7 +100,8 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
   const identityId = await ensureIdentity(platform, { partnerId: partner.id, partnerUserId: body.partner_user_id, email: body.user_email });
 
   const now = platform.clock.now();
-  const amount = formatAmount(quote.cryptoMinor, ASSETS[terms.asset.currency].decimals);
+  // Without an amount the user picks one in the widget: both amounts stay empty until then.
+  const amount = quote ? formatAmount(quote.cryptoMinor, ASSETS[terms.asset.currency].decimals) : '';
   const fiatDecimals = FIATS[terms.fiat].decimals;
   const initTokenType = command.fromBrowser ? 'sdk_customer_token' : 'sdk_partner_authorization';
   const { token: initToken, expiresAt } = issueInitToken(
@@ -123,12 +133,12 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
     networks: partner.config.assets.filter((asset) => asset.currency === terms.asset.currency).map((asset) => asset.network),
     fix_network: [terms.asset.network],
     amount,
-    fix_amount: 'crypto' in terms.given,
+    fix_amount: terms.given !== null && 'crypto' in terms.given,
     fiat_currency: terms.fiat,
     fiat_currencies: terms.type === 'sell' ? partner.config.sell.fiat_currencies : partner.config.fiat_currencies,
     fix_fiat_currency: false,
-    fiat_amount: formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals),
-    fix_fiat_amount: 'fiat' in terms.given,
+    fiat_amount: quote ? formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals) : '',
+    fix_fiat_amount: terms.given !== null && 'fiat' in terms.given,
     type: terms.type,
     lang: partner.config.widget.lang,
     theme: partner.config.widget.theme,
@@ -147,12 +157,13 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
     currency: terms.asset.currency,
     network: terms.asset.network,
     address,
-    quote_crypto_minor: quote.cryptoMinor.toString(),
+    quote_crypto_minor: quote?.cryptoMinor.toString() ?? null,
     fiat_currency: terms.fiat,
-    quote_fiat_minor: quote.fiatMinor.toString(),
-    fee_fiat_minor: quote.feeFiatMinor.toString(),
-    network_fee_crypto_minor: quote.networkFeeCryptoMinor.toString(),
-    rate: quote.rate,
+    quote_fiat_minor: quote?.fiatMinor.toString() ?? null,
+    fee_fiat_minor: quote?.feeFiatMinor.toString() ?? null,
+    network_fee_crypto_minor: quote?.networkFeeCryptoMinor.toString() ?? null,
+    rate: quote?.rate ?? null,
+    quote_expires_at: quote ? new Date(now.getTime() + platform.config.quoteTtlMs) : null,
     settled_crypto_minor: null,
     payment_method: null,
     client_ip: terms.clientIp,
@@ -188,40 +199,6 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
   const stored = await findStoredResponse(platform.db, partner.id, idempotencyKey, liveSince);
   if (!stored) throw new Error('idempotency key claimed by a request that left no response');
   return replay(stored.requestHash, requestHash, stored.response, 'Idempotency-Key');
-}
-
-async function priceSession(platform: Platform, partner: PartnerRecord, terms: SessionTerms): Promise<Quote & { rate: string }> {
-  // A ProviderError leaves as the documented 502 (http/error-handler.ts); anything else is a bug and a 500.
-  const { rates } = platform.providers;
-  const asset = terms.asset.currency;
-  const answer = await rates.quote({ asset, network: terms.asset.network, fiat: terms.fiat, side: terms.type });
-  const market = checkMarketQuote({ provider: rates.name, asset, quote: answer });
-  const fiatDecimals = FIATS[terms.fiat].decimals;
-  const quote = computeQuote({
-    type: terms.type,
-    cryptoDecimals: ASSETS[terms.asset.currency].decimals,
-    fiatDecimals,
-    rate: market.rate,
-    networkFee: market.networkFee,
-    feePercent: partner.config.fees.percent,
-    feeFixedMinor: parseAmount(partner.config.fees.fixed[terms.fiat] ?? '0', fiatDecimals),
-    given: terms.given,
-  });
-  const limits = partner.config.limits[terms.fiat] ?? DEFAULT_LIMITS;
-  const min = parseAmount(limits.min, fiatDecimals);
-  const max = parseAmount(limits.max, fiatDecimals);
-  if (quote.cryptoMinor <= 0n || quote.fiatMinor < min || quote.fiatMinor > max) {
-    const field = 'fiat' in terms.given ? 'fiat_amount' : 'amount';
-    throw new ApiError('amount_out_of_range', `The amount must be between ${limits.min} and ${limits.max} ${terms.fiat}.`, {
-      details: [
-        {
-          field,
-          issue: `worth ${formatAmount(quote.fiatMinor, fiatDecimals, fiatDecimals)} ${terms.fiat}; allowed ${limits.min}–${limits.max}`,
-        },
-      ],
-    });
-  }
-  return { ...quote, rate: market.rate };
 }
 
 async function replayExisting(db: Db, partnerId: string, merchantTransactionId: string, requestHash: string): Promise<SessionOutcome> {

@@ -6,12 +6,15 @@ import { AmountError, parseAmount } from '../../lib/money.ts';
 import type { PartnerAsset, PartnerConfig } from '../partners/partner-config.ts';
 import type { CreateSessionBody } from './session-schemas.ts';
 
+export type AmountGiven = { crypto: bigint } | { fiat: bigint };
+
 /** A session request checked against the partner's policy: what will be quoted and where it goes. */
 export interface SessionTerms {
   type: 'buy' | 'sell';
   asset: PartnerAsset & { currency: Asset; network: Network };
   fiat: Fiat;
-  given: { crypto: bigint } | { fiat: bigint };
+  /** The amount the request fixes; null when it sends none and the user picks it in the widget. */
+  given: AmountGiven | null;
   /** For a buy: the wallet the crypto goes to. Sell addresses are allocated per transaction. */
   buyAddress: string | null;
   clientIp: string | null;
@@ -76,7 +79,7 @@ export function resolveSessionTerms(config: PartnerConfig, body: CreateSessionBo
   };
 }
 
-function requestedAmount(body: CreateSessionBody, currency: Asset, fiat: Fiat): SessionTerms['given'] {
+function requestedAmount(body: CreateSessionBody, currency: Asset, fiat: Fiat): AmountGiven | null {
   const { amount, crypto_amount: alias, fiat_amount: fiatAmount } = body;
   if (amount != null && alias != null && amount !== alias) {
     throw invalidField('crypto_amount', 'is another name for amount; send one of them');
@@ -85,9 +88,8 @@ function requestedAmount(body: CreateSessionBody, currency: Asset, fiat: Fiat): 
   if (crypto !== null && fiatAmount != null) {
     throw invalidField('fiat_amount', 'send either a crypto amount or fiat_amount, not both');
   }
-  if (crypto === null && fiatAmount == null) {
-    throw new ApiError('missing_param', 'amount (or fiat_amount) is required.', { details: [{ field: 'amount', issue: 'is required' }] });
-  }
+  // The older request form makes every amount optional: the user then picks it in the widget.
+  if (crypto === null && fiatAmount == null) return null;
   if (crypto !== null) return { crypto: positiveAmount(amount != null ? 'amount' : 'crypto_amount', crypto, ASSETS[currency].decimals) };
   return { fiat: positiveAmount('fiat_amount', fiatAmount!, FIATS[fiat].decimals) };
 }

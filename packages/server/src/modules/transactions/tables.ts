@@ -18,12 +18,15 @@ export interface TransactionsTable {
   currency: string;
   network: string;
   address: string;
-  quote_crypto_minor: Minor;
+  /** The locked quote; all null while the user has not chosen an amount (a session created without one). */
+  quote_crypto_minor: Minor | null;
   fiat_currency: string;
-  quote_fiat_minor: Minor;
-  fee_fiat_minor: Minor;
-  network_fee_crypto_minor: Minor;
-  rate: string;
+  quote_fiat_minor: Minor | null;
+  fee_fiat_minor: Minor | null;
+  network_fee_crypto_minor: Minor | null;
+  rate: string | null;
+  /** Until when the quote holds: payment is taken at it only before then; null for a quote that was never locked. */
+  quote_expires_at: Date | null;
   /** What was actually sent or received; unknown until the transaction reaches processing. */
   settled_crypto_minor: Minor | null;
   payment_method: string | null;
@@ -77,6 +80,19 @@ export const transactionMigrations: Record<string, Migration> = {
         .addUniqueConstraint('transactions_partner_mtid_key', ['partner_id', 'merchant_transaction_id'])
         .execute();
       await db.schema.createIndex('transactions_user_idx').on('transactions').columns(['partner_id', 'partner_user_id']).execute();
+    },
+  },
+  // A session may be created without an amount: the user picks it in the widget, and the quote is
+  // locked then, for QUOTE_TTL.
+  '0012_open_amount_quotes': {
+    async up(db: Kysely<any>) {
+      for (const column of ['quote_crypto_minor', 'quote_fiat_minor', 'fee_fiat_minor', 'network_fee_crypto_minor', 'rate']) {
+        await db.schema
+          .alterTable('transactions')
+          .alterColumn(column, (c) => c.dropNotNull())
+          .execute();
+      }
+      await db.schema.alterTable('transactions').addColumn('quote_expires_at', 'timestamptz').execute();
     },
   },
   // The expiry job looks for pending transactions past their deadline; these partial indexes hold

@@ -43,7 +43,8 @@ export function toTransactionView(row: TransactionViewRow): TransactionView {
     network: row.network,
     crypto_amount: row.settled_crypto_minor === null ? '' : formatAmount(BigInt(row.settled_crypto_minor), cryptoDecimals),
     fiat_currency: row.fiat_currency,
-    fiat_amount: formatAmount(BigInt(row.quote_fiat_minor), fiatDecimals, fiatDecimals),
+    // Empty while the user has not chosen an amount yet (a session created without one).
+    fiat_amount: row.quote_fiat_minor === null ? '' : formatAmount(BigInt(row.quote_fiat_minor), fiatDecimals, fiatDecimals),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };
