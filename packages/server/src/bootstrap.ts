@@ -49,7 +49,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const secrets = options.secrets ?? loadSecrets(config);
   // Built before the database opens: a wrong adapter setting stops the start with nothing to clean up.
   const providers = buildProviders(
-    { config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret },
+    { config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret, logger },
     options.providers,
   );
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };

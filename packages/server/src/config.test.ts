@@ -23,6 +23,12 @@ describe('configuration', () => {
       initTokenTtlMs: 3_600_000,
     });
     expect(config).toMatchObject({ rateProvider: 'sandbox', depositAddressProvider: 'sandbox' });
+    expect(config).toMatchObject({
+      kycProvider: 'sandbox',
+      sandboxKycDelayMs: 3_000,
+      kycMaxUploadBytes: 10 * 1024 * 1024,
+      kycDocumentRetentionMs: 90 * 86_400_000,
+    });
     // Unset live-rate settings stay unset: the adapter's own settings schema holds their defaults.
     expect(config.rates).toEqual({
       krakenApiUrl: undefined,
@@ -39,6 +45,7 @@ describe('configuration', () => {
       mode: 'production',
       rateProvider: 'kraken',
       depositAddressProvider: 'none',
+      kycProvider: 'none',
       sandboxTools: false,
       webhookAllowPrivateTargets: false,
     });
@@ -94,6 +101,30 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...production, DEPOSIT_ADDRESS_PROVIDER: 'sandbox' })).toThrow(
       'production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox',
     );
+    expect(() => loadConfig({ ...production, KYC_PROVIDER: 'sandbox' })).toThrow('production mode refuses KYC_PROVIDER=sandbox');
+    // Identity documents and PII are sealed with ENCRYPTION_KEY: production never generates one for itself.
+    expect(() => loadConfig({ ...production, ENCRYPTION_KEY: undefined })).toThrow('production mode needs ENCRYPTION_KEY');
+    expect(() => loadConfig({ ...production, ENCRYPTION_KEY: '' })).toThrow('production mode needs ENCRYPTION_KEY');
+  });
+
+  it('reads the KYC settings, and refuses ones it cannot use', () => {
+    const config = loadConfig({
+      KYC_PROVIDER: 'none',
+      SANDBOX_KYC_DELAY: '0',
+      KYC_MAX_UPLOAD_BYTES: '5000000',
+      KYC_DOCUMENT_RETENTION: '30d',
+    });
+    expect(config).toMatchObject({
+      kycProvider: 'none',
+      sandboxKycDelayMs: 0,
+      kycMaxUploadBytes: 5_000_000,
+      kycDocumentRetentionMs: 30 * 86_400_000,
+    });
+    expect(() => loadConfig({ KYC_PROVIDER: 'onfido' })).toThrow('KYC_PROVIDER must be one of sandbox, none, got "onfido"');
+    expect(() => loadConfig({ KYC_MAX_UPLOAD_BYTES: '0' })).toThrow('KYC_MAX_UPLOAD_BYTES must be at least 1');
+    expect(() => loadConfig({ KYC_MAX_UPLOAD_BYTES: '10MB' })).toThrow('KYC_MAX_UPLOAD_BYTES must be a whole number');
+    expect(() => loadConfig({ KYC_DOCUMENT_RETENTION: 'forever' })).toThrow('KYC_DOCUMENT_RETENTION');
+    expect(() => loadConfig({ SANDBOX_KYC_DELAY: 'soon' })).toThrow('SANDBOX_KYC_DELAY');
   });
 
   it('refuses a weak ADMIN_TOKEN in every mode: at least 32 characters, no blanks, not one character repeated', () => {

@@ -55,6 +55,14 @@ export interface Config {
   };
   /** Who hands out sell deposit addresses: the keyless sandbox, or nobody (sell sessions are refused). */
   depositAddressProvider: 'sandbox' | 'none';
+  /** Who verifies identities: the sandbox (decides by documented test names), or nobody (submissions answer 502). */
+  kycProvider: 'sandbox' | 'none';
+  /** How long the sandbox KYC provider waits before it calls back with its decision. */
+  sandboxKycDelayMs: number;
+  /** Largest accepted identity document or selfie, in bytes. */
+  kycMaxUploadBytes: number;
+  /** Uploaded identity documents are deleted this long after their upload. */
+  kycDocumentRetentionMs: number;
   /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutMs: number;
@@ -105,6 +113,10 @@ export function loadConfig(env: Env = process.env): Config {
       networkFees: env.NETWORK_FEES ? networkFees(env.NETWORK_FEES) : undefined,
     },
     depositAddressProvider: choice(env, 'DEPOSIT_ADDRESS_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    kycProvider: choice(env, 'KYC_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    sandboxKycDelayMs: duration(env, 'SANDBOX_KYC_DELAY', '3s'),
+    kycMaxUploadBytes: integer(env, 'KYC_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
+    kycDocumentRetentionMs: duration(env, 'KYC_DOCUMENT_RETENTION', '90d'),
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
@@ -119,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
+  if (config.kycMaxUploadBytes < 1) throw new Error('KYC_MAX_UPLOAD_BYTES must be at least 1');
   if (config.adminToken !== undefined) assertStrongAdminToken(config.adminToken);
   if (mode === 'production') assertProductionSafe(config);
   return config;
@@ -147,6 +160,9 @@ function assertProductionSafe(config: Config): void {
   }
   if (config.depositAddressProvider === 'sandbox') {
     throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
+  }
+  if (config.kycProvider === 'sandbox') {
+    throw new Error('production mode refuses KYC_PROVIDER=sandbox: it verifies anyone whose name is not a test value');
   }
 }
 

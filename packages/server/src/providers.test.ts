@@ -10,12 +10,14 @@ describe('buildProviders', () => {
     const providers = buildProviders(context({}));
     expect(providers.rates.name).toBe('sandbox');
     expect(providers.depositAddresses.name).toBe('sandbox');
+    expect(providers.kyc.name).toBe('sandbox-kyc');
   });
 
   it('builds what configuration names, and keeps adapters a test passes in', () => {
-    const providers = buildProviders(context({ RATE_PROVIDER: 'kraken', DEPOSIT_ADDRESS_PROVIDER: 'none' }));
+    const providers = buildProviders(context({ RATE_PROVIDER: 'kraken', DEPOSIT_ADDRESS_PROVIDER: 'none', KYC_PROVIDER: 'none' }));
     expect(providers.rates.name).toBe('kraken');
     expect(providers.depositAddresses.name).toBe('none');
+    expect(providers.kyc.name).toBe('none');
     const rates = { name: 'test', quote: async () => ({ rate: '1', networkFee: '0' }) };
     expect(buildProviders(context({ RATE_PROVIDER: 'kraken' }), { rates }).rates).toBe(rates);
   });

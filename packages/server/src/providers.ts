@@ -1,7 +1,11 @@
+import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Clock } from './lib/clock.ts';
 import { deriveKey } from './lib/crypto.ts';
 import type { CallbackSource } from './modules/callbacks/inbound-event.ts';
+import type { KycProvider } from './modules/kyc/kyc-provider.ts';
+import { NoKycProvider } from './modules/kyc/no-kyc-provider.ts';
+import { SandboxKycProvider } from './modules/kyc/sandbox-kyc-provider.ts';
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
@@ -18,6 +22,7 @@ import { parseKrakenSettings } from './providers/kraken/settings.ts';
 export interface Providers {
   rates: RateProvider;
   depositAddresses: DepositAddressProvider;
+  kyc: KycProvider;
 }
 
 /** The adapters that call back (they implement CallbackSource beside their own interface). */
@@ -32,6 +37,8 @@ export interface ProviderContext {
   clock: Clock;
   /** Root secret; adapters get keys derived from it per purpose, never the secret itself. */
   signingSecret: string;
+  /** For adapters that work in the background (the sandbox's callbacks); they log no PII. */
+  logger?: Logger;
 }
 
 /**
@@ -43,6 +50,7 @@ export function buildProviders(context: ProviderContext, overrides: Partial<Prov
   return {
     rates: overrides.rates ?? buildRates(context),
     depositAddresses: overrides.depositAddresses ?? buildDepositAddresses(context),
+    kyc: overrides.kyc ?? buildKyc(context),
   };
 }
 
@@ -64,5 +72,21 @@ function buildDepositAddresses({ config, signingSecret }: ProviderContext): Depo
       return new SandboxDepositAddresses({ seedKey: deriveKey(signingSecret, 'sandbox-deposit-addresses') });
     case 'none':
       return new NoDepositAddresses();
+  }
+}
+
+function buildKyc({ config, clock, signingSecret, logger }: ProviderContext): KycProvider {
+  switch (config.kycProvider) {
+    case 'sandbox':
+      return new SandboxKycProvider({
+        signingKey: deriveKey(signingSecret, 'sandbox-kyc-callbacks'),
+        // Read at send time: the public URL may be settled after the adapters are built (tests listen on port 0).
+        callbackUrl: () => `${config.publicUrl}/providers/sandbox-kyc/callbacks`,
+        clock,
+        delayMs: config.sandboxKycDelayMs,
+        ...(logger ? { logger } : {}),
+      });
+    case 'none':
+      return new NoKycProvider();
   }
 }
