@@ -2,6 +2,7 @@ import { CallbackWorker } from './modules/callbacks/callback-worker.ts';
 import type { InboundEventHandler } from './modules/callbacks/inbound-event.ts';
 import { purgeDeliveredBefore } from './modules/delivery/delivery-operations.ts';
 import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
+import { applyKycDecision, KYC_DECISION, purgeExpiredDocuments } from './modules/kyc/kyc-service.ts';
 import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
@@ -16,16 +17,22 @@ export interface BackgroundWork {
 }
 
 /** Which module applies each kind of provider event (the closed vocabularies of kyc and payments). */
-export function providerEventHandlers(_platform: Platform): Record<string, InboundEventHandler> {
-  return {};
+export function providerEventHandlers(platform: Platform): Record<string, InboundEventHandler> {
+  return {
+    [KYC_DECISION]: (event) => applyKycDecision(platform, event),
+  };
 }
 
-/** Deletes what has outlived its purpose: replay windows of idempotency keys, old delivered webhooks. */
-export async function purgeOldRecords(platform: Platform): Promise<{ idempotencyKeys: number; deliveries: number }> {
+/**
+ * Deletes what has outlived its purpose: replay windows of idempotency keys, old delivered webhooks,
+ * identity documents past KYC_DOCUMENT_RETENTION.
+ */
+export async function purgeOldRecords(platform: Platform): Promise<{ idempotencyKeys: number; deliveries: number; kycDocuments: number }> {
   const now = platform.clock.now().getTime();
   return {
     idempotencyKeys: await purgeExpiredKeys(platform.db, new Date(now - platform.config.idempotencyTtlMs)),
     deliveries: await purgeDeliveredBefore(platform, new Date(now - platform.config.webhookRetentionMs)),
+    kycDocuments: await purgeExpiredDocuments(platform, new Date(now - platform.config.kycDocumentRetentionMs)),
   };
 }
 

@@ -36,15 +36,15 @@ describe('purging old records', () => {
     expect([await count('idempotency_keys'), await count('webhook_deliveries'), await count('webhook_attempts')]).toEqual([1, 2, 2]);
 
     server.clock.advance(DAY - 1000);
-    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 0, deliveries: 0 });
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 0, deliveries: 0, kycDocuments: 0 });
     server.clock.advance(2000);
-    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 0 });
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 0, kycDocuments: 0 });
     // The key is free again: the same key makes a new session.
     const again = await server.createSession(sessionBody(), { headers: { 'idempotency-key': 'purge-1' } });
     expect(again.body.merchant_transaction_id).not.toBe(created.body.merchant_transaction_id);
 
     server.clock.advance(30 * DAY);
-    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 1 });
+    expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 1, kycDocuments: 0 });
     const left = await server.platform.db.selectFrom('webhook_deliveries').select(['status']).execute();
     expect(left).toEqual([{ status: 'failed' }]);
     expect(await count('webhook_attempts')).toBe(1);

@@ -23,6 +23,12 @@ export const API_ERRORS = {
   idempotency_key_reused: { status: 409, error: 'conflict' },
   /** Admin only: a status change the state machine does not allow. */
   illegal_transition: { status: 409, error: 'conflict' },
+  /** (ours) The user's identity is already verified: no document is taken, nothing is submitted again. */
+  kyc_already_verified: { status: 409, error: 'conflict' },
+  /** (ours) A submission of the user's identity awaits the provider's decision. */
+  kyc_in_progress: { status: 409, error: 'conflict' },
+  /** (ours) The transaction is no longer pending, so its steps (identity, payment) are closed. */
+  transaction_not_pending: { status: 409, error: 'conflict' },
   /** (ours) The request did not arrive within REQUEST_TIMEOUT / HEADERS_TIMEOUT. */
   request_timeout: { status: 408, error: 'invalid_request' },
   body_too_large: { status: 413, error: 'invalid_request' },

@@ -1,4 +1,5 @@
 import type { PlatformOptions } from '../../src/bootstrap.ts';
+import { SandboxKycProvider } from '../../src/modules/kyc/sandbox-kyc-provider.ts';
 import { forgetCachedTokens as forgetTokensOf } from '../../src/modules/partners/token-cache.ts';
 import type { RateProvider } from '../../src/modules/pricing/rate-provider.ts';
 import type { TestServer } from './test-platform.ts';
@@ -22,4 +23,11 @@ export function signingKeys(server: Pick<TestServer, 'platform'>): { sessionSign
 /** startPlatform options that price with `rates` instead of the sandbox rates. */
 export function withRateProvider(rates: RateProvider): PlatformOptions {
   return { providers: { rates } };
+}
+
+/** The server's sandbox KYC adapter (KYC_PROVIDER=sandbox): tests wait on its pending callbacks with `idle()`. */
+export function kycSandbox(server: Pick<TestServer, 'platform'>): SandboxKycProvider {
+  const kyc = server.platform.providers.kyc;
+  if (!(kyc instanceof SandboxKycProvider)) throw new Error(`the KYC provider is ${kyc.name}, not the sandbox`);
+  return kyc;
 }
