@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Tables } from '../../db/tables.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
@@ -29,39 +31,52 @@ export class IllegalTransitionError extends Error {
  * queues the webhook; subscribers on every node hear of it once it commits.
  */
 export async function changeStatus(platform: Platform, change: StatusChange): Promise<TransactionEvent> {
-  const now = platform.clock.now();
-  const event = await platform.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .selectFrom('transactions')
-      .selectAll()
-      .where('partner_id', '=', change.partnerId)
-      .where('merchant_transaction_id', '=', change.merchantTransactionId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) throw new ApiError('not_found', 'No such transaction.');
-    const check = checkTransition(row.type, row.status, change.to, change.reason);
-    if (!check.ok) throw new IllegalTransitionError(check.problem);
-
-    const seq = row.version + 1;
-    const updated = await trx
-      .updateTable('transactions')
-      .set({
-        status: change.to,
-        failure_reason: change.to === 'failed' || change.to === 'cancelled' ? check.reason : null,
-        settled_crypto_minor: change.to === 'processing' ? row.quote_crypto_minor : row.settled_crypto_minor,
-        payment_method: change.paymentMethod ?? row.payment_method,
-        version: seq,
-        updated_at: now,
-      })
-      .where('id', '=', row.id)
-      .where('version', '=', row.version)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await change.afterUpdate?.();
-    const [event] = await recordStatusChanges(platform, trx, [{ row: updated, reason: check.reason }], now);
-    return event!;
-  });
-  platform.bus.afterCommit([event]);
-  platform.outboxNotifier.notify();
+  const event = await platform.db.transaction().execute((trx) => changeStatusWithin(platform, trx, change));
+  announceStatusChanges(platform, [event]);
   return event;
+}
+
+/**
+ * The same change inside the caller's database transaction, for a module whose own rows change
+ * with the status (a payment attempt and the capture it records commit together or not at all).
+ * The caller hands the returned event to announceStatusChanges once its transaction has committed.
+ */
+export async function changeStatusWithin(platform: Platform, trx: Kysely<Tables>, change: StatusChange): Promise<TransactionEvent> {
+  const now = platform.clock.now();
+  const row = await trx
+    .selectFrom('transactions')
+    .selectAll()
+    .where('partner_id', '=', change.partnerId)
+    .where('merchant_transaction_id', '=', change.merchantTransactionId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!row) throw new ApiError('not_found', 'No such transaction.');
+  const check = checkTransition(row.type, row.status, change.to, change.reason);
+  if (!check.ok) throw new IllegalTransitionError(check.problem);
+
+  const seq = row.version + 1;
+  const updated = await trx
+    .updateTable('transactions')
+    .set({
+      status: change.to,
+      failure_reason: change.to === 'failed' || change.to === 'cancelled' ? check.reason : null,
+      settled_crypto_minor: change.to === 'processing' ? row.quote_crypto_minor : row.settled_crypto_minor,
+      payment_method: change.paymentMethod ?? row.payment_method,
+      version: seq,
+      updated_at: now,
+    })
+    .where('id', '=', row.id)
+    .where('version', '=', row.version)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await change.afterUpdate?.();
+  const [event] = await recordStatusChanges(platform, trx, [{ row: updated, reason: check.reason }], now);
+  return event!;
+}
+
+/** Tells every node's subscribers and this node's webhook worker about changes that have committed. */
+export function announceStatusChanges(platform: Platform, events: TransactionEvent[]): void {
+  if (events.length === 0) return;
+  platform.bus.afterCommit(events);
+  platform.outboxNotifier.notify();
 }

@@ -34,6 +34,24 @@ export async function findTransaction(
     .executeTakeFirst();
 }
 
+/**
+ * Reads a transaction and locks its row until the caller's database transaction ends: by the
+ * partner's id (another partner's is not found) or by the platform's own id. Modules that change
+ * their own rows together with a transaction's status lock it first, so they serialise with every
+ * status change (changeStatus locks the same row) and always take their locks in the same order.
+ */
+export async function lockTransaction(
+  trx: Kysely<Tables>,
+  where: { id: string } | { partnerId: string; merchantTransactionId: string },
+): Promise<TransactionRow | undefined> {
+  const query = trx.selectFrom('transactions').selectAll();
+  const filtered =
+    'id' in where
+      ? query.where('id', '=', where.id)
+      : query.where('partner_id', '=', where.partnerId).where('merchant_transaction_id', '=', where.merchantTransactionId);
+  return filtered.forUpdate().executeTakeFirst();
+}
+
 /** The columns the public view needs; reading the stored session document too would double the work. */
 export const VIEW_COLUMNS = [
   'merchant_transaction_id',
