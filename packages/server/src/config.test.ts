@@ -87,6 +87,22 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the payment settings: the sandbox in development, none in production, which refuses the sandbox', () => {
+    expect(loadConfig({})).toMatchObject({ paymentProvider: 'sandbox', paymentMaxAttempts: 5, sandboxPaymentDelayMs: 2_000 });
+    expect(loadConfig({ PAYMENT_MAX_ATTEMPTS: '3', SANDBOX_PAYMENT_DELAY: '0' })).toMatchObject({
+      paymentMaxAttempts: 3,
+      sandboxPaymentDelayMs: 0,
+    });
+    expect(loadConfig({ PAYMENT_PROVIDER: 'none' }).paymentProvider).toBe('none');
+    expect(() => loadConfig({ PAYMENT_PROVIDER: 'stripe' })).toThrow('PAYMENT_PROVIDER must be one of sandbox, none, got "stripe"');
+    expect(() => loadConfig({ PAYMENT_MAX_ATTEMPTS: '0' })).toThrow('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');
+    expect(() => loadConfig({ PAYMENT_MAX_ATTEMPTS: 'five' })).toThrow('PAYMENT_MAX_ATTEMPTS must be a whole number');
+    expect(loadConfig(production).paymentProvider).toBe('none');
+    expect(() => loadConfig({ ...production, PAYMENT_PROVIDER: 'sandbox' })).toThrow(
+      'production mode refuses PAYMENT_PROVIDER=sandbox: it takes no money and lets test cards through',
+    );
+  });
+
   it('refuses what is unsafe in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       'production mode needs DATABASE_URL, ADMIN_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY',

@@ -63,6 +63,12 @@ export interface Config {
   kycMaxUploadBytes: number;
   /** Uploaded identity documents are deleted this long after their upload. */
   kycDocumentRetentionMs: number;
+  /** Who takes card and wallet payments: the sandbox (outcomes by documented test cards), or nobody (payments answer 502). */
+  paymentProvider: 'sandbox' | 'none';
+  /** Payment attempts per transaction; when the last one is declined or fails, the transaction fails (payment_declined). */
+  paymentMaxAttempts: number;
+  /** How long the sandbox payment provider waits before it calls back with an outcome. */
+  sandboxPaymentDelayMs: number;
   /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutMs: number;
@@ -117,6 +123,9 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxKycDelayMs: duration(env, 'SANDBOX_KYC_DELAY', '3s'),
     kycMaxUploadBytes: integer(env, 'KYC_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
     kycDocumentRetentionMs: duration(env, 'KYC_DOCUMENT_RETENTION', '90d'),
+    paymentProvider: choice(env, 'PAYMENT_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    paymentMaxAttempts: integer(env, 'PAYMENT_MAX_ATTEMPTS', 5),
+    sandboxPaymentDelayMs: duration(env, 'SANDBOX_PAYMENT_DELAY', '2s'),
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
@@ -131,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
+  if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');
   if (config.kycMaxUploadBytes < 1) throw new Error('KYC_MAX_UPLOAD_BYTES must be at least 1');
   if (config.adminToken !== undefined) assertStrongAdminToken(config.adminToken);
   if (mode === 'production') assertProductionSafe(config);
@@ -160,6 +170,9 @@ function assertProductionSafe(config: Config): void {
   }
   if (config.depositAddressProvider === 'sandbox') {
     throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
+  }
+  if (config.paymentProvider === 'sandbox') {
+    throw new Error('production mode refuses PAYMENT_PROVIDER=sandbox: it takes no money and lets test cards through');
   }
   if (config.kycProvider === 'sandbox') {
     throw new Error('production mode refuses KYC_PROVIDER=sandbox: it verifies anyone whose name is not a test value');

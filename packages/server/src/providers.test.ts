@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
 import { systemClock } from './lib/clock.ts';
-import { buildProviders } from './providers.ts';
+import { buildProviders, callbackSources } from './providers.ts';
 
 const context = (env: Record<string, string>) => ({ config: loadConfig(env), clock: systemClock, signingSecret: 's'.repeat(40) });
 
@@ -20,6 +20,13 @@ describe('buildProviders', () => {
     expect(providers.kyc.name).toBe('none');
     const rates = { name: 'test', quote: async () => ({ rate: '1', networkFee: '0' }) };
     expect(buildProviders(context({ RATE_PROVIDER: 'kraken' }), { rates }).rates).toBe(rates);
+  });
+
+  it('builds the payment adapter PAYMENT_PROVIDER names; the sandbox is a callback source', () => {
+    const sandbox = context({});
+    expect(buildProviders(sandbox).payments.name).toBe('sandbox-payments');
+    expect(buildProviders(context({ PAYMENT_PROVIDER: 'none' })).payments.name).toBe('no-payments');
+    expect(callbackSources(buildProviders(sandbox)).map((source) => source.name)).toContain('sandbox-payments');
   });
 
   it('stops the start when a live adapter’s settings are unusable', () => {

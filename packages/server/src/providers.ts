@@ -6,6 +6,9 @@ import type { CallbackSource } from './modules/callbacks/inbound-event.ts';
 import type { KycProvider } from './modules/kyc/kyc-provider.ts';
 import { NoKycProvider } from './modules/kyc/no-kyc-provider.ts';
 import { SandboxKycProvider } from './modules/kyc/sandbox-kyc-provider.ts';
+import { NoPaymentProvider } from './modules/payments/no-payment-provider.ts';
+import type { PaymentProvider } from './modules/payments/payment-provider.ts';
+import { SandboxPaymentProvider } from './modules/payments/sandbox-payment-provider.ts';
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
@@ -23,6 +26,7 @@ export interface Providers {
   rates: RateProvider;
   depositAddresses: DepositAddressProvider;
   kyc: KycProvider;
+  payments: PaymentProvider;
 }
 
 /** The adapters that call back (they implement CallbackSource beside their own interface). */
@@ -51,6 +55,7 @@ export function buildProviders(context: ProviderContext, overrides: Partial<Prov
     rates: overrides.rates ?? buildRates(context),
     depositAddresses: overrides.depositAddresses ?? buildDepositAddresses(context),
     kyc: overrides.kyc ?? buildKyc(context),
+    payments: overrides.payments ?? buildPayments(context),
   };
 }
 
@@ -88,5 +93,21 @@ function buildKyc({ config, clock, signingSecret, logger }: ProviderContext): Ky
       });
     case 'none':
       return new NoKycProvider();
+  }
+}
+
+function buildPayments({ config, clock, signingSecret, logger }: ProviderContext): PaymentProvider {
+  switch (config.paymentProvider) {
+    case 'sandbox':
+      return new SandboxPaymentProvider({
+        signingKey: deriveKey(signingSecret, 'sandbox-payments-callbacks'),
+        // Read at send time: the public URL may be settled after the adapters are built (tests listen on port 0).
+        callbackUrl: () => `${config.publicUrl}/providers/sandbox-payments/callbacks`,
+        clock,
+        delayMs: config.sandboxPaymentDelayMs,
+        ...(logger ? { logger } : {}),
+      });
+    case 'none':
+      return new NoPaymentProvider();
   }
 }
