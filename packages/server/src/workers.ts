@@ -3,6 +3,7 @@ import type { InboundEventHandler } from './modules/callbacks/inbound-event.ts';
 import { purgeDeliveredBefore } from './modules/delivery/delivery-operations.ts';
 import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
 import { applyKycDecision, KYC_DECISION, purgeExpiredDocuments } from './modules/kyc/kyc-service.ts';
+import { applyPaymentUpdate, PAYMENT_UPDATE } from './modules/payments/payment-service.ts';
 import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
@@ -20,6 +21,9 @@ export interface BackgroundWork {
 export function providerEventHandlers(platform: Platform): Record<string, InboundEventHandler> {
   return {
     [KYC_DECISION]: (event) => applyKycDecision(platform, event),
+    [PAYMENT_UPDATE]: async (event) => {
+      await applyPaymentUpdate(platform, event);
+    },
   };
 }
 

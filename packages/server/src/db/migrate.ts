@@ -4,6 +4,7 @@ import { callbackMigrations } from '../modules/callbacks/tables.ts';
 import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
+import { paymentMigrations } from '../modules/payments/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
 import { transactionEventMigrations, transactionMigrations } from '../modules/transactions/tables.ts';
 import type { Db } from './database.ts';
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   ...transactionEventMigrations,
   ...deliveryMigrations,
   ...callbackMigrations,
+  ...paymentMigrations,
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

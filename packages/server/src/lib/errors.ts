@@ -8,6 +8,8 @@ export const API_ERRORS = {
   missing_param: { status: 400, error: 'invalid_request' },
   currency_not_allowed: { status: 400, error: 'invalid_request' },
   amount_out_of_range: { status: 400, error: 'invalid_request' },
+  /** (ours) A payment for a sell: the user pays in crypto there, never by card or wallet. */
+  not_a_buy: { status: 400, error: 'invalid_request' },
   /** (ours) A provider callback whose signature, timestamp or payload cannot be accepted. */
   invalid_signature: { status: 400, error: 'invalid_request' },
   WALLET_NOT_SUPPORTED: { status: 400, error: 'wallet_not_supported' },
@@ -29,6 +31,14 @@ export const API_ERRORS = {
   kyc_in_progress: { status: 409, error: 'conflict' },
   /** (ours) The transaction is no longer pending, so its steps (identity, payment) are closed. */
   transaction_not_pending: { status: 409, error: 'conflict' },
+  /** (ours) A payment attempt of this transaction awaits its challenge or outcome; one at a time. */
+  payment_in_progress: { status: 409, error: 'conflict' },
+  /** (ours) A payment needs a current quote: no amount was picked yet, or the quote expired (lock a new one first). */
+  quote_required: { status: 409, error: 'conflict' },
+  /** (ours) Every payment attempt allowed (PAYMENT_MAX_ATTEMPTS) has been used. */
+  payment_attempts_exhausted: { status: 409, error: 'conflict' },
+  /** (ours) The payment attempt is not waiting for a 3-D Secure answer (none asked, or already answered). */
+  no_challenge_pending: { status: 409, error: 'conflict' },
   /** (ours) The request did not arrive within REQUEST_TIMEOUT / HEADERS_TIMEOUT. */
   request_timeout: { status: 408, error: 'invalid_request' },
   body_too_large: { status: 413, error: 'invalid_request' },

@@ -1,6 +1,7 @@
 import type { PlatformOptions } from '../../src/bootstrap.ts';
 import { SandboxKycProvider } from '../../src/modules/kyc/sandbox-kyc-provider.ts';
 import { forgetCachedTokens as forgetTokensOf } from '../../src/modules/partners/token-cache.ts';
+import { SandboxPaymentProvider } from '../../src/modules/payments/sandbox-payment-provider.ts';
 import type { RateProvider } from '../../src/modules/pricing/rate-provider.ts';
 import type { TestServer } from './test-platform.ts';
 
@@ -30,4 +31,11 @@ export function kycSandbox(server: Pick<TestServer, 'platform'>): SandboxKycProv
   const kyc = server.platform.providers.kyc;
   if (!(kyc instanceof SandboxKycProvider)) throw new Error(`the KYC provider is ${kyc.name}, not the sandbox`);
   return kyc;
+}
+
+/** The server's sandbox payment adapter (PAYMENT_PROVIDER=sandbox): tests wait on its pending callbacks with `idle()`. */
+export function paymentsSandbox(server: Pick<TestServer, 'platform'>): SandboxPaymentProvider {
+  const payments = server.platform.providers.payments;
+  if (!(payments instanceof SandboxPaymentProvider)) throw new Error(`the payment provider is ${payments.name}, not the sandbox`);
+  return payments;
 }
