@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { adminApi } from './http/admin-api.ts';
+import { embedApi } from './http/embed-api.ts';
 import { answerClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
 import { installJsonBodyParser } from './http/json-body.ts';
@@ -90,6 +91,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => partnerApi(scope, platform, throttle));
   await app.register(async (scope) => adminApi(scope, platform, throttle));
+  // Under its own prefix: its CORS preflight route (OPTIONS *) is then its own, apart from /widget's.
+  await app.register(async (scope) => embedApi(scope, platform, throttle), { prefix: '/embed/v1' });
   registerCallbackRoutes(app, platform, callbackSources(platform.providers));
   answerOtherMethods(app, routes);
   return app;

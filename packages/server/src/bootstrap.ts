@@ -79,6 +79,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     keys: {
       initToken: deriveKey(secrets.signingSecret, 'init-token'),
       sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
+      widgetCredential: deriveKey(secrets.signingSecret, 'widget-credential'),
     },
     sealer: new Sealer(secrets.encryptionKey),
     providers,

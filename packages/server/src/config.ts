@@ -22,6 +22,10 @@ export interface Config {
   initTokenTtlMs: number;
   /** How long a quote holds once locked (at session creation, or when the user picks or refreshes the amount). */
   quoteTtlMs: number;
+  /** How long the iframe's widget credential (exchanged once for the init_token) lasts. */
+  widgetCredentialTtlMs: number;
+  /** Requests a minute per widget credential (and per address for openings) on the embed API. */
+  embedRateLimitPerMinute: number;
   tokenRotationGraceMs: number;
   idempotencyTtlMs: number;
   /** How long a node may trust its cached view of a token before asking the database again. */
@@ -100,6 +104,8 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKey: env.ENCRYPTION_KEY || undefined,
     initTokenTtlMs: duration(env, 'INIT_TOKEN_TTL', '60m'),
     quoteTtlMs: duration(env, 'QUOTE_TTL', '2m'),
+    widgetCredentialTtlMs: duration(env, 'WIDGET_CREDENTIAL_TTL', '60m'),
+    embedRateLimitPerMinute: integer(env, 'EMBED_RATE_LIMIT_PER_MINUTE', 300),
     tokenRotationGraceMs: duration(env, 'TOKEN_ROTATION_GRACE', '24h'),
     idempotencyTtlMs: duration(env, 'IDEMPOTENCY_TTL', '24h'),
     authCacheTtlMs: duration(env, 'AUTH_CACHE_TTL', '5s'),

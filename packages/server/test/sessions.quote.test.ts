@@ -30,7 +30,9 @@ describe('GET /widget/quote', () => {
     // The parts add up: the crypto's value at the rate, the network fee and the partner fee (each rounded up).
     const { rate, fees } = quoted.body;
     const cents = (text: string) => Math.round(Number(text) * 100);
-    expect(cents(quoted.body.fiat_amount)).toBe(Math.ceil(100 * Number(rate) * 100 - 1e-9) + cents(fees.network_fee_fiat) + cents(fees.partner_fee));
+    expect(cents(quoted.body.fiat_amount)).toBe(
+      Math.ceil(100 * Number(rate) * 100 - 1e-9) + cents(fees.network_fee_fiat) + cents(fees.partner_fee),
+    );
     const session = await server.createSession(sessionBody({ amount: '100' }));
     expect(session.body).toMatchObject({ amount: quoted.body.crypto_amount, fiat_amount: quoted.body.fiat_amount });
   });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import { callbackMigrations } from '../modules/callbacks/tables.ts';
 import { deliveryMigrations } from '../modules/delivery/tables.ts';
+import { embedMigrations } from '../modules/embed/tables.ts';
 import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { paymentMigrations } from '../modules/payments/tables.ts';
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   ...transactionEventMigrations,
   ...deliveryMigrations,
   ...callbackMigrations,
+  ...embedMigrations,
   ...paymentMigrations,
 };
 

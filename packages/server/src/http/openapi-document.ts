@@ -20,6 +20,11 @@ export const openapiDocument: NonNullable<FastifyDynamicSwaggerOptions['openapi'
     securitySchemes: {
       clientToken: { type: 'http', scheme: 'bearer', description: 'The partner client_token (server side only).' },
       adminToken: { type: 'http', scheme: 'bearer', description: 'The operator ADMIN_TOKEN.' },
+      widgetCredential: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The widget iframe’s credential, from POST /embed/v1/sessions/open (never a client token).',
+      },
     },
     // TypeBox schemas are JSON Schema 2020-12, which is what OpenAPI 3.1 components hold.
     schemas: {

@@ -35,6 +35,8 @@ export const API_ERRORS = {
   payment_in_progress: { status: 409, error: 'conflict' },
   /** (ours) A payment needs a current quote: no amount was picked yet, or the quote expired (lock a new one first). */
   quote_required: { status: 409, error: 'conflict' },
+  /** (ours) The user's identity must be verified before paying (embed API). */
+  verification_required: { status: 409, error: 'conflict' },
   /** (ours) Every payment attempt allowed (PAYMENT_MAX_ATTEMPTS) has been used. */
   payment_attempts_exhausted: { status: 409, error: 'conflict' },
   /** (ours) The payment attempt is not waiting for a 3-D Secure answer (none asked, or already answered). */

@@ -157,3 +157,41 @@ export async function failExpiredPending(
     .returning(['id', 'partner_id', 'version', ...VIEW_COLUMNS])
     .execute();
 }
+
+/** A transaction by the platform's own id, within one partner (a credential names both). */
+export async function findTransactionById(db: Kysely<Tables>, partnerId: string, id: string): Promise<TransactionRow | undefined> {
+  return db.selectFrom('transactions').selectAll().where('id', '=', id).where('partner_id', '=', partnerId).executeTakeFirst();
+}
+
+export interface LockedQuote {
+  cryptoMinor: bigint;
+  fiatMinor: bigint;
+  feeFiatMinor: bigint;
+  networkFeeCryptoMinor: bigint;
+  rate: string;
+  expiresAt: Date;
+}
+
+/**
+ * Locks a new quote on a pending transaction (the amount the user picked, or fresh prices for the
+ * same amount). Returns false when the transaction is no longer pending. The caller makes sure no
+ * payment is being taken at the old quote meanwhile.
+ */
+export async function lockQuote(db: Kysely<Tables>, change: { id: string; quote: LockedQuote; now: Date }): Promise<boolean> {
+  const { quote } = change;
+  const updated = await db
+    .updateTable('transactions')
+    .set({
+      quote_crypto_minor: quote.cryptoMinor.toString(),
+      quote_fiat_minor: quote.fiatMinor.toString(),
+      fee_fiat_minor: quote.feeFiatMinor.toString(),
+      network_fee_crypto_minor: quote.networkFeeCryptoMinor.toString(),
+      rate: quote.rate,
+      quote_expires_at: quote.expiresAt,
+      updated_at: change.now,
+    })
+    .where('id', '=', change.id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
