@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
 import { freePort } from './net.ts';
@@ -13,32 +14,41 @@ import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
 export const BIN = resolve(import.meta.dirname, '../../bin/proof.js');
 const START_TIMEOUT_MS = 60_000;
 
-/** Every setting `proof` reads (config.ts): none of them may leak in from the developer's shell. */
-const SETTINGS = [
+/** Every setting `proof` reads (config.ts; platform.child-settings.test.ts keeps the two in step): none may leak in from the developer's shell. */
+export const SETTINGS = [
   'ADMIN_TOKEN',
   'AUTH_CACHE_TTL',
   'BODY_LIMIT_BYTES',
+  'CONNECTION_TIMEOUT',
   'DATABASE_POOL_SIZE',
   'DATABASE_URL',
   'DATA_DIR',
   'DEPOSIT_ADDRESS_PROVIDER',
+  'EMBED_RATE_LIMIT_PER_MINUTE',
   'ENCRYPTION_KEY',
+  'HEADERS_TIMEOUT',
   'HOST',
   'IDEMPOTENCY_TTL',
   'INIT_TOKEN_TTL',
   'KRAKEN_API_URL',
+  'KYC_DOCUMENT_RETENTION',
+  'KYC_MAX_UPLOAD_BYTES',
+  'KYC_PROVIDER',
   'NETWORK_FEES',
   'NODE_ENV',
+  'PAYMENT_MAX_ATTEMPTS',
+  'PAYMENT_PROVIDER',
   'PORT',
   'PUBLIC_URL',
+  'QUOTE_TTL',
   'RATES_CACHE_TTL',
   'RATES_MAX_AGE',
   'RATES_TIMEOUT',
   'RATE_LIMIT_PER_MINUTE',
   'RATE_PROVIDER',
   'REQUEST_TIMEOUT',
-  'HEADERS_TIMEOUT',
-  'CONNECTION_TIMEOUT',
+  'SANDBOX_KYC_DELAY',
+  'SANDBOX_PAYMENT_DELAY',
   'SANDBOX_TOOLS',
   'SELL_DEPOSIT_WINDOW',
   'SIGNING_SECRET',
@@ -48,6 +58,7 @@ const SETTINGS = [
   'WEBHOOK_POLL_INTERVAL',
   'WEBHOOK_RETENTION',
   'WEBHOOK_TIMEOUT',
+  'WIDGET_CREDENTIAL_TTL',
   'WS_MAX_CONNECTIONS_PER_TOKEN',
   'WS_PING_INTERVAL',
 ];
@@ -100,7 +111,7 @@ export interface ProofChild {
 }
 
 /** Starts `proof serve` and resolves once it listens; rejects (and kills it) if it does not in time. */
-export async function startProofServe(env: Record<string, string>, port?: number): Promise<ProofChild> {
+export async function startProofServe(env: Record<string, string>, port?: number, options: { logFile?: string } = {}): Promise<ProofChild> {
   const chosenPort = port ?? (await freePort());
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env: childEnv({ ...env, PORT: String(chosenPort) }),
@@ -112,6 +123,13 @@ export async function startProofServe(env: Record<string, string>, port?: number
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
+  if (options.logFile) {
+    // Everything the child writes, kept whole (output() keeps only the tail).
+    const log = createWriteStream(options.logFile);
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', () => log.end());
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise) =>
     child.once('exit', (code, signal) => resolvePromise({ code, signal })),
   );
