@@ -62,6 +62,14 @@ describe('the embed session', () => {
     expectError(await widget.call('/session/quote', { body: {} }), 409, 'conflict', 'session_already_used');
   });
 
+  it('a quote cannot change while a payment is under way at it (409 payment_in_progress)', async () => {
+    const created = await server.createSession(sessionBody({ partner_user_id: 'refresher' }));
+    const widget = await openWidget(server, created.body);
+    const challenged = await widget.call('/payments', { body: card(SANDBOX_CARDS.challenge) });
+    expect(challenged.body.next_step).toBe('payment_challenge');
+    expectError(await widget.call('/session/quote', { body: {} }), 409, 'conflict', 'payment_in_progress');
+  });
+
   it('cancel ends the transaction (cancelled, user_cancelled) and nothing more can be done with it', async () => {
     const created = await server.createSession(sessionBody({ partner_user_id: 'canceller' }));
     const widget = await openWidget(server, created.body);

@@ -6,11 +6,11 @@ import { AmountError, parseAmount } from '../../lib/money.ts';
 import { errorResponses, OptionalAmount, Text } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getPartner } from '../partners/partner-service.ts';
-import { getPaymentState } from '../payments/payment-service.ts';
+import { paymentInFlight } from '../payments/payment-service.ts';
 import { priceAmount } from '../sessions/price-amount.ts';
 import type { AmountGiven } from '../sessions/session-terms.ts';
 import { changeStatus, IllegalTransitionError } from '../transactions/change-status.ts';
-import { lockQuote } from '../transactions/transaction-store.ts';
+import { lockQuote, lockTransaction } from '../transactions/transaction-store.ts';
 import { followEmbedState } from './embed-events.ts';
 import { loadEmbedState, loadTransaction } from './embed-state-loader.ts';
 import { openEmbedSession } from './open-session.ts';
@@ -90,15 +90,6 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
       const claims = claimsOf(request);
       const transaction = await loadTransaction(platform, claims);
       if (transaction.status !== 'pending') throw new ApiError('session_already_used', `The transaction is ${transaction.status}.`);
-      if (transaction.type === 'buy') {
-        const payment = await getPaymentState(platform, {
-          partnerId: transaction.partner_id,
-          merchantTransactionId: transaction.merchant_transaction_id,
-        });
-        if (payment.current && ['pending', 'requires_action'].includes(payment.current.status)) {
-          throw new ApiError('payment_in_progress', 'A payment is being taken at the current quote; wait for its outcome.');
-        }
-      }
       const session = transaction.session as Record<string, unknown>;
       const asset = transaction.currency as Asset;
       const fiat = transaction.fiat_currency as Fiat;
@@ -129,17 +120,26 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
         ...(picked ? { amountField: picked.field } : {}),
       });
       const now = platform.clock.now();
-      const locked = await lockQuote(platform.db, {
-        id: transaction.id,
-        now,
-        quote: {
-          cryptoMinor: priced.cryptoMinor,
-          fiatMinor: priced.fiatMinor,
-          feeFiatMinor: priced.feeFiatMinor,
-          networkFeeCryptoMinor: priced.networkFeeCryptoMinor,
-          rate: priced.rate,
-          expiresAt: new Date(now.getTime() + platform.config.quoteTtlMs),
-        },
+      // Under the transaction row's lock, which startPayment takes first: no payment can start at the
+      // old quote while the new one is written, and none may be under way.
+      const locked = await platform.db.transaction().execute(async (trx) => {
+        const current = await lockTransaction(trx, { id: transaction.id });
+        if (current?.status !== 'pending') return false;
+        if (await paymentInFlight(trx, transaction.id)) {
+          throw new ApiError('payment_in_progress', 'A payment is being taken at the current quote; wait for its outcome.');
+        }
+        return lockQuote(trx, {
+          id: transaction.id,
+          now,
+          quote: {
+            cryptoMinor: priced.cryptoMinor,
+            fiatMinor: priced.fiatMinor,
+            feeFiatMinor: priced.feeFiatMinor,
+            networkFeeCryptoMinor: priced.networkFeeCryptoMinor,
+            rate: priced.rate,
+            expiresAt: new Date(now.getTime() + platform.config.quoteTtlMs),
+          },
+        });
       });
       if (!locked) throw new ApiError('session_already_used', 'The transaction is no longer pending.');
       return loadEmbedState(platform, claims);

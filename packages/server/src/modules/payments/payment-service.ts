@@ -5,6 +5,7 @@
 
 export { type AnswerChallengeRequest, answerChallenge } from './answer-challenge.ts';
 export { applyPaymentUpdate, type PaymentUpdateResult, UnknownPaymentError } from './apply-payment-update.ts';
+export { paymentInFlight } from './payment-in-flight.ts';
 export { PAYMENT_UPDATE, type PaymentUpdateEvent, type ThreeDsChallenge } from './payment-provider.ts';
 export { type PaymentSource, type PaymentSourceInput, PaymentSourceSchema } from './payment-source.ts';
 export { getPaymentState, type PaymentAttemptView, type PaymentState, PaymentStateSchema } from './payment-state.ts';
