@@ -68,10 +68,14 @@ describe('a buy through the embed API', () => {
     ]);
   });
 
-  it('a returning verified user goes straight to payment', async () => {
+  it('a returning verified user goes straight to payment, here with Apple Pay', async () => {
     const session = await newBuy('first-timer');
     const widget = await openWidget(server, session);
     expect(widget.state).toMatchObject({ next_step: 'payment', verification: { status: 'verified', required: false } });
+    expect((await widget.call('/payments', { body: { method: 'apple_pay', token: 'tok_sandbox_success' } })).status).toBe(200);
+    const paid = await widget.waitFor((state) => state.transaction.status === 'processing');
+    expect(paid.transaction.payment_method).toBe('apple_pay');
+    expect((await server.getTransaction(session.merchant_transaction_id)).body.payment_method).toBe('apple_pay');
   });
 
   it('declined, then paid on the same transaction: two attempts with two provider ids', async () => {
