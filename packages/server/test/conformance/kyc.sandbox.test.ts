@@ -10,7 +10,8 @@ import {
 } from '../../src/modules/kyc/sandbox-kyc-provider.ts';
 import { logCollector } from '../helpers/log-collector.ts';
 import { answer, startWebhookReceiver } from '../helpers/webhook-receiver.ts';
-import { callbackRequest, describeKycProvider, type KycScenario, sampleDocuments } from './kyc.ts';
+import { describeKycProvider, type KycScenario, sampleDocuments } from './kyc.ts';
+import { callbackRequest } from './signed-callbacks.ts';
 
 const person = (last_name: string) => ({ first_name: 'Test', last_name, document_number: 'X1234567' });
 

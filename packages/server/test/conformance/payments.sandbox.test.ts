@@ -16,7 +16,8 @@ import {
 } from '../../src/modules/payments/sandbox-payment-provider.ts';
 import { logCollector } from '../helpers/log-collector.ts';
 import { answer, startWebhookReceiver } from '../helpers/webhook-receiver.ts';
-import { describePaymentProvider, type PaymentScenario, paymentCallbackRequest } from './payments.ts';
+import { describePaymentProvider, type PaymentScenario } from './payments.ts';
+import { callbackRequest } from './signed-callbacks.ts';
 
 const card = (number: string): PaymentSource => ({ method: 'card', card: { number, expiry_month: 12, expiry_year: 2030, cvc: '123' } });
 
@@ -270,7 +271,7 @@ describe('sandbox-payments specifics', () => {
       expect(receiver.received.map((hook) => hook.answered)).toEqual([503, 204]);
       expect(JSON.parse(receiver.received[0]!.body).id).toBe(JSON.parse(receiver.received[1]!.body).id);
       // Re-signed for its own moment, and it verifies.
-      expect(() => sandbox.verifyCallback(paymentCallbackRequest(receiver.received[1]!))).not.toThrow();
+      expect(() => sandbox.verifyCallback(callbackRequest(receiver.received[1]!))).not.toThrow();
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ level: 40, provider: 'sandbox-payments', attempt: 1, retryInMs: 10, error: 'Error: answered 503' });
       expect(JSON.stringify(lines)).not.toContain('4242');

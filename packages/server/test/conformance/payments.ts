@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clock, ManualClock } from '../../src/lib/clock.ts';
 import { randomBase62 } from '../../src/lib/ids.ts';
 import { ProviderError } from '../../src/lib/provider-error.ts';
-import { CallbackRejectedError, type CallbackRequest } from '../../src/modules/callbacks/inbound-event.ts';
 import type { AuthorizeAnswer, PaymentProvider, PaymentUpdateEvent } from '../../src/modules/payments/payment-provider.ts';
 import type { PaymentSource } from '../../src/modules/payments/payment-source.ts';
 import { DECLINE_REASONS, PAYMENT_OUTCOMES, type PaymentOutcome } from '../../src/modules/payments/payment-vocabulary.ts';
 import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { callbackRequest, describeSignedCallbacks } from './signed-callbacks.ts';
 
 /**
  * The scenarios every PaymentProvider passes, through its real callbacks: they go over HTTP to a
@@ -53,25 +53,6 @@ const CALLBACK_WAIT_MS = 10_000;
 const QUIET_MS = 300;
 const EUR_94_80 = { amountMinor: 9480n, currency: 'EUR' };
 
-/** Headers any HTTP client sends; the rest are the provider's own (its signature among them). */
-const ORDINARY_HEADERS = new Set([
-  'host',
-  'connection',
-  'content-type',
-  'content-length',
-  'user-agent',
-  'accept',
-  'accept-encoding',
-  'accept-language',
-  'sec-fetch-mode',
-]);
-
-export function paymentCallbackRequest(hook: Pick<ReceivedHook, 'headers' | 'body'>): CallbackRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(hook.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  return { rawBody: Buffer.from(hook.body, 'utf8'), headers };
-}
-
 export function describePaymentProvider(
   label: string,
   make: (context: PaymentProviderContext) => Adapter | Promise<Adapter>,
@@ -113,7 +94,7 @@ export function describePaymentProvider(
       await receiver?.close();
     });
 
-    const verify = (hook: ReceivedHook): PaymentUpdateEvent => provider.verifyCallback(paymentCallbackRequest(hook));
+    const verify = (hook: ReceivedHook): PaymentUpdateEvent => provider.verifyCallback(callbackRequest(hook));
 
     it('has a short name: the {name} of its callback route', () => {
       expect(provider.name).toMatch(/^[a-z][a-z0-9-]{1,30}$/);
@@ -203,60 +184,15 @@ export function describePaymentProvider(
       await provider.idle?.();
     });
 
-    describe('refuses callbacks it did not send as they are', () => {
-      let hook: ReceivedHook;
-      beforeAll(() => {
-        hook = [...results.values()].find((result) => result.hooks.length > 0)!.hooks[0]!;
-      });
-
-      it('accepts the callback untouched', () => {
-        expect(() => verify(hook)).not.toThrow();
-      });
-
-      it('refuses a body with one character changed, or re-serialised', () => {
-        const request = paymentCallbackRequest(hook);
-        const tampered = Buffer.from(request.rawBody);
-        const index = tampered.indexOf(':') + 1;
-        tampered[index] = tampered[index] === 0x20 ? 0x09 : 0x20;
-        expect(() => provider.verifyCallback({ ...request, rawBody: tampered })).toThrow(CallbackRejectedError);
-        const outcomeSwapped = hook.body.replace(/captured|declined|failed|succeeded/, 'refunded');
-        if (outcomeSwapped !== hook.body) {
-          expect(() => provider.verifyCallback({ ...request, rawBody: Buffer.from(outcomeSwapped) })).toThrow(CallbackRejectedError);
-        }
-        const reserialised = Buffer.from(JSON.stringify(JSON.parse(hook.body), null, 1));
-        expect(() => provider.verifyCallback({ ...request, rawBody: reserialised })).toThrow(CallbackRejectedError);
-      });
-
-      it("refuses a change to any of the provider's own headers, and their absence", () => {
-        const request = paymentCallbackRequest(hook);
-        const own = Object.keys(request.headers).filter((name) => !ORDINARY_HEADERS.has(name));
-        expect(own.length, 'the adapter signs in a header of its own').toBeGreaterThan(0);
-        for (const name of own) {
-          const value = request.headers[name]!;
-          const last = value.at(-1)!;
-          const changed = `${value.slice(0, -1)}${last === '0' ? '1' : '0'}`;
-          expect(() => provider.verifyCallback({ ...request, headers: { ...request.headers, [name]: changed } }), name).toThrow(
-            CallbackRejectedError,
-          );
-        }
-        const bare = Object.fromEntries(Object.entries(request.headers).filter(([name]) => ORDINARY_HEADERS.has(name)));
-        expect(() => provider.verifyCallback({ ...request, headers: bare })).toThrow(CallbackRejectedError);
-      });
-
-      it('refuses a callback more than 5 minutes old, or from more than 5 minutes ahead', () => {
-        const request = paymentCallbackRequest(hook);
-        try {
-          clock.advance(4 * 60_000);
-          expect(() => provider.verifyCallback(request)).not.toThrow();
-          clock.advance(2 * 60_000);
-          expect(() => provider.verifyCallback(request)).toThrow(CallbackRejectedError);
-          clock.advance(-12 * 60_000);
-          expect(() => provider.verifyCallback(request)).toThrow(CallbackRejectedError);
-        } finally {
-          clock.advance(6 * 60_000);
-        }
-        expect(() => provider.verifyCallback(request)).not.toThrow();
-      });
+    describeSignedCallbacks({
+      provider: () => provider,
+      hook: () => [...results.values()].find((result) => result.hooks.length > 0)!.hooks[0]!,
+      clock,
+      // The outcome is what matters most: a capture relabelled as a refund must not pass.
+      extraTampering: (hook) => {
+        const swapped = hook.body.replace(/captured|declined|failed|succeeded/, 'refunded');
+        return swapped === hook.body ? [] : [Buffer.from(swapped)];
+      },
     });
   });
 }
