@@ -7,6 +7,7 @@ import { kycMigrations } from '../modules/kyc/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { paymentMigrations } from '../modules/payments/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
+import { settlementMigrations } from '../modules/settlement/tables.ts';
 import { transactionEventMigrations, transactionMigrations } from '../modules/transactions/tables.ts';
 import type { Db } from './database.ts';
 
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   ...callbackMigrations,
   ...embedMigrations,
   ...paymentMigrations,
+  ...settlementMigrations,
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

@@ -5,6 +5,7 @@ import type { KycTables } from '../modules/kyc/tables.ts';
 import type { PartnerTables } from '../modules/partners/tables.ts';
 import type { PaymentTables } from '../modules/payments/tables.ts';
 import type { SessionTables } from '../modules/sessions/tables.ts';
+import type { SettlementTables } from '../modules/settlement/tables.ts';
 import type { TransactionTables } from '../modules/transactions/tables.ts';
 
 /** The whole schema as Kysely sees it: each module declares and migrates its own tables. */
@@ -15,4 +16,5 @@ export type Tables = PartnerTables &
   DeliveryTables &
   CallbackTables &
   EmbedTables &
-  PaymentTables;
+  PaymentTables &
+  SettlementTables;
