@@ -72,7 +72,10 @@ describe('configuration', () => {
 
   it('refuses rate and deposit address settings it cannot use', () => {
     expect(() => loadConfig({ RATE_PROVIDER: 'coingecko' })).toThrow('RATE_PROVIDER must be one of sandbox, kraken, got "coingecko"');
-    expect(() => loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'hd' })).toThrow('DEPOSIT_ADDRESS_PROVIDER must be one of sandbox, none');
+    expect(() => loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'ledger' })).toThrow('DEPOSIT_ADDRESS_PROVIDER must be one of sandbox, hd, none');
+    expect(() => loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'hd' })).toThrow(
+      'DEPOSIT_ADDRESS_PROVIDER=hd needs DEPOSIT_XPUB (or DEPOSIT_XPUB_EVM, DEPOSIT_XPUB_TRON, DEPOSIT_XPUB_BITCOIN)',
+    );
     expect(() => loadConfig({ KRAKEN_API_URL: 'api.kraken.com' })).toThrow('KRAKEN_API_URL must be an http(s) URL');
     expect(() => loadConfig({ RATES_TIMEOUT: 'fast' })).toThrow('RATES_TIMEOUT');
     expect(() => loadConfig({ RATES_CACHE_TTL: '2m', RATES_MAX_AGE: '1m' })).toThrow(
@@ -85,6 +88,36 @@ describe('configuration', () => {
     expect(() => loadConfig({ NETWORK_FEES: '{"TRC20":{"USDT":"0.0000001"}}' })).toThrow(
       'NETWORK_FEES: TRC20.USDT must have at most 6 decimal places',
     );
+  });
+
+  it('reads HD deposit addresses: a key for every family or one per family, accepted in production', () => {
+    expect(
+      loadConfig({
+        DEPOSIT_ADDRESS_PROVIDER: 'hd',
+        DEPOSIT_XPUB: 'xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqYh2cfDfVxdx4df189oLKnC5fSwqPfgyP3hooxujYzAu3fDVmz',
+      }),
+    ).toMatchObject({
+      depositAddressProvider: 'hd',
+      depositXpubs: {
+        all: 'xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqYh2cfDfVxdx4df189oLKnC5fSwqPfgyP3hooxujYzAu3fDVmz',
+        evm: undefined,
+        tron: undefined,
+        bitcoin: undefined,
+      },
+    });
+    expect(loadConfig({ DEPOSIT_ADDRESS_PROVIDER: 'hd', DEPOSIT_XPUB_TRON: 'xpub-of-tron' }).depositXpubs).toEqual({
+      all: undefined,
+      evm: undefined,
+      tron: 'xpub-of-tron',
+      bitcoin: undefined,
+    });
+    expect(
+      loadConfig({
+        ...production,
+        DEPOSIT_ADDRESS_PROVIDER: 'hd',
+        DEPOSIT_XPUB: 'xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqYh2cfDfVxdx4df189oLKnC5fSwqPfgyP3hooxujYzAu3fDVmz',
+      }).depositAddressProvider,
+    ).toBe('hd');
   });
 
   it('reads the payment settings: the sandbox in development, none in production, which refuses the sandbox', () => {

@@ -57,8 +57,13 @@ export interface Config {
     /** NETWORK_FEES laid over the default table; undefined when unset. */
     networkFees: NetworkFeeTable | undefined;
   };
-  /** Who hands out sell deposit addresses: the keyless sandbox, or nobody (sell sessions are refused). */
-  depositAddressProvider: 'sandbox' | 'none';
+  /**
+   * Who hands out sell deposit addresses: `hd` (derived from an extended public key: the operator's
+   * wallet holds the private keys), the keyless sandbox, or nobody (sell sessions are refused).
+   */
+  depositAddressProvider: 'sandbox' | 'hd' | 'none';
+  /** The extended public keys `hd` derives from: DEPOSIT_XPUB for every family, or one per family (EVM, TRON, Bitcoin). */
+  depositXpubs: { all: string | undefined; evm: string | undefined; tron: string | undefined; bitcoin: string | undefined };
   /** Who verifies identities: the sandbox (decides by documented test names), or nobody (submissions answer 502). */
   kycProvider: 'sandbox' | 'none';
   /** How long the sandbox KYC provider waits before it calls back with its decision. */
@@ -124,7 +129,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxAgeMs: optionalDuration(env, 'RATES_MAX_AGE'),
       networkFees: env.NETWORK_FEES ? networkFees(env.NETWORK_FEES) : undefined,
     },
-    depositAddressProvider: choice(env, 'DEPOSIT_ADDRESS_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    depositAddressProvider: choice(env, 'DEPOSIT_ADDRESS_PROVIDER', ['sandbox', 'hd', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    depositXpubs: {
+      all: env.DEPOSIT_XPUB || undefined,
+      evm: env.DEPOSIT_XPUB_EVM || undefined,
+      tron: env.DEPOSIT_XPUB_TRON || undefined,
+      bitcoin: env.DEPOSIT_XPUB_BITCOIN || undefined,
+    },
     kycProvider: choice(env, 'KYC_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
     sandboxKycDelayMs: duration(env, 'SANDBOX_KYC_DELAY', '3s'),
     kycMaxUploadBytes: integer(env, 'KYC_MAX_UPLOAD_BYTES', 10 * 1024 * 1024),
@@ -148,6 +159,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');
   if (config.kycMaxUploadBytes < 1) throw new Error('KYC_MAX_UPLOAD_BYTES must be at least 1');
+  if (config.depositAddressProvider === 'hd' && !Object.values(config.depositXpubs).some(Boolean)) {
+    throw new Error(
+      'DEPOSIT_ADDRESS_PROVIDER=hd needs DEPOSIT_XPUB (or DEPOSIT_XPUB_EVM, DEPOSIT_XPUB_TRON, DEPOSIT_XPUB_BITCOIN): the extended public key to derive deposit addresses from',
+    );
+  }
   if (config.adminToken !== undefined) assertStrongAdminToken(config.adminToken);
   if (mode === 'production') assertProductionSafe(config);
   return config;

@@ -29,6 +29,24 @@ describe('buildProviders', () => {
     expect(callbackSources(buildProviders(sandbox)).map((source) => source.name)).toContain('sandbox-payments');
   });
 
+  it('builds HD deposit addresses from DEPOSIT_XPUB, and stops the start on a private or broken key, naming the setting only', async () => {
+    const xpub = 'xpub6CUGRUonZSQ4TWtTMmzXdrXDtypWKiKrhko4egpiMZbpiaQL2jkwSB1icqYh2cfDfVxdx4df189oLKnC5fSwqPfgyP3hooxujYzAu3fDVmz';
+    const hd = buildProviders(context({ DEPOSIT_ADDRESS_PROVIDER: 'hd', DEPOSIT_XPUB: xpub })).depositAddresses;
+    expect(hd.name).toBe('hd');
+    expect(await hd.allocate({ transactionId: 't', index: 0, currency: 'USDT', network: 'ERC20' })).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    const xprv = 'xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi';
+    const refused = () => buildProviders(context({ DEPOSIT_ADDRESS_PROVIDER: 'hd', DEPOSIT_XPUB: xpub, DEPOSIT_XPUB_TRON: xprv }));
+    expect(refused).toThrow('DEPOSIT_XPUB_TRON is a private key (xprv)');
+    try {
+      refused();
+    } catch (error) {
+      expect((error as Error).message).not.toContain(xprv.slice(4, 40));
+    }
+    expect(() => buildProviders(context({ DEPOSIT_ADDRESS_PROVIDER: 'hd', DEPOSIT_XPUB: 'xpub-typo' }))).toThrow(
+      'DEPOSIT_XPUB is not an extended public key',
+    );
+  });
+
   it('stops the start when a live adapter’s settings are unusable', () => {
     expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_MAX_AGE: '5s' }))).toThrow(
       'maxAgeMs must not be shorter than /cacheTtlMs',

@@ -12,6 +12,7 @@ import { SandboxPaymentProvider } from './modules/payments/sandbox-payment-provi
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
+import { HdDepositAddresses } from './modules/settlement/hd-deposit-addresses.ts';
 import { NoDepositAddresses } from './modules/settlement/no-deposit-addresses.ts';
 import { SandboxDepositAddresses } from './modules/settlement/sandbox-deposit-addresses.ts';
 import { KrakenRateProvider } from './providers/kraken/kraken-rate-provider.ts';
@@ -75,6 +76,18 @@ function buildDepositAddresses({ config, signingSecret }: ProviderContext): Depo
   switch (config.depositAddressProvider) {
     case 'sandbox':
       return new SandboxDepositAddresses({ seedKey: deriveKey(signingSecret, 'sandbox-deposit-addresses') });
+    case 'hd': {
+      const { all, evm, tron, bitcoin } = config.depositXpubs;
+      const pick = (own: string | undefined, setting: string) =>
+        own !== undefined ? { value: own, setting } : all !== undefined ? { value: all, setting: 'DEPOSIT_XPUB' } : undefined;
+      return new HdDepositAddresses({
+        extendedKeys: {
+          evm: pick(evm, 'DEPOSIT_XPUB_EVM'),
+          tron: pick(tron, 'DEPOSIT_XPUB_TRON'),
+          bitcoin: pick(bitcoin, 'DEPOSIT_XPUB_BITCOIN'),
+        },
+      });
+    }
     case 'none':
       return new NoDepositAddresses();
   }

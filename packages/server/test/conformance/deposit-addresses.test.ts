@@ -22,7 +22,7 @@ it('none says why the off-ramp cannot take deposits, and that retrying will not 
 });
 
 it('sandbox addresses differ per deployment (the seed comes from its signing secret)', async () => {
-  const request = { transactionId: '5f0c8a86-1f5e-4a51-9d7e-0c6bbbd52f2a', currency: 'USDT', network: 'TRC20' } as const;
+  const request = { transactionId: '5f0c8a86-1f5e-4a51-9d7e-0c6bbbd52f2a', index: 0, currency: 'USDT', network: 'TRC20' } as const;
   const one = await new SandboxDepositAddresses({ seedKey: randomBytes(32) }).allocate(request);
   const other = await new SandboxDepositAddresses({ seedKey: randomBytes(32) }).allocate(request);
   expect(one).not.toBe(other);

@@ -7,6 +7,7 @@ import { formatAmount } from '../../lib/money.ts';
 import type { Platform } from '../../platform.ts';
 import { ensureIdentity } from '../kyc/identities.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
+import { allocateDepositAddress } from '../settlement/allocate-deposit-address.ts';
 import { isTerminal } from '../transactions/state-machine.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
@@ -96,7 +97,9 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
   const id = randomUUID();
   const merchantTransactionId = body.merchant_transaction_id ?? id;
   const { currency, network } = terms.asset;
-  const address = terms.buyAddress ?? (await platform.providers.depositAddresses.allocate({ transactionId: id, currency, network }));
+  const address =
+    terms.buyAddress ??
+    (await allocateDepositAddress(platform, { transactionId: id, partnerId: partner.id, merchantTransactionId, currency, network }));
   const identityId = await ensureIdentity(platform, { partnerId: partner.id, partnerUserId: body.partner_user_id, email: body.user_email });
 
   const now = platform.clock.now();

@@ -58,7 +58,29 @@ export interface SandboxChainReorgsTable {
   created_at: ColumnType<Date, Date, never>;
 }
 
+/**
+ * The deposit address of every sell, with the derivation index reserved for it (allocate-deposit-
+ * address.ts). Recorded before the address is handed out, so no address exists whose index is not
+ * written down; an index is never reused, even when its session was never created (a replayed
+ * request), because it comes from a sequence.
+ */
+export interface DepositAddressesTable {
+  /** The platform's transaction id (the row is written before the transaction's own, so no foreign key). */
+  transaction_id: string;
+  partner_id: string;
+  merchant_transaction_id: string;
+  /** 0 … 2^31−1 (BIP-32 non-hardened), unique: the address is `<extended key>/0/<index>` under DEPOSIT_ADDRESS_PROVIDER=hd. */
+  derivation_index: number;
+  /** The adapter that made the address ("hd", "sandbox"). */
+  provider: string;
+  currency: string;
+  network: string;
+  address: string;
+  created_at: ColumnType<Date, Date, never>;
+}
+
 export interface SettlementTables {
+  deposit_addresses: DepositAddressesTable;
   sandbox_chain_heads: SandboxChainHeadsTable;
   sandbox_chain_transfers: SandboxChainTransfersTable;
   sandbox_chain_reorgs: SandboxChainReorgsTable;
@@ -114,6 +136,33 @@ export const settlementMigrations: Record<string, Migration> = {
         .addColumn('network', 'text', (c) => c.notNull().references('sandbox_chain_heads.network'))
         .addColumn('from_block', 'bigint', (c) => c.notNull().check(sql`from_block >= 1`))
         .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
+  '0050_deposit_addresses': {
+    async up(db: Kysely<any>) {
+      // Derivation indexes come from a sequence: a reserved number is never handed out again, even
+      // when the transaction that reserved it rolls back. 2^31−1 is the last non-hardened index.
+      await sql`create sequence deposit_address_index_seq as integer minvalue 0 maxvalue 2147483647 start 0 no cycle`.execute(db);
+      await db.schema
+        .createTable('deposit_addresses')
+        .addColumn('transaction_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('merchant_transaction_id', 'text', (c) => c.notNull())
+        .addColumn('derivation_index', 'integer', (c) => c.notNull().unique().check(sql`derivation_index between 0 and 2147483647`))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('network', 'text', (c) => c.notNull().check(sql`network in (${networks()})`))
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        // One transaction per address: a deposit always names its sell.
+        .addUniqueConstraint('deposit_addresses_address_key', ['network', 'address'])
+        .execute();
+      // The watcher's address set: a network and asset's addresses of the last days.
+      await db.schema
+        .createIndex('deposit_addresses_watch_idx')
+        .on('deposit_addresses')
+        .columns(['network', 'currency', 'created_at'])
         .execute();
     },
   },
