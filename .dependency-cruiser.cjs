@@ -45,10 +45,10 @@ module.exports = {
       name: 'only-composition-imports-adapters',
       severity: 'error',
       comment:
-        'Concrete adapters (src/providers/<vendor>/ and the in-tree sandbox-… / no-… providers) are built in one place, ' +
+        'Concrete adapters (src/providers/<vendor>/, the in-tree sandbox-… / no-… providers and the chain adapters) are built in one place, ' +
         'src/providers.ts, from configuration; everything else sees only the interfaces its module owns.',
       from: { path: `${SERVER}/`, pathNot: [`${SERVER}/providers[.]ts$`, `${SERVER}/providers/`, '[.]test[.]ts$'] },
-      to: { path: `${SERVER}/(providers/|modules/[^/]+/(sandbox|no)-[a-z-]+-(provider|addresses)[.]ts$)` },
+      to: { path: `${SERVER}/(providers/|modules/[^/]+/(sandbox|no|evm)-[a-z-]+-(provider|addresses|adapter)[.]ts$)` },
     },
   ],
   options: {

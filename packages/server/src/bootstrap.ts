@@ -48,8 +48,14 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     });
   const secrets = options.secrets ?? loadSecrets(config);
   // Built before the database opens: a wrong adapter setting stops the start with nothing to clean up.
+  // Adapters keeping state in the database (the sandbox chain) reach it once it is open.
+  let opened: Db | undefined;
+  const db = (): Db => {
+    if (!opened) throw new Error('the database is not open yet');
+    return opened;
+  };
   const providers = buildProviders(
-    { config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret, logger },
+    { config, clock: options.clock ?? systemClock, signingSecret: secrets.signingSecret, logger, db },
     options.providers,
   );
   const databaseOptions = options.database ?? { url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize };
@@ -64,6 +70,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       });
     }
     await migrateToLatest(database.db);
+    opened = database.db;
     await bus.start();
   } catch (error) {
     await database.close();

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { parseDuration } from './lib/duration.ts';
 import { type NetworkFeeTable, parseNetworkFees } from './modules/pricing/network-fees.ts';
+import { assertChainsProductionSafe, type ChainSettings, parseChainSettings } from './modules/settlement/chain-settings.ts';
 
 /**
  * Every setting, read once from the environment. Defaults suit the embedded demo; production mode
@@ -78,6 +79,8 @@ export interface Config {
   paymentMaxAttempts: number;
   /** How long the sandbox payment provider waits before it calls back with an outcome. */
   sandboxPaymentDelayMs: number;
+  /** Which chain adapter each network uses (evm, sandbox, none), its confirmations, the EVM endpoints and the hot wallet key. */
+  chains: ChainSettings;
   /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutMs: number;
@@ -143,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     paymentProvider: choice(env, 'PAYMENT_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
     paymentMaxAttempts: integer(env, 'PAYMENT_MAX_ATTEMPTS', 5),
     sandboxPaymentDelayMs: duration(env, 'SANDBOX_PAYMENT_DELAY', '2s'),
+    chains: parseChainSettings(env, mode),
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
@@ -199,6 +203,7 @@ function assertProductionSafe(config: Config): void {
   if (config.kycProvider === 'sandbox') {
     throw new Error('production mode refuses KYC_PROVIDER=sandbox: it verifies anyone whose name is not a test value');
   }
+  assertChainsProductionSafe(config.chains);
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Db } from './db/database.ts';
+import type { Network } from './lib/catalog.ts';
 import type { Clock } from './lib/clock.ts';
 import { deriveKey } from './lib/crypto.ts';
 import type { CallbackSource } from './modules/callbacks/inbound-event.ts';
@@ -11,9 +13,14 @@ import type { PaymentProvider } from './modules/payments/payment-provider.ts';
 import { SandboxPaymentProvider } from './modules/payments/sandbox-payment-provider.ts';
 import type { RateProvider } from './modules/pricing/rate-provider.ts';
 import { SandboxRateProvider } from './modules/pricing/sandbox-rate-provider.ts';
+import type { ChainAdapter, Chains } from './modules/settlement/chain-adapter.ts';
+import { ChainRegistry } from './modules/settlement/chain-registry.ts';
+import type { EvmNetwork, EvmNetworkSettings } from './modules/settlement/chain-settings.ts';
 import type { DepositAddressProvider } from './modules/settlement/deposit-address-provider.ts';
+import { EvmChainAdapter } from './modules/settlement/evm-chain-adapter.ts';
 import { HdDepositAddresses } from './modules/settlement/hd-deposit-addresses.ts';
 import { NoDepositAddresses } from './modules/settlement/no-deposit-addresses.ts';
+import { SandboxChainAdapter } from './modules/settlement/sandbox-chain-adapter.ts';
 import { SandboxDepositAddresses } from './modules/settlement/sandbox-deposit-addresses.ts';
 import { KrakenRateProvider } from './providers/kraken/kraken-rate-provider.ts';
 import { parseKrakenSettings } from './providers/kraken/settings.ts';
@@ -28,6 +35,8 @@ export interface Providers {
   depositAddresses: DepositAddressProvider;
   kyc: KycProvider;
   payments: PaymentProvider;
+  /** The chain adapter of each network (evm, the sandbox chain, or none) and its confirmation depth. */
+  chains: Chains;
 }
 
 /** The adapters that call back (they implement CallbackSource beside their own interface). */
@@ -44,6 +53,11 @@ export interface ProviderContext {
   signingSecret: string;
   /** For adapters that work in the background (the sandbox's callbacks); they log no PII. */
   logger?: Logger;
+  /**
+   * The platform's database, for adapters whose state lives there (the sandbox chain). Read when they
+   * work, not when they are built: the adapters are built before the database opens.
+   */
+  db?: () => Db;
 }
 
 /**
@@ -57,6 +71,7 @@ export function buildProviders(context: ProviderContext, overrides: Partial<Prov
     depositAddresses: overrides.depositAddresses ?? buildDepositAddresses(context),
     kyc: overrides.kyc ?? buildKyc(context),
     payments: overrides.payments ?? buildPayments(context),
+    chains: overrides.chains ?? buildChains(context),
   };
 }
 
@@ -123,4 +138,46 @@ function buildPayments({ config, clock, signingSecret, logger }: ProviderContext
     case 'none':
       return new NoPaymentProvider();
   }
+}
+
+/**
+ * One EVM adapter for the networks on evm (one hot wallet key, a client per network), one sandbox
+ * chain for those on sandbox; networks on none have no adapter.
+ */
+function buildChains({ config, clock, signingSecret, db }: ProviderContext): Chains {
+  const { networks, hotWalletKey } = config.chains;
+  const on = (kind: string) => (Object.keys(networks) as Network[]).filter((network) => networks[network].adapter === kind);
+  const adapters: Partial<Record<Network, ChainAdapter>> = {};
+  const evmNetworks = on('evm');
+  if (evmNetworks.length > 0) {
+    const evm = new EvmChainAdapter({
+      networks: Object.fromEntries(evmNetworks.map((network) => [network, networks[network].evm!])) as Partial<
+        Record<EvmNetwork, EvmNetworkSettings>
+      >,
+      hotWalletKey: hotWalletKey!,
+      rpcTimeoutMs: config.chains.evmRpcTimeoutMs,
+      logBlockRange: config.chains.evmLogBlockRange,
+      tokenGasLimit: BigInt(config.chains.evmTokenGasLimit),
+    });
+    for (const network of evmNetworks) adapters[network] = evm;
+  }
+  const sandboxNetworks = on('sandbox');
+  if (sandboxNetworks.length > 0) {
+    const sandbox = new SandboxChainAdapter({
+      networks: sandboxNetworks,
+      seedKey: deriveKey(signingSecret, 'sandbox-chain'),
+      db:
+        db ??
+        (() => {
+          throw new Error('the sandbox chain has no database');
+        }),
+      clock,
+      blockTimeMs: config.chains.sandboxBlockTimeMs,
+    });
+    for (const network of sandboxNetworks) adapters[network] = sandbox;
+  }
+  const confirmations = Object.fromEntries(
+    (Object.keys(networks) as Network[]).map((network) => [network, networks[network].confirmations]),
+  );
+  return new ChainRegistry({ adapters, confirmations });
 }

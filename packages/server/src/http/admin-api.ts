@@ -4,6 +4,7 @@ import { ApiError, ConfigurationError } from '../lib/errors.ts';
 import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
 import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
 import { PartnerNotFoundError } from '../modules/partners/partner-service.ts';
+import { registerSandboxChainRoutes } from '../modules/settlement/sandbox-chain-routes.ts';
 import { IllegalTransitionError } from '../modules/transactions/change-status.ts';
 import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import type { Platform } from '../platform.ts';
@@ -41,5 +42,8 @@ export async function adminApi(app: FastifyInstance, platform: Platform, throttl
   });
   registerPartnerAdminRoutes(app, platform);
   registerDeliveryAdminRoutes(app, platform);
-  if (platform.config.sandboxTools) registerSandboxRoutes(app, platform);
+  if (platform.config.sandboxTools) {
+    registerSandboxRoutes(app, platform);
+    registerSandboxChainRoutes(app, platform);
+  }
 }

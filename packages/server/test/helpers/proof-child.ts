@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { sandboxPartnerInput } from '../../src/modules/partners/sandbox-partner.ts';
+import { chainSettingNames } from '../../src/modules/settlement/chain-settings.ts';
 import { freePort } from './net.ts';
 import { ADMIN_TOKEN, request, testDatabase } from './test-platform.ts';
 
@@ -65,6 +66,8 @@ export const SETTINGS = [
   'WIDGET_CREDENTIAL_TTL',
   'WS_MAX_CONNECTIONS_PER_TOKEN',
   'WS_PING_INTERVAL',
+  // Per network (CHAIN_ADAPTER_TRC20, EVM_RPC_URL_ERC20 …), read by modules/settlement/chain-settings.ts.
+  ...chainSettingNames(),
 ];
 
 /** A clean environment: nothing from the developer's shell decides where the data goes or how it runs. */

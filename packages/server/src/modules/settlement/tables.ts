@@ -28,7 +28,8 @@ export type SandboxTransferKind = (typeof SANDBOX_TRANSFER_KINDS)[number];
 /**
  * Every transfer the sandbox chain carries: `send`s from the hot wallet (signed and broadcast through
  * the adapter, with their nonce and signed bytes) and operator `deposit`s. A transfer is mined in
- * `block_number`, which may still lie ahead of the head (pending). A dropped one counts nowhere.
+ * `block_number`, which may still lie ahead of the head (pending), or is queued (null) while a lower
+ * nonce of its sender is missing. A dropped one counts nowhere.
  */
 export interface SandboxChainTransfersTable {
   network: string;
@@ -41,7 +42,8 @@ export interface SandboxChainTransfersTable {
   /** Hot-wallet sends only. */
   nonce: ColumnType<string | number | null, string | null, string | null>;
   raw: string | null;
-  block_number: ColumnType<string | number, string, string>;
+  /** The block it is (to be) mined in; null while a send waits behind a nonce gap (queued). */
+  block_number: ColumnType<string | number | null, string | null, string | null>;
   /** False when the transfer is mined reverted (the sender could not cover it): it moves nothing. */
   success: boolean;
   dropped_at: Date | null;
@@ -113,7 +115,7 @@ export const settlementMigrations: Record<string, Migration> = {
         .addColumn('amount_minor', 'numeric(78, 0)', (c) => c.notNull().check(sql`amount_minor > 0`))
         .addColumn('nonce', 'bigint', (c) => c.check(sql`nonce >= 0`))
         .addColumn('raw', 'text')
-        .addColumn('block_number', 'bigint', (c) => c.notNull().check(sql`block_number >= 1`))
+        .addColumn('block_number', 'bigint', (c) => c.check(sql`block_number >= 1`))
         .addColumn('success', 'boolean', (c) => c.notNull())
         .addColumn('dropped_at', 'timestamptz')
         .addColumn('seq', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity())
