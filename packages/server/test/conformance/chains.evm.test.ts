@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Address, type Hex, parseUnits } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -216,5 +218,56 @@ describe('EVM adapter on anvil: what is its own', () => {
       toBlock: await adapter.head({ network: 'ERC20' }),
     });
     expect(found.map((deposit) => deposit.amountMinor)).toEqual([1n, 2n, 3n, 4n, 5n]);
+  });
+  it('halves the block range when the provider says the answer is too large, down to what it serves', async () => {
+    // A provider in front of anvil that refuses eth_getLogs over more than two blocks, as Infura does past 10,000 logs.
+    const asked: number[] = [];
+    const proxy = createServer(async (incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of incoming) chunks.push(chunk as Buffer);
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (body.method === 'eth_getLogs') {
+        const { fromBlock, toBlock } = body.params[0];
+        const blocks = Number(BigInt(toBlock) - BigInt(fromBlock)) + 1;
+        asked.push(blocks);
+        if (blocks > 2) {
+          outgoing.setHeader('content-type', 'application/json');
+          outgoing.end(
+            JSON.stringify({ jsonrpc: '2.0', id: body.id, error: { code: -32005, message: 'query returned more than 10000 results' } }),
+          );
+          return;
+        }
+      }
+      const answer = await fetch(anvil.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      outgoing.setHeader('content-type', 'application/json');
+      outgoing.end(await answer.text());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const adapter = evmAdapter({
+        rpcUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        env: { EVM_LOG_BLOCK_RANGE: '8' },
+      });
+      const to = randomAddress('ERC20');
+      const from = (await adapter.head({ network: 'ERC20' })) + 1n;
+      for (const amount of [1n, 2n, 3n, 4n, 5n]) await sendToken(anvil.rpcUrl, token, ANVIL_KEYS.deployer, to as Address, amount);
+      const found = await adapter.deposits({
+        network: 'ERC20',
+        asset: 'USDT',
+        addresses: [to],
+        fromBlock: from,
+        toBlock: await adapter.head({ network: 'ERC20' }),
+      });
+      expect(found.map((deposit) => deposit.amountMinor)).toEqual([1n, 2n, 3n, 4n, 5n]);
+      // 5 blocks refused, then 4, then 2 + 2 + 1 served (viem retries each refusal once before the adapter halves).
+      expect([...new Set(asked)]).toEqual([5, 4, 2, 1]);
+      expect(asked.filter((blocks) => blocks <= 2)).toEqual([2, 2, 1]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

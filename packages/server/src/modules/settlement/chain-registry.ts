@@ -1,4 +1,4 @@
-import type { Network } from '../../lib/catalog.ts';
+import { NETWORKS, type Network } from '../../lib/catalog.ts';
 import { ProviderError } from '../../lib/provider-error.ts';
 import type { ChainAdapter, Chains } from './chain-adapter.ts';
 
@@ -15,7 +15,7 @@ export class ChainRegistry implements Chains {
   constructor(options: { adapters: Partial<Record<Network, ChainAdapter>>; confirmations: Partial<Record<Network, number>> }) {
     this.adapters = options.adapters;
     this.confirmations = options.confirmations;
-    this.networks = Object.keys(options.adapters) as Network[];
+    this.networks = (Object.keys(NETWORKS) as Network[]).filter((network) => options.adapters[network] !== undefined);
     for (const network of this.networks) {
       if (!this.adapters[network]!.networks.includes(network))
         throw new Error(`the ${this.adapters[network]!.name} adapter does not serve ${network}`);
