@@ -68,17 +68,24 @@ export interface HeadState {
 /** The head now; makes the network's row (genesis now) on first use. `lock` holds the row until the transaction ends. */
 export async function readHead(db: Db, network: Network, timing: SandboxChainTiming, lock = false): Promise<HeadState> {
   const now = timing.clock.now();
-  await db
-    .insertInto('sandbox_chain_heads')
-    .values({ network, genesis_at: now })
-    .onConflict((oc) => oc.column('network').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('sandbox_chain_heads')
-    .selectAll()
-    .where('network', '=', network)
-    .$if(lock, (query) => query.forUpdate())
-    .executeTakeFirstOrThrow();
+  const select = () =>
+    db
+      .selectFrom('sandbox_chain_heads')
+      .selectAll()
+      .where('network', '=', network)
+      .$if(lock, (query) => query.forUpdate())
+      .executeTakeFirst();
+  let row = await select();
+  if (!row) {
+    // First use: genesis now. Concurrent first uses meet on the primary key; every one reads the winner's row.
+    await db
+      .insertInto('sandbox_chain_heads')
+      .values({ network, genesis_at: now })
+      .onConflict((oc) => oc.column('network').doNothing())
+      .execute();
+    row = await select();
+    if (!row) throw new Error(`the sandbox chain of ${network} has no head`);
+  }
   const elapsed = BigInt(Math.max(0, now.getTime() - row.genesis_at.getTime()));
   return { head: big(row.mined_blocks) + elapsed / BigInt(timing.blockTimeMs), depositsSent: big(row.deposits_sent) };
 }
