@@ -84,6 +84,10 @@ export interface Transaction {
   updated_at: string;
   payment_method?: string;
   /**
+   * (ours) The hash of the transfer that delivered the crypto of a buy; once it is known (completed).
+   */
+  tx_hash?: string;
+  /**
    * Why the transaction failed; only on failed.
    */
   failure_reason?: string;
@@ -110,6 +114,10 @@ export interface TransactionUpdate {
   fiat_currency: string;
   fiat_amount: string;
   payment_method?: string;
+  /**
+   * (ours) The hash of the transfer that delivered the crypto of a buy; once it is known (completed).
+   */
+  tx_hash?: string;
   /**
    * Why the transaction failed; only on failed.
    */

@@ -14,6 +14,8 @@ export interface StatusChange {
   reason?: string | null;
   /** How the user paid (card, apple_pay, google_pay), recorded with the change that captures the payment. */
   paymentMethod?: string;
+  /** The hash of the transfer that delivered the crypto, recorded with the change that completes a buy. */
+  txHash?: string;
   /** Tests only: runs after the row is updated, inside the database transaction. */
   afterUpdate?: () => void | Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function changeStatusWithin(platform: Platform, trx: Kysely<Tables>
       failure_reason: change.to === 'failed' || change.to === 'cancelled' ? check.reason : null,
       settled_crypto_minor: change.to === 'processing' ? row.quote_crypto_minor : row.settled_crypto_minor,
       payment_method: change.paymentMethod ?? row.payment_method,
+      tx_hash: change.txHash ?? row.tx_hash,
       version: seq,
       updated_at: now,
     })

@@ -30,6 +30,8 @@ export interface TransactionsTable {
   /** What was actually sent or received; unknown until the transaction reaches processing. */
   settled_crypto_minor: Minor | null;
   payment_method: string | null;
+  /** The hash of the transfer that delivered a buy's crypto, recorded with the change to completed. */
+  tx_hash: string | null;
   client_ip: string | null;
   /** Digest of the creating request, to tell a retry from a different request with the same id. */
   request_hash: string;
@@ -113,6 +115,13 @@ export const transactionMigrations: Record<string, Migration> = {
         .where(sql.ref('status'), '=', 'pending')
         .where(sql.ref('type'), '=', 'sell')
         .execute();
+    },
+  },
+  // The settlement module hands the delivering transfer's hash over with the change to completed;
+  // partners read it in the view, the history and the webhook.
+  '0045_transactions_tx_hash': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('transactions').addColumn('tx_hash', 'text').execute();
     },
   },
 };

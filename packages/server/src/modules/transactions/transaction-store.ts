@@ -64,6 +64,7 @@ export const VIEW_COLUMNS = [
   'fiat_currency',
   'quote_fiat_minor',
   'payment_method',
+  'tx_hash',
   'failure_reason',
   'created_at',
   'updated_at',

@@ -18,6 +18,9 @@ export const TransactionViewSchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
   payment_method: Type.Optional(Type.String()),
+  tx_hash: Type.Optional(
+    Type.String({ description: '(ours) The hash of the transfer that delivered the crypto of a buy; once it is known (completed).' }),
+  ),
   failure_reason: Type.Optional(Type.String({ description: 'Why the transaction failed; only on failed.' })),
 });
 export type TransactionView = Static<typeof TransactionViewSchema>;
@@ -49,6 +52,7 @@ export function toTransactionView(row: TransactionViewRow): TransactionView {
     updated_at: new Date(row.updated_at).toISOString(),
   };
   if (row.payment_method) view.payment_method = row.payment_method;
+  if (row.tx_hash) view.tx_hash = row.tx_hash;
   if (row.status === 'failed' && row.failure_reason) view.failure_reason = row.failure_reason;
   return view;
 }
