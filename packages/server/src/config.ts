@@ -85,6 +85,10 @@ export interface Config {
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutMs: number;
   webhookPollIntervalMs: number;
+  /** How often the settlement worker looks again at transfers on their way (mined yet? deep enough?). */
+  settlementPollIntervalMs: number;
+  /** How long a transfer the hot wallet cannot cover, or the node refuses for now, waits before it is tried again. */
+  settlementRetryMs: number;
   sellDepositWindowMs: number;
   /** How long delivered webhooks and their attempts are kept for operators to inspect. */
   webhookRetentionMs: number;
@@ -150,6 +154,8 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
     webhookPollIntervalMs: duration(env, 'WEBHOOK_POLL_INTERVAL', '1000ms'),
+    settlementPollIntervalMs: duration(env, 'SETTLEMENT_POLL_INTERVAL', '2s'),
+    settlementRetryMs: duration(env, 'SETTLEMENT_RETRY', '1m'),
     sellDepositWindowMs: duration(env, 'SELL_DEPOSIT_WINDOW', '6h'),
     webhookRetentionMs: duration(env, 'WEBHOOK_RETENTION', '30d'),
     wsPingIntervalMs: duration(env, 'WS_PING_INTERVAL', '30s'),
@@ -163,6 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');
   if (config.kycMaxUploadBytes < 1) throw new Error('KYC_MAX_UPLOAD_BYTES must be at least 1');
+  if (config.settlementPollIntervalMs < 10) throw new Error('SETTLEMENT_POLL_INTERVAL must be at least 10ms');
+  if (config.settlementRetryMs < 1000) throw new Error('SETTLEMENT_RETRY must be at least 1s');
   if (config.depositAddressProvider === 'hd' && !Object.values(config.depositXpubs).some(Boolean)) {
     throw new Error(
       'DEPOSIT_ADDRESS_PROVIDER=hd needs DEPOSIT_XPUB (or DEPOSIT_XPUB_EVM, DEPOSIT_XPUB_TRON, DEPOSIT_XPUB_BITCOIN): the extended public key to derive deposit addresses from',

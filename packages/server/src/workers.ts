@@ -5,6 +5,7 @@ import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
 import { applyKycDecision, KYC_DECISION, purgeExpiredDocuments } from './modules/kyc/kyc-service.ts';
 import { applyPaymentUpdate, PAYMENT_UPDATE } from './modules/payments/payment-service.ts';
 import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
+import { SettlementWorker } from './modules/settlement/settlement-worker.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
 
@@ -14,6 +15,8 @@ const PURGE_INTERVAL_MS = 3_600_000;
 export interface BackgroundWork {
   webhooks: WebhookWorker;
   callbacks: CallbackWorker;
+  /** Sends the crypto of paid buys and follows it to its confirmation depth. */
+  settlement: SettlementWorker;
   stop(): Promise<void>;
 }
 
@@ -40,12 +43,14 @@ export async function purgeOldRecords(platform: Platform): Promise<{ idempotency
   };
 }
 
-/** The jobs every node runs beside its HTTP server: webhook delivery, transaction expiry, purging. */
+/** The jobs every node runs beside its HTTP server: webhook delivery, provider callbacks, buy settlement, transaction expiry, purging. */
 export function startBackgroundWork(platform: Platform): BackgroundWork {
   const webhooks = new WebhookWorker(platform);
   webhooks.start();
   const callbacks = new CallbackWorker(platform, providerEventHandlers(platform));
   callbacks.start();
+  const settlement = new SettlementWorker(platform);
+  settlement.start();
   let stopped = false;
   let expiring: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout;
@@ -68,12 +73,14 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
   return {
     webhooks,
     callbacks,
+    settlement,
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearInterval(purge);
       await expiring;
       await callbacks.stop();
+      await settlement.stop();
       await webhooks.stop();
     },
   };

@@ -5,6 +5,7 @@ import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-r
 import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
 import { PartnerNotFoundError } from '../modules/partners/partner-service.ts';
 import { registerSandboxChainRoutes } from '../modules/settlement/sandbox-chain-routes.ts';
+import { registerSettlementAdminRoutes } from '../modules/settlement/settlement-admin-routes.ts';
 import { IllegalTransitionError } from '../modules/transactions/change-status.ts';
 import { registerSandboxRoutes } from '../modules/transactions/sandbox-routes.ts';
 import type { Platform } from '../platform.ts';
@@ -42,6 +43,7 @@ export async function adminApi(app: FastifyInstance, platform: Platform, throttl
   });
   registerPartnerAdminRoutes(app, platform);
   registerDeliveryAdminRoutes(app, platform);
+  registerSettlementAdminRoutes(app, platform);
   if (platform.config.sandboxTools) {
     registerSandboxRoutes(app, platform);
     registerSandboxChainRoutes(app, platform);

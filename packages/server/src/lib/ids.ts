@@ -14,7 +14,7 @@ export function randomBase62(length: number): string {
 }
 
 /** Prefixed ids say what they identify when they show up in logs or support tickets. */
-export function newId(prefix: 'ptr' | 'wgt' | 'tok' | 'req' | 'pay'): string {
+export function newId(prefix: 'ptr' | 'wgt' | 'tok' | 'req' | 'pay' | 'trf'): string {
   return `${prefix}_${randomBase62(20)}`;
 }
 

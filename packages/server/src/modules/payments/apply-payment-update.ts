@@ -3,6 +3,7 @@ import type { Tables } from '../../db/tables.ts';
 import type { Platform } from '../../platform.ts';
 import type { InboundEvent } from '../callbacks/inbound-event.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
+import { createTransferIntent } from '../settlement/settlement-service.ts';
 import { announceStatusChanges, changeStatusWithin } from '../transactions/change-status.ts';
 import { lockTransaction, type TransactionRow } from '../transactions/transaction-store.ts';
 import { countsAsAttempt, decideOutcome } from './payment-attempt-machine.ts';
@@ -144,6 +145,8 @@ export async function applyOutcome(
             paymentMethod: attempt.method,
           }),
         );
+        // Paid: the crypto transfer is queued in this same database transaction (settlement sends it).
+        await createTransferIntent(platform, trx, (await lockTransaction(trx, { id: transaction.id }))!);
       } else {
         // Money taken for a transaction that cannot use it: give it back.
         set.refund_reason = !payable

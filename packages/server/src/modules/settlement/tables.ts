@@ -2,6 +2,17 @@ import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { sqlEnumList } from '../../db/sql-enum.ts';
 import { ASSETS, NETWORKS } from '../../lib/catalog.ts';
+import {
+  ACTIVE_TRANSFER_STATUSES,
+  ALERT_KINDS,
+  type AlertKind,
+  OUTGOING_TRANSFER_STATUSES,
+  SIGNED_TRANSFER_STATUSES,
+  TRANSFER_FAILURES,
+  TRANSFER_STATUSES,
+  type TransferFailure,
+  type TransferIntentStatus,
+} from './transfer-vocabulary.ts';
 
 /**
  * The settlement module's tables. Block numbers and nonces (int8) come back as numbers from PGlite and
@@ -81,11 +92,112 @@ export interface DepositAddressesTable {
   created_at: ColumnType<Date, Date, never>;
 }
 
+/** Integers too large for a JavaScript number travel as decimal strings (numeric columns). */
+type BigText = ColumnType<string, string, string>;
+
+/**
+ * One crypto transfer per buy (unique on transaction_id): created in the database transaction that
+ * moves the buy to processing, then advanced by the leased settlement worker. Before anything is
+ * sent, `nonce`, `tx_hash` and `raw_tx` are recorded together (status `signed`); only those bytes are
+ * ever sent again. `from_address` + `nonce` are unique per network: no two transfers share a nonce.
+ */
+export interface TransferIntentsTable {
+  /** `trf_` + 20 base62 characters. */
+  id: string;
+  transaction_id: string;
+  partner_id: string;
+  merchant_transaction_id: string;
+  network: string;
+  asset: string;
+  /** The session's address. */
+  to_address: string;
+  /** The transaction's settled crypto amount, in the asset's minor units. */
+  amount_minor: BigText;
+  status: TransferIntentStatus;
+  /** The hot wallet that signed (null until signed). */
+  from_address: string | null;
+  /** Reserved before signing (status `reserved`), kept with the signature. */
+  nonce: BigText | null;
+  tx_hash: string | null;
+  /** The signed transaction as the network takes it; sent again, never re-signed, while its nonce is free. */
+  raw_tx: string | null;
+  signed_at: Date | null;
+  broadcast_at: Date | null;
+  mined_block: BigText | null;
+  mined_block_hash: string | null;
+  confirmations: ColumnType<number, number | undefined, number>;
+  /** The head at which another transaction was first seen to hold this transfer's nonce. */
+  nonce_lost_at_head: BigText | null;
+  confirmed_at: Date | null;
+  failure: TransferFailure | null;
+  /** For operators; never key material or signed bytes. */
+  failure_detail: string | null;
+  /** When the payment of a failed transfer was refunded (the provider accepted the request). */
+  refund_requested_at: Date | null;
+  /** Rounds this transfer was claimed for; also the claim's token (a lapsed lease's late writes are ignored). */
+  attempts: ColumnType<number, number | undefined, number>;
+  /** Failed rounds in a row (the node unreachable): the retry delay grows with it, and an alert is raised. */
+  errors: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  next_attempt_at: Date;
+  lease_until: Date | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+/**
+ * The next nonce of each hot wallet per network, row-locked while a transfer is signed: the counter
+ * that makes two nodes never sign two transfers with one nonce. Created from the chain's mined nonce
+ * the first time, moved up when the chain is ahead (the wallet used elsewhere).
+ */
+export interface HotWalletNoncesTable {
+  network: string;
+  address: string;
+  next_nonce: BigText;
+  updated_at: Date;
+}
+
+/**
+ * Nonces given back by transfers the node refused for good before it took them (so they hold no
+ * transaction): the next signature takes the lowest, and no later transfer waits behind a gap.
+ */
+export interface ReleasedNoncesTable {
+  network: string;
+  address: string;
+  nonce: BigText;
+  released_at: Date;
+}
+
+/**
+ * What the operator must look at (GET /admin/settlement/alerts). One open alert per `key` (its kind
+ * and what it is about), counted up while the condition lasts and resolved when it ends. Messages
+ * carry amounts, addresses and ids, never keys or signed bytes.
+ */
+export interface SettlementAlertsTable {
+  id: ColumnType<string, never, never>;
+  kind: AlertKind;
+  key: string;
+  network: string;
+  asset: string | null;
+  wallet_address: string | null;
+  transfer_id: string | null;
+  transaction_id: string | null;
+  message: string;
+  occurrences: number;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  resolved_at: Date | null;
+}
+
 export interface SettlementTables {
   deposit_addresses: DepositAddressesTable;
   sandbox_chain_heads: SandboxChainHeadsTable;
   sandbox_chain_transfers: SandboxChainTransfersTable;
   sandbox_chain_reorgs: SandboxChainReorgsTable;
+  transfer_intents: TransferIntentsTable;
+  hot_wallet_nonces: HotWalletNoncesTable;
+  released_nonces: ReleasedNoncesTable;
+  settlement_alerts: SettlementAlertsTable;
 }
 
 const networks = () => sqlEnumList(Object.keys(NETWORKS));
@@ -166,6 +278,120 @@ export const settlementMigrations: Record<string, Migration> = {
         .on('deposit_addresses')
         .columns(['network', 'currency', 'created_at'])
         .execute();
+    },
+  },
+  '0046_transfer_intents': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('transfer_intents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('transaction_id', 'uuid', (c) => c.notNull().references('transactions.id'))
+        .addColumn('partner_id', 'text', (c) => c.notNull())
+        .addColumn('merchant_transaction_id', 'text', (c) => c.notNull())
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('asset', 'text', (c) => c.notNull())
+        .addColumn('to_address', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'numeric(78, 0)', (c) => c.notNull().check(sql`amount_minor > 0`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(TRANSFER_STATUSES)})`))
+        .addColumn('from_address', 'text')
+        .addColumn('nonce', 'numeric(78, 0)', (c) => c.check(sql`nonce >= 0`))
+        .addColumn('tx_hash', 'text')
+        .addColumn('raw_tx', 'text')
+        .addColumn('signed_at', 'timestamptz')
+        .addColumn('broadcast_at', 'timestamptz')
+        .addColumn('mined_block', 'numeric(78, 0)')
+        .addColumn('mined_block_hash', 'text')
+        .addColumn('confirmations', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('nonce_lost_at_head', 'numeric(78, 0)')
+        .addColumn('confirmed_at', 'timestamptz')
+        .addColumn('failure', 'text', (c) => c.check(sql`failure in (${sqlEnumList(TRANSFER_FAILURES)})`))
+        .addColumn('failure_detail', 'text')
+        .addColumn('refund_requested_at', 'timestamptz')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('errors', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('lease_until', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        // Exactly one transfer per transaction, however many times its capture is applied.
+        .addUniqueConstraint('transfer_intents_transaction_key', ['transaction_id'])
+        // A nonce belongs to a wallet; a signature is its hash and bytes together; a signed transfer has all of them.
+        .addCheckConstraint(
+          'transfer_intents_signed_check',
+          sql`(nonce is null) = (from_address is null) and (tx_hash is null) = (raw_tx is null)
+              and (status not in (${sqlEnumList(SIGNED_TRANSFER_STATUSES)}) or (nonce is not null and tx_hash is not null))
+              and (status <> 'reserved' or nonce is not null)`,
+        )
+        .execute();
+      // No two transfers ever hold one nonce of one wallet (the database says so, not only the code).
+      await db.schema
+        .createIndex('transfer_intents_nonce_key')
+        .unique()
+        .on('transfer_intents')
+        .columns(['network', 'from_address', 'nonce'])
+        .where(sql.ref('nonce'), 'is not', null)
+        .execute();
+      await db.schema
+        .createIndex('transfer_intents_due_idx')
+        .on('transfer_intents')
+        .columns(['next_attempt_at'])
+        .where(sql<boolean>`status in (${sqlEnumList(ACTIVE_TRANSFER_STATUSES)})`)
+        .execute();
+      await db.schema
+        .createIndex('transfer_intents_outgoing_idx')
+        .on('transfer_intents')
+        .columns(['network', 'asset', 'from_address'])
+        .where(sql<boolean>`status in (${sqlEnumList(OUTGOING_TRANSFER_STATUSES)})`)
+        .execute();
+    },
+  },
+  '0047_hot_wallet_nonces': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('hot_wallet_nonces')
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('next_nonce', 'numeric(78, 0)', (c) => c.notNull().check(sql`next_nonce >= 0`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('hot_wallet_nonces_pkey', ['network', 'address'])
+        .execute();
+      await db.schema
+        .createTable('released_nonces')
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('released_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('released_nonces_pkey', ['network', 'address', 'nonce'])
+        .execute();
+    },
+  },
+  '0048_settlement_alerts': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('settlement_alerts')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in (${sqlEnumList(ALERT_KINDS)})`))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('asset', 'text')
+        .addColumn('wallet_address', 'text')
+        .addColumn('transfer_id', 'text')
+        .addColumn('transaction_id', 'uuid')
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('occurrences', 'integer', (c) => c.notNull())
+        .addColumn('first_seen_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('resolved_at', 'timestamptz')
+        .execute();
+      await db.schema
+        .createIndex('settlement_alerts_open_key')
+        .unique()
+        .on('settlement_alerts')
+        .column('key')
+        .where(sql.ref('resolved_at'), 'is', null)
+        .execute();
+      await db.schema.createIndex('settlement_alerts_seen_idx').on('settlement_alerts').column('last_seen_at').execute();
     },
   },
 };

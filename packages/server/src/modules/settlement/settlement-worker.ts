@@ -1,0 +1,112 @@
+import type { Platform } from '../../platform.ts';
+import { advanceTransfer } from './advance-transfer.ts';
+import { claimDueTransfers, endClaim, type TransferIntent } from './transfer-store.ts';
+
+/** Transfers one claim takes. */
+const CLAIM_BATCH = 16;
+/** Transfers one node works on at once (signatures of one wallet still go one at a time, under its nonce lock). */
+const CONCURRENCY = 4;
+/**
+ * How long a claimed transfer belongs to this worker; after a crash another node takes it then. A
+ * round is a few node calls; one that outlives its lease is harmless (every write is conditional,
+ * nonces are unique in the database, and the same bytes sent twice are one transfer).
+ */
+const LEASE_MS = 15_000;
+
+/**
+ * Sends the crypto of paid buys and follows each transfer to its confirmation depth (or its refund).
+ * Transfers are leased (FOR UPDATE SKIP LOCKED: the workers of several nodes never take the same one
+ * at once), worked on a round at a time (advance-transfer.ts) and scheduled again in the database:
+ * nothing waits in memory, so a restart loses nothing. Woken by status changes (a capture queues a
+ * transfer in the same database transaction as its move to processing), and polls every
+ * SETTLEMENT_POLL_INTERVAL for confirmations.
+ */
+export class SettlementWorker {
+  private readonly platform: Platform;
+  private unsubscribe: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+  private wakeRequested = false;
+  private stopped = true;
+
+  constructor(platform: Platform) {
+    this.platform = platform;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe = this.platform.outboxNotifier.subscribe(() => this.wake());
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.running;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) this.wakeRequested = true;
+    else this.schedule(0);
+  }
+
+  /** Works until no transfer is due; exposed so tests drive it deterministically. Returns how many rounds it ran. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const worked = await this.round();
+      total += worked;
+      if (worked === 0) return total;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.round()
+        .catch((error) => {
+          this.platform.logger.error({ err: error }, 'settlement worker round failed');
+          return 0;
+        })
+        .then((worked) => {
+          const again = this.wakeRequested || worked > 0;
+          this.wakeRequested = false;
+          this.schedule(again ? 0 : this.platform.config.settlementPollIntervalMs);
+        });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  /** One claim and a round on each transfer it got; one at a time per worker. */
+  private round(): Promise<number> {
+    if (this.running) return this.running.then(() => this.round());
+    this.running = (async () => {
+      const { platform } = this;
+      const claim = { now: platform.clock.now(), limit: CLAIM_BATCH, leaseMs: LEASE_MS, exclude: [] };
+      const claimed = await platform.db.transaction().execute((trx) => claimDueTransfers(trx, claim));
+      let next = 0;
+      const lanes = Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, async () => {
+        while (next < claimed.length) await this.work(claimed[next++]!);
+      });
+      await Promise.all(lanes);
+      return claimed.length;
+    })().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async work(transfer: TransferIntent): Promise<void> {
+    const { platform } = this;
+    try {
+      const outcome = await advanceTransfer(platform, transfer);
+      await endClaim(platform.db, { id: transfer.id, attempts: transfer.attempts }, { ...outcome, now: platform.clock.now() });
+    } catch (error) {
+      // Only the bookkeeping of the round can land here (the database unreachable); the lease runs out and the transfer is taken again.
+      platform.logger.error({ err: error, transferId: transfer.id }, 'settlement round could not be recorded');
+    }
+  }
+}
