@@ -1,4 +1,4 @@
-import { type Address, type Hex, parseAbiItem, parseUnits } from 'viem';
+import { type Address, encodeAbiParameters, type Hex, keccak256, pad, parseAbiItem, parseUnits, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../src/lib/crypto.ts';
@@ -205,5 +205,40 @@ describe('settling buys on a local EVM chain', () => {
     expect(await transferOf(server, buy.id)).toMatchObject({ status: 'confirmed', confirmations: 3, tx_hash: mined.tx_hash });
     expect((await tokenBalance(recipient)) - before).toBe(17_000_000n);
     expect((await transfersTo(recipient)).filter((log) => log.transactionHash === mined.tx_hash)).toHaveLength(1);
+  });
+
+  it('reverted on chain (the token balance gone before it was mined): refunded, the buy fails with delivery_failed', async () => {
+    const buy = await payBuy(server, { network: 'ERC20', amount: '30' });
+    await clients.testClient.setAutomine(false);
+    // TestUSDT keeps balanceOf in storage slot 1: the hot wallet's entry is at keccak256(abi.encode(owner, 1)).
+    const slot = keccak256(encodeAbiParameters([{ type: 'address' }, { type: 'uint256' }], [hotWallet, 1n]));
+    const held = await tokenBalance(hotWallet);
+    try {
+      await drain();
+      const sent = await transferOf(server, buy.id);
+      expect(sent).toMatchObject({ status: 'broadcast' });
+      await clients.testClient.setStorageAt({ address: token.address, index: slot, value: pad(toHex(0n)) });
+      await clients.testClient.mine({ blocks: CONFIRMATIONS });
+      await mine(0);
+      const receipt = await clients.publicClient.getTransactionReceipt({ hash: sent.tx_hash as Hex });
+      expect(receipt.status).toBe('reverted');
+      expect(await transferOf(server, buy.id)).toMatchObject({
+        status: 'failed',
+        failure: 'reverted',
+        refund_requested_at: expect.any(Date),
+      });
+      expect((await server.getTransaction(buy.merchantTransactionId)).body).toMatchObject({
+        status: 'failed',
+        failure_reason: 'delivery_failed',
+      });
+      expect((await attemptsOf(server, buy.merchantTransactionId))[0]).toMatchObject({ refund_reason: 'delivery_failed' });
+      expect(await statusHistory(server, buy.id)).toEqual([
+        { status: 'processing', reason: 'payment_captured', tx_hash: null },
+        { status: 'failed', reason: 'delivery_failed', tx_hash: null },
+      ]);
+    } finally {
+      await clients.testClient.setAutomine(true);
+      await clients.testClient.setStorageAt({ address: token.address, index: slot, value: pad(toHex(held)) });
+    }
   });
 });
