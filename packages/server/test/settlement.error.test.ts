@@ -233,6 +233,30 @@ describe('buy settlement when the chain says no', () => {
     }
   });
 
+  it('a transfer already sent whose network loses its adapter waits (it may be delivered): never refunded blind', async () => {
+    const chain = useFakeChain({ automine: false });
+    const buy = await buyOnErc20();
+    await drain();
+    const sent = await transferOf(server, buy.id);
+    expect(sent.status).toBe('broadcast');
+    const withErc20 = server.platform.providers.chains;
+    server.platform.providers.chains = new ChainRegistry({ adapters: { TRC20: withErc20.chainFor('TRC20') }, confirmations: { TRC20: 2 } });
+    try {
+      await pass(2_000);
+      expect(await transferOf(server, buy.id)).toMatchObject({
+        status: 'broadcast',
+        errors: 1,
+        last_error: expect.stringContaining('ERC20'),
+      });
+      expect((await attemptsOf(server, buy.merchantTransactionId))[0]!.refund_reason).toBeNull();
+    } finally {
+      server.platform.providers.chains = withErc20;
+    }
+    chain.mine();
+    await pass(1_000);
+    expect(await transferOf(server, buy.id)).toMatchObject({ status: 'confirmed', errors: 0, tx_hash: sent.tx_hash });
+  });
+
   it('the operator can mark an alert handled (404 for one that is not open)', async () => {
     const [alert] = (await server.admin('/settlement/alerts?kind=transfer_failed')).body.alerts;
     expect((await server.admin(`/settlement/alerts/${alert.id}/resolve`, { method: 'POST' })).body).toEqual({ resolved: true });

@@ -64,20 +64,28 @@ export async function advanceTransfer(platform: Platform, claimed: TransferInten
       const chains = platform.providers.chains;
       round = { platform, chain: chains.chainFor(network), network, asset, depth: chains.confirmationsFor(network) };
     } catch (error) {
-      // No adapter serves the network (CHAIN_ADAPTER_<NETWORK>=none): nothing can ever be sent, so the payment goes back.
       if (!(error instanceof ProviderError) || error.retryable) throw error;
+      // No adapter serves the network (CHAIN_ADAPTER_<NETWORK>=none). A transfer not signed yet can never
+      // be sent, so the payment goes back; a signed one may be on its way or delivered, so it only waits
+      // (with an alert after a few rounds) until an adapter can tell.
+      if (intent.status !== 'queued' && intent.status !== 'reserved') throw error;
       await giveUp(platform, intent, 'rejected', error.message);
       return { nextAttemptAt: later(0), problem: null, failed: false };
     }
-    if (claimed.errors > 0) await resolveAfterErrors(platform, claimed);
     let fresh = false;
+    let outcome: RoundOutcome = { nextAttemptAt: later(0), problem: null, failed: false };
     for (let step = 0; step < MAX_STEPS; step++) {
       const next = await takeStep(round, intent, fresh);
-      if ('wait' in next) return { nextAttemptAt: next.wait, problem: next.problem ?? null, failed: false };
+      if ('wait' in next) {
+        outcome = { nextAttemptAt: next.wait, problem: next.problem ?? null, failed: false };
+        break;
+      }
       intent = next.intent;
       fresh = next.fresh === true;
     }
-    return { nextAttemptAt: later(0), problem: null, failed: false };
+    // A round that went through after failed ones clears the alert those raised.
+    if (claimed.errors > 0) await resolveAlert(platform.db, { kind: 'chain_unavailable', subject: claimed.id, now: platform.clock.now() });
+    return outcome;
   } catch (error) {
     const errors = claimed.errors + 1;
     const message = error instanceof Error ? error.message : String(error);
@@ -594,10 +602,4 @@ async function changeStatusOrLog(
     );
     return null;
   }
-}
-
-/** After failed rounds, a round that got as far as the chain clears the alerts those failures raised. */
-async function resolveAfterErrors(platform: Platform, intent: TransferIntent): Promise<void> {
-  const now = platform.clock.now();
-  await resolveAlert(platform.db, { kind: 'chain_unavailable', subject: intent.id, now });
 }
