@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import { sqlEnumList } from '../../db/sql-enum.ts';
 import type { Tables } from '../../db/tables.ts';
 import type { TransferIntentsTable } from './tables.ts';
 import { ACTIVE_TRANSFER_STATUSES, OUTGOING_TRANSFER_STATUSES, type TransferIntentStatus } from './transfer-vocabulary.ts';
@@ -87,9 +88,10 @@ export async function claimDueTransfers(
 ): Promise<TransferIntent[]> {
   const { now, limit, exclude } = claim;
   const notMine = exclude.length === 0 ? sql`true` : sql`id not in (${sql.join(exclude)})`;
+  // The statuses as literals, so the planner can use the partial index of due transfers.
   const due = await sql<{ id: string }>`
     select id from transfer_intents
-    where status in (${sql.join(ACTIVE_TRANSFER_STATUSES)}) and next_attempt_at <= ${now}
+    where status in (${sqlEnumList(ACTIVE_TRANSFER_STATUSES)}) and next_attempt_at <= ${now}
       and (lease_until is null or lease_until < ${now}) and ${notMine}
     order by next_attempt_at, created_at
     limit ${limit}
