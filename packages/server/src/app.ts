@@ -15,6 +15,7 @@ import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { registerCallbackRoutes } from './modules/callbacks/callback-routes.ts';
 import { followAccessChanges } from './modules/partners/token-cache.ts';
+import { registerWidgetAssetRoutes } from './modules/widget-assets/widget-asset-routes.ts';
 import type { Platform } from './platform.ts';
 import { callbackSources } from './providers.ts';
 
@@ -93,6 +94,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   await app.register(async (scope) => adminApi(scope, platform, throttle));
   // Under its own prefix: its CORS preflight route (OPTIONS *) is then its own, apart from /widget's.
   await app.register(async (scope) => embedApi(scope, platform, throttle), { prefix: '/embed/v1' });
+  // The loader script and the iframe page, outside the embed API's scope: no credential, CORS or rate limit of its own.
+  registerWidgetAssetRoutes(app, platform);
   registerCallbackRoutes(app, platform, callbackSources(platform.providers));
   answerOtherMethods(app, routes);
   return app;

@@ -9,6 +9,7 @@ import { normalizePartnerInput, type PartnerInput, toPartnerInput } from './part
 import type { PartnerStatus } from './partner-status.ts';
 import {
   expireTokens,
+  findActiveWidgetOrigins,
   findPartner,
   hasActivePartnerWithOrigin,
   insertPartner,
@@ -152,6 +153,15 @@ export async function revealWebhookSecret(platform: Platform, id: string): Promi
 /** Whether an active partner registered this origin; answers CORS preflights, which carry no token. */
 export async function isRegisteredOrigin(platform: Platform, origin: string): Promise<boolean> {
   return hasActivePartnerWithOrigin(platform.db, origin);
+}
+
+/**
+ * The origins that may frame a widget's iframe page: its active partner's registered origins (web
+ * origins and app schemes; bundle ids are left to the page's CSP builder to drop), or null for an
+ * unknown or disabled widget.
+ */
+export async function findWidgetOrigins(platform: Platform, widgetId: string): Promise<string[] | null> {
+  return (await findActiveWidgetOrigins(platform.db, widgetId)) ?? null;
 }
 
 /** A webhook URL delivery would refuse is refused when it is set, while the operator is there to hear it. */

@@ -62,6 +62,17 @@ export async function hasActivePartnerWithOrigin(db: Kysely<Tables>, origin: str
   return row !== undefined;
 }
 
+/** The registered origins of the active partner whose widget this is; undefined for an unknown or disabled one. */
+export async function findActiveWidgetOrigins(db: Kysely<Tables>, widgetId: string): Promise<string[] | undefined> {
+  const row = await db
+    .selectFrom('partners')
+    .select('origins')
+    .where('widget_id', '=', widgetId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return row?.origins;
+}
+
 export async function insertToken(db: Kysely<Tables>, token: Insertable<PartnerTokensTable>): Promise<void> {
   await db.insertInto('partner_tokens').values(token).execute();
 }
