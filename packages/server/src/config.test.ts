@@ -136,6 +136,28 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the off-ramp settings: the payout sandbox in development, none in production, which refuses the sandbox', () => {
+    expect(loadConfig({})).toMatchObject({
+      payoutProvider: 'sandbox',
+      sandboxPayoutDelayMs: 2_000,
+      depositPollIntervalMs: 10_000,
+      lateDepositWatchMs: 7 * 86_400_000,
+    });
+    expect(
+      loadConfig({ PAYOUT_PROVIDER: 'none', SANDBOX_PAYOUT_DELAY: '0', DEPOSIT_POLL_INTERVAL: '3s', LATE_DEPOSIT_WATCH: '30d' }),
+    ).toMatchObject({
+      payoutProvider: 'none',
+      sandboxPayoutDelayMs: 0,
+      depositPollIntervalMs: 3_000,
+      lateDepositWatchMs: 30 * 86_400_000,
+    });
+    expect(() => loadConfig({ PAYOUT_PROVIDER: 'visa-direct' })).toThrow('PAYOUT_PROVIDER must be one of sandbox, none, got "visa-direct"');
+    expect(loadConfig(production).payoutProvider).toBe('none');
+    expect(() => loadConfig({ ...production, PAYOUT_PROVIDER: 'sandbox' })).toThrow(
+      'production mode refuses PAYOUT_PROVIDER=sandbox: it pays nothing out and lets test cards through',
+    );
+  });
+
   it('refuses what is unsafe in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
       'production mode needs DATABASE_URL, ADMIN_TOKEN, SIGNING_SECRET, ENCRYPTION_KEY',

@@ -79,6 +79,14 @@ export interface Config {
   paymentMaxAttempts: number;
   /** How long the sandbox payment provider waits before it calls back with an outcome. */
   sandboxPaymentDelayMs: number;
+  /** Who pays sells out to cards: the sandbox (outcomes by documented test cards), or nobody (payout cards answer 502). */
+  payoutProvider: 'sandbox' | 'none';
+  /** How long the sandbox payout provider waits before it calls back with an outcome. */
+  sandboxPayoutDelayMs: number;
+  /** How often the off-ramp worker reads new deposits, decides confirmed ones and sends payouts. */
+  depositPollIntervalMs: number;
+  /** How long after a sell's deposit window its address is still watched, so a late deposit is recorded for the operator. */
+  lateDepositWatchMs: number;
   /** Which chain adapter each network uses (evm, sandbox, none), its confirmations, the EVM endpoints and the hot wallet key. */
   chains: ChainSettings;
   /** Deliver webhooks to private, loopback and link-local addresses (a local receiver in development). */
@@ -150,6 +158,10 @@ export function loadConfig(env: Env = process.env): Config {
     paymentProvider: choice(env, 'PAYMENT_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
     paymentMaxAttempts: integer(env, 'PAYMENT_MAX_ATTEMPTS', 5),
     sandboxPaymentDelayMs: duration(env, 'SANDBOX_PAYMENT_DELAY', '2s'),
+    payoutProvider: choice(env, 'PAYOUT_PROVIDER', ['sandbox', 'none'], mode === 'production' ? 'none' : 'sandbox'),
+    sandboxPayoutDelayMs: duration(env, 'SANDBOX_PAYOUT_DELAY', '2s'),
+    depositPollIntervalMs: duration(env, 'DEPOSIT_POLL_INTERVAL', '10s'),
+    lateDepositWatchMs: duration(env, 'LATE_DEPOSIT_WATCH', '7d'),
     chains: parseChainSettings(env, mode),
     webhookAllowPrivateTargets: flag(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', mode === 'development'),
     webhookTimeoutMs: duration(env, 'WEBHOOK_TIMEOUT', '10s'),
@@ -204,6 +216,9 @@ function assertProductionSafe(config: Config): void {
   }
   if (config.depositAddressProvider === 'sandbox') {
     throw new Error('production mode refuses DEPOSIT_ADDRESS_PROVIDER=sandbox: nobody holds the keys of its addresses');
+  }
+  if (config.payoutProvider === 'sandbox') {
+    throw new Error('production mode refuses PAYOUT_PROVIDER=sandbox: it pays nothing out and lets test cards through');
   }
   if (config.paymentProvider === 'sandbox') {
     throw new Error('production mode refuses PAYMENT_PROVIDER=sandbox: it takes no money and lets test cards through');

@@ -47,6 +47,13 @@ describe('buildProviders', () => {
     );
   });
 
+  it('builds the payout adapter PAYOUT_PROVIDER names; the sandbox is a callback source', () => {
+    const sandbox = context({});
+    expect(buildProviders(sandbox).payouts.name).toBe('sandbox-payouts');
+    expect(buildProviders(context({ PAYOUT_PROVIDER: 'none' })).payouts.name).toBe('no-payouts');
+    expect(callbackSources(buildProviders(sandbox)).map((source) => source.name)).toContain('sandbox-payouts');
+  });
+
   it('stops the start when a live adapter’s settings are unusable', () => {
     expect(() => buildProviders(context({ RATE_PROVIDER: 'kraken', RATES_MAX_AGE: '5s' }))).toThrow(
       'maxAgeMs must not be shorter than /cacheTtlMs',

@@ -20,8 +20,11 @@ import type { DepositAddressProvider } from './modules/settlement/deposit-addres
 import { EvmChainAdapter } from './modules/settlement/evm-chain-adapter.ts';
 import { HdDepositAddresses } from './modules/settlement/hd-deposit-addresses.ts';
 import { NoDepositAddresses } from './modules/settlement/no-deposit-addresses.ts';
+import { NoPayoutProvider } from './modules/settlement/no-payout-provider.ts';
+import type { PayoutProvider } from './modules/settlement/payout-provider.ts';
 import { SandboxChainAdapter } from './modules/settlement/sandbox-chain-adapter.ts';
 import { SandboxDepositAddresses } from './modules/settlement/sandbox-deposit-addresses.ts';
+import { SandboxPayoutProvider } from './modules/settlement/sandbox-payout-provider.ts';
 import { KrakenRateProvider } from './providers/kraken/kraken-rate-provider.ts';
 import { parseKrakenSettings } from './providers/kraken/settings.ts';
 
@@ -35,6 +38,8 @@ export interface Providers {
   depositAddresses: DepositAddressProvider;
   kyc: KycProvider;
   payments: PaymentProvider;
+  /** Pays sells out to the user's card. */
+  payouts: PayoutProvider;
   /** The chain adapter of each network (evm, the sandbox chain, or none) and its confirmation depth. */
   chains: Chains;
 }
@@ -71,6 +76,7 @@ export function buildProviders(context: ProviderContext, overrides: Partial<Prov
     depositAddresses: overrides.depositAddresses ?? buildDepositAddresses(context),
     kyc: overrides.kyc ?? buildKyc(context),
     payments: overrides.payments ?? buildPayments(context),
+    payouts: overrides.payouts ?? buildPayouts(context),
     chains: overrides.chains ?? buildChains(context),
   };
 }
@@ -180,4 +186,20 @@ function buildChains({ config, clock, signingSecret, db }: ProviderContext): Cha
     (Object.keys(networks) as Network[]).map((network) => [network, networks[network].confirmations]),
   );
   return new ChainRegistry({ adapters, confirmations });
+}
+
+function buildPayouts({ config, clock, signingSecret, logger }: ProviderContext): PayoutProvider {
+  switch (config.payoutProvider) {
+    case 'sandbox':
+      return new SandboxPayoutProvider({
+        signingKey: deriveKey(signingSecret, 'sandbox-payouts-callbacks'),
+        // Read at send time: the public URL may be settled after the adapters are built (tests listen on port 0).
+        callbackUrl: () => `${config.publicUrl}/providers/sandbox-payouts/callbacks`,
+        clock,
+        delayMs: config.sandboxPayoutDelayMs,
+        ...(logger ? { logger } : {}),
+      });
+    case 'none':
+      return new NoPayoutProvider();
+  }
 }

@@ -5,6 +5,7 @@ import { WebhookWorker } from './modules/delivery/webhook-worker.ts';
 import { applyKycDecision, KYC_DECISION, purgeExpiredDocuments } from './modules/kyc/kyc-service.ts';
 import { applyPaymentUpdate, PAYMENT_UPDATE } from './modules/payments/payment-service.ts';
 import { purgeExpiredKeys } from './modules/sessions/idempotency-store.ts';
+import { applyPayoutUpdate, OffRampWorker, PAYOUT_UPDATE } from './modules/settlement/off-ramp-service.ts';
 import { SettlementWorker } from './modules/settlement/settlement-worker.ts';
 import { expireTransactions } from './modules/transactions/expire-transactions.ts';
 import type { Platform } from './platform.ts';
@@ -15,17 +16,22 @@ const PURGE_INTERVAL_MS = 3_600_000;
 export interface BackgroundWork {
   webhooks: WebhookWorker;
   callbacks: CallbackWorker;
+  /** Sells: watches deposits into their addresses, decides them once confirmed, pays the fiat out. */
+  offRamp: OffRampWorker;
   /** Sends the crypto of paid buys and follows it to its confirmation depth. */
   settlement: SettlementWorker;
   stop(): Promise<void>;
 }
 
-/** Which module applies each kind of provider event (the closed vocabularies of kyc and payments). */
+/** Which module applies each kind of provider event (the closed vocabularies of kyc, payments and payouts). */
 export function providerEventHandlers(platform: Platform): Record<string, InboundEventHandler> {
   return {
     [KYC_DECISION]: (event) => applyKycDecision(platform, event),
     [PAYMENT_UPDATE]: async (event) => {
       await applyPaymentUpdate(platform, event);
+    },
+    [PAYOUT_UPDATE]: async (event) => {
+      await applyPayoutUpdate(platform, event);
     },
   };
 }
@@ -49,6 +55,8 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
   webhooks.start();
   const callbacks = new CallbackWorker(platform, providerEventHandlers(platform));
   callbacks.start();
+  const offRamp = new OffRampWorker(platform);
+  offRamp.start();
   const settlement = new SettlementWorker(platform);
   settlement.start();
   let stopped = false;
@@ -73,6 +81,7 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
   return {
     webhooks,
     callbacks,
+    offRamp,
     settlement,
     async stop() {
       stopped = true;
@@ -80,6 +89,7 @@ export function startBackgroundWork(platform: Platform): BackgroundWork {
       clearInterval(purge);
       await expiring;
       await callbacks.stop();
+      await offRamp.stop();
       await settlement.stop();
       await webhooks.stop();
     },

@@ -102,6 +102,7 @@ describe('the widget credential', () => {
       '/embed/v1/kyc/submit',
       '/embed/v1/payments',
       '/embed/v1/payments/{attempt_id}/challenge',
+      '/embed/v1/payout-card',
       '/embed/v1/session',
       '/embed/v1/session/cancel',
       '/embed/v1/session/events',

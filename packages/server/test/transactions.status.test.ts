@@ -137,7 +137,7 @@ describe('transaction status paths (sandbox status call)', () => {
     const failedReasons =
       type === 'buy'
         ? ['payment_declined', 'kyc_rejected', 'session_expired', 'delivery_failed', 'rejected']
-        : ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected'];
+        : ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected', 'deposit_underpaid'];
 
     it.each(failedReasons)('pending → failed (%s): failure_reason shown, crypto_amount stays empty', async (reason) => {
       const id = await server.newSession({ type });

@@ -4,6 +4,7 @@ import { ApiError, ConfigurationError } from '../lib/errors.ts';
 import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
 import { registerPartnerAdminRoutes } from '../modules/partners/partner-admin-routes.ts';
 import { PartnerNotFoundError } from '../modules/partners/partner-service.ts';
+import { registerDepositAdminRoutes } from '../modules/settlement/off-ramp-service.ts';
 import { registerSandboxChainRoutes } from '../modules/settlement/sandbox-chain-routes.ts';
 import { registerSettlementAdminRoutes } from '../modules/settlement/settlement-admin-routes.ts';
 import { IllegalTransitionError } from '../modules/transactions/change-status.ts';
@@ -43,6 +44,7 @@ export async function adminApi(app: FastifyInstance, platform: Platform, throttl
   });
   registerPartnerAdminRoutes(app, platform);
   registerDeliveryAdminRoutes(app, platform);
+  registerDepositAdminRoutes(app, platform);
   registerSettlementAdminRoutes(app, platform);
   if (platform.config.sandboxTools) {
     registerSandboxRoutes(app, platform);

@@ -10,6 +10,8 @@ export const API_ERRORS = {
   amount_out_of_range: { status: 400, error: 'invalid_request' },
   /** (ours) A payment for a sell: the user pays in crypto there, never by card or wallet. */
   not_a_buy: { status: 400, error: 'invalid_request' },
+  /** (ours) A payout card for a buy: only a sell pays out to a card. */
+  not_a_sell: { status: 400, error: 'invalid_request' },
   /** (ours) A provider callback whose signature, timestamp or payload cannot be accepted. */
   invalid_signature: { status: 400, error: 'invalid_request' },
   WALLET_NOT_SUPPORTED: { status: 400, error: 'wallet_not_supported' },
@@ -33,6 +35,10 @@ export const API_ERRORS = {
   transaction_not_pending: { status: 409, error: 'conflict' },
   /** (ours) A payment attempt of this transaction awaits its challenge or outcome; one at a time. */
   payment_in_progress: { status: 409, error: 'conflict' },
+  /** (ours) Crypto has arrived for this sell: its amount can no longer change and it can no longer be cancelled. */
+  deposit_received: { status: 409, error: 'conflict' },
+  /** (ours) The sell's payout was sent to the card: the card can no longer change. */
+  payout_in_progress: { status: 409, error: 'conflict' },
   /** (ours) A payment needs a current quote: no amount was picked yet, or the quote expired (lock a new one first). */
   quote_required: { status: 409, error: 'conflict' },
   /** (ours) The user's identity must be verified before paying (embed API). */

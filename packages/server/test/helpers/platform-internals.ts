@@ -3,6 +3,7 @@ import { SandboxKycProvider } from '../../src/modules/kyc/sandbox-kyc-provider.t
 import { forgetCachedTokens as forgetTokensOf } from '../../src/modules/partners/token-cache.ts';
 import { SandboxPaymentProvider } from '../../src/modules/payments/sandbox-payment-provider.ts';
 import type { RateProvider } from '../../src/modules/pricing/rate-provider.ts';
+import { SandboxPayoutProvider } from '../../src/modules/settlement/sandbox-payout-provider.ts';
 import type { TestServer } from './test-platform.ts';
 
 /**
@@ -38,4 +39,11 @@ export function paymentsSandbox(server: Pick<TestServer, 'platform'>): SandboxPa
   const payments = server.platform.providers.payments;
   if (!(payments instanceof SandboxPaymentProvider)) throw new Error(`the payment provider is ${payments.name}, not the sandbox`);
   return payments;
+}
+
+/** The server's sandbox payout adapter (PAYOUT_PROVIDER=sandbox): tests wait on its pending callbacks with `idle()`. */
+export function payoutsSandbox(server: Pick<TestServer, 'platform'>): SandboxPayoutProvider {
+  const payouts = server.platform.providers.payouts;
+  if (!(payouts instanceof SandboxPayoutProvider)) throw new Error(`the payout provider is ${payouts.name}, not the sandbox`);
+  return payouts;
 }

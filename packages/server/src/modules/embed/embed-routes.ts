@@ -9,11 +9,13 @@ import { getPartner } from '../partners/partner-service.ts';
 import { paymentInFlight } from '../payments/payment-service.ts';
 import { priceAmount } from '../sessions/price-amount.ts';
 import type { AmountGiven } from '../sessions/session-terms.ts';
+import { depositArrived } from '../settlement/off-ramp-service.ts';
 import { changeStatus, IllegalTransitionError } from '../transactions/change-status.ts';
 import { lockQuote, lockTransaction } from '../transactions/transaction-store.ts';
 import { followEmbedState } from './embed-events.ts';
 import { loadEmbedState, loadTransaction } from './embed-state-loader.ts';
 import { openEmbedSession } from './open-session.ts';
+import { registerPayoutRoutes } from './payout-routes.ts';
 import { registerVerificationAndPaymentRoutes } from './step-routes.ts';
 import type { WidgetCredentialClaims } from './widget-credential.ts';
 
@@ -128,6 +130,9 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
         if (await paymentInFlight(trx, transaction.id)) {
           throw new ApiError('payment_in_progress', 'A payment is being taken at the current quote; wait for its outcome.');
         }
+        if (transaction.type === 'sell' && (await depositArrived(trx, transaction.id))) {
+          throw new ApiError('deposit_received', 'Crypto has arrived for this sell: its amount can no longer change.');
+        }
         return lockQuote(trx, {
           id: transaction.id,
           now,
@@ -148,6 +153,10 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
 
   app.post('/session/cancel', { schema: embedSchema('Cancel the transaction (the user closed the flow)') }, async (request) => {
     const claims = claimsOf(request);
+    // Crypto that arrived makes a sell the platform's to settle: it is paid out or given back, not cancelled.
+    if (await depositArrived(platform.db, claims.tid)) {
+      throw new ApiError('deposit_received', 'Crypto has arrived for this sell; it can no longer be cancelled.');
+    }
     try {
       await changeStatus(platform, { partnerId: claims.pid, merchantTransactionId: claims.sub, to: 'cancelled', reason: 'user_cancelled' });
     } catch (error) {
@@ -164,6 +173,7 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
   );
 
   registerVerificationAndPaymentRoutes(app, platform);
+  registerPayoutRoutes(app, platform);
 }
 
 /** The amount the user picked, if any: one of amount (crypto) or fiat_amount, parsed to minor units. */

@@ -2,6 +2,7 @@ import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { getKycState, type KycState } from '../kyc/kyc-service.ts';
 import { getPaymentState, type PaymentState } from '../payments/payment-service.ts';
+import { getSellState, type SellState } from '../settlement/off-ramp-service.ts';
 import { findTransactionById, type TransactionRow } from '../transactions/transaction-store.ts';
 import { type EmbedQuote, type EmbedStep, nextStep, quoteOf, sessionTerms, transactionSummary } from './embed-state.ts';
 import type { WidgetCredentialClaims } from './widget-credential.ts';
@@ -12,6 +13,8 @@ export interface EmbedState {
   quote: EmbedQuote | null;
   verification: KycState;
   payment: PaymentState | null;
+  /** Sells only: the deposit address, amount, deadline and progress, and the payout. */
+  sell: SellState | null;
   next_step: EmbedStep;
 }
 
@@ -24,11 +27,12 @@ export async function loadTransaction(platform: Platform, claims: WidgetCredenti
 /** Everything the iframe needs to draw the step the user is on, read fresh. */
 export async function loadEmbedState(platform: Platform, claims: WidgetCredentialClaims): Promise<EmbedState> {
   const transaction = await loadTransaction(platform, claims);
-  const [verification, payment] = await Promise.all([
+  const [verification, payment, sell] = await Promise.all([
     getKycState(platform, { partnerId: transaction.partner_id, partnerUserId: transaction.partner_user_id }),
     transaction.type === 'buy'
       ? getPaymentState(platform, { partnerId: transaction.partner_id, merchantTransactionId: transaction.merchant_transaction_id })
       : Promise.resolve(null),
+    getSellState(platform, transaction),
   ]);
   return {
     transaction: transactionSummary(transaction),
@@ -36,6 +40,14 @@ export async function loadEmbedState(platform: Platform, claims: WidgetCredentia
     quote: quoteOf(transaction, platform.clock.now()),
     verification,
     payment,
-    next_step: nextStep(transaction, verification, payment && { awaitingChallenge: payment.current?.status === 'requires_action' }),
+    sell,
+    next_step: nextStep(
+      transaction,
+      verification,
+      payment && { awaitingChallenge: payment.current?.status === 'requires_action' },
+      sell && {
+        payoutCardNeeded: transaction.status === 'processing' ? sell.payout.status === 'awaiting_card' : sell.payout.card === null,
+      },
+    ),
   };
 }

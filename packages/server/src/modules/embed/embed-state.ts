@@ -10,6 +10,7 @@ export const EMBED_STEPS = [
   'verification_pending',
   'payment',
   'payment_challenge',
+  'payout_card',
   'deposit',
   'processing',
   'result',
@@ -67,17 +68,22 @@ export function quoteOf(transaction: TransactionRow, now: Date): EmbedQuote | nu
   };
 }
 
-/** The next step, from the transaction and where verification and payment stand. */
+/**
+ * The next step, from the transaction and where verification, payment (buy) and payout (sell) stand.
+ * A sell asks for the payout card before it shows the deposit address, and again while processing
+ * when the crypto arrived before any card was given (the payout waits for it).
+ */
 export function nextStep(
   transaction: Pick<TransactionRow, 'status' | 'type' | 'quote_fiat_minor'>,
   verification: { required: boolean; status: string },
   payment: { awaitingChallenge: boolean } | null,
+  sell: { payoutCardNeeded: boolean } | null = null,
 ): EmbedStep {
   if (isTerminal(transaction.status)) return 'result';
-  if (transaction.status === 'processing') return 'processing';
+  if (transaction.status === 'processing') return sell?.payoutCardNeeded ? 'payout_card' : 'processing';
   if (transaction.quote_fiat_minor === null) return 'amount';
   if (verification.required) return verification.status === 'pending' ? 'verification_pending' : 'verification';
-  if (transaction.type === 'sell') return 'deposit';
+  if (transaction.type === 'sell') return sell?.payoutCardNeeded ? 'payout_card' : 'deposit';
   return payment?.awaitingChallenge ? 'payment_challenge' : 'payment';
 }
 

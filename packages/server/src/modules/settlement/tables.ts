@@ -2,6 +2,15 @@ import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { sqlEnumList } from '../../db/sql-enum.ts';
 import { ASSETS, NETWORKS } from '../../lib/catalog.ts';
+import type { CardBrand } from '../payments/payment-source.ts';
+import {
+  DEPOSIT_DISPOSITIONS,
+  DEPOSIT_STATUSES,
+  type DepositDisposition,
+  type DepositStatus,
+  PAYOUT_STATUSES,
+  type PayoutStatus,
+} from './off-ramp-vocabulary.ts';
 import {
   ACTIVE_TRANSFER_STATUSES,
   ALERT_KINDS,
@@ -189,8 +198,86 @@ export interface SettlementAlertsTable {
   resolved_at: Date | null;
 }
 
+/** How far the deposit watcher has read each (network, asset), and which node reads it now. */
+export interface DepositCursorsTable {
+  network: string;
+  asset: string;
+  /** The last block whose deposits are recorded (numeric: read back as a string). */
+  last_block: ColumnType<string, string, string>;
+  /** A node scanning this pair holds it until then (several nodes never scan one pair at once). */
+  leased_until: Date | null;
+  lease_owner: string | null;
+  updated_at: Date;
+}
+
+/**
+ * Every transfer into a sell's deposit address, once per (network, hash, log index), with how deep
+ * it is and what was made of it. `unpaid_minor` is the part of it the platform holds without having
+ * paid for it (a surplus, a refused underpayment, a late deposit): the operator's list until resolved.
+ */
+export interface DepositsTable {
+  /** `dep_` + 20 base62 characters. */
+  id: string;
+  transaction_id: string;
+  network: string;
+  asset: string;
+  address: string;
+  tx_hash: string;
+  log_index: number;
+  from_address: string;
+  amount_minor: ColumnType<string, string, string>;
+  block_number: ColumnType<string, string, string>;
+  block_hash: string;
+  confirmations: number;
+  status: DepositStatus;
+  disposition: DepositDisposition | null;
+  unpaid_minor: ColumnType<string, string | undefined, string>;
+  seen_at: ColumnType<Date, Date, never>;
+  confirmed_at: Date | null;
+  decided_at: Date | null;
+  /** Set by the operator once held crypto is dealt with (sent back, or kept by agreement). */
+  resolved_at: Date | null;
+  resolution_note: string | null;
+}
+
+/** The card a sell pays out to: the payout adapter's token (sealed), its brand and last four digits; never the number. */
+export interface PayoutCardsTable {
+  transaction_id: string;
+  provider: string;
+  token_sealed: string;
+  brand: CardBrand;
+  last4: string;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+/** One fiat payout per sell (unique): its amount, its provider ids and where it stands. */
+export interface PayoutsTable {
+  /** `po_` + 20 base62 characters; the provider's idempotency key and the callbacks' reference. */
+  id: string;
+  transaction_id: string;
+  partner_id: string;
+  provider: string;
+  provider_payout_id: string | null;
+  amount_minor: ColumnType<string, string, string>;
+  fiat_currency: string;
+  status: PayoutStatus;
+  decline_reason: string | null;
+  /** Tries that found the provider unreachable; the next one waits longer. */
+  tries: number;
+  last_error: string | null;
+  next_try_at: Date;
+  leased_until: Date | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
 export interface SettlementTables {
   deposit_addresses: DepositAddressesTable;
+  deposit_cursors: DepositCursorsTable;
+  deposits: DepositsTable;
+  payout_cards: PayoutCardsTable;
+  payouts: PayoutsTable;
   sandbox_chain_heads: SandboxChainHeadsTable;
   sandbox_chain_transfers: SandboxChainTransfersTable;
   sandbox_chain_reorgs: SandboxChainReorgsTable;
@@ -392,6 +479,101 @@ export const settlementMigrations: Record<string, Migration> = {
         .where(sql.ref('resolved_at'), 'is', null)
         .execute();
       await db.schema.createIndex('settlement_alerts_seen_idx').on('settlement_alerts').column('last_seen_at').execute();
+    },
+  },
+  '0051_deposits': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('deposit_cursors')
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('asset', 'text', (c) => c.notNull())
+        .addColumn('last_block', 'numeric(78, 0)', (c) => c.notNull().check(sql`last_block >= 0`))
+        .addColumn('leased_until', 'timestamptz')
+        .addColumn('lease_owner', 'text')
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deposit_cursors_pkey', ['network', 'asset'])
+        .execute();
+      await db.schema
+        .createTable('deposits')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('transaction_id', 'uuid', (c) => c.notNull().references('deposit_addresses.transaction_id'))
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('asset', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('tx_hash', 'text', (c) => c.notNull())
+        .addColumn('log_index', 'integer', (c) => c.notNull().check(sql`log_index >= 0`))
+        .addColumn('from_address', 'text', (c) => c.notNull())
+        .addColumn('amount_minor', 'numeric(78, 0)', (c) => c.notNull().check(sql`amount_minor > 0`))
+        .addColumn('block_number', 'numeric(78, 0)', (c) => c.notNull())
+        .addColumn('block_hash', 'text', (c) => c.notNull())
+        .addColumn('confirmations', 'integer', (c) => c.notNull().check(sql`confirmations >= 0`))
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(DEPOSIT_STATUSES)})`))
+        .addColumn('disposition', 'text', (c) => c.check(sql`disposition in (${sqlEnumList(DEPOSIT_DISPOSITIONS)})`))
+        .addColumn('unpaid_minor', 'numeric(78, 0)', (c) =>
+          c.notNull().defaultTo(0).check(sql`unpaid_minor >= 0 and unpaid_minor <= amount_minor`),
+        )
+        .addColumn('seen_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('confirmed_at', 'timestamptz')
+        .addColumn('decided_at', 'timestamptz')
+        .addColumn('resolved_at', 'timestamptz')
+        .addColumn('resolution_note', 'text')
+        // A deposit is recorded once, however often its block range is read again.
+        .addUniqueConstraint('deposits_transfer_key', ['network', 'tx_hash', 'log_index'])
+        .addCheckConstraint('deposits_decided_check', sql`(disposition is null) = (decided_at is null)`)
+        .execute();
+      await db.schema.createIndex('deposits_transaction_idx').on('deposits').column('transaction_id').execute();
+      await db.schema
+        .createIndex('deposits_unconfirmed_idx')
+        .on('deposits')
+        .columns(['network', 'asset'])
+        .where(sql.ref('status'), '=', 'unconfirmed')
+        .execute();
+      await db.schema
+        .createIndex('deposits_undecided_idx')
+        .on('deposits')
+        .column('transaction_id')
+        .where(sql<boolean>`status = 'confirmed' and disposition is null`)
+        .execute();
+      await db.schema
+        .createIndex('deposits_held_idx')
+        .on('deposits')
+        .column('seen_at')
+        .where(sql<boolean>`unpaid_minor > 0 and resolved_at is null`)
+        .execute();
+    },
+  },
+  '0052_payouts': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('payout_cards')
+        .addColumn('transaction_id', 'uuid', (c) => c.primaryKey().references('transactions.id'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('token_sealed', 'text', (c) => c.notNull())
+        .addColumn('brand', 'text', (c) => c.notNull())
+        .addColumn('last4', 'text', (c) => c.notNull().check(sql`last4 ~ '^[0-9]{4}$'`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('payouts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('transaction_id', 'uuid', (c) => c.notNull().unique().references('transactions.id'))
+        .addColumn('partner_id', 'text', (c) => c.notNull().references('partners.id'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('provider_payout_id', 'text')
+        .addColumn('amount_minor', 'numeric(78, 0)', (c) => c.notNull().check(sql`amount_minor > 0`))
+        .addColumn('fiat_currency', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in (${sqlEnumList(PAYOUT_STATUSES)})`))
+        .addColumn('decline_reason', 'text')
+        .addColumn('tries', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text')
+        .addColumn('next_try_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('leased_until', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addUniqueConstraint('payouts_provider_payout_key', ['provider', 'provider_payout_id'])
+        .execute();
+      await db.schema.createIndex('payouts_due_idx').on('payouts').column('next_try_at').where(sql.ref('status'), '=', 'queued').execute();
     },
   },
 };

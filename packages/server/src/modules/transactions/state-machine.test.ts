@@ -32,6 +32,12 @@ describe('state machine', () => {
     expect(checkTransition('buy', 'processing', 'completed')).toEqual({ ok: true, reason: null });
   });
 
+  it('a sell paid short moves on with deposit_underpaid: processing when priced again, failed when it cannot be', () => {
+    expect(checkTransition('sell', 'pending', 'processing', 'deposit_underpaid')).toEqual({ ok: true, reason: 'deposit_underpaid' });
+    expect(checkTransition('sell', 'pending', 'failed', 'deposit_underpaid')).toEqual({ ok: true, reason: 'deposit_underpaid' });
+    expect(checkTransition('buy', 'pending', 'processing', 'deposit_underpaid').ok).toBe(false);
+  });
+
   it('documents a reason for every failure path', () => {
     for (const type of ['buy', 'sell'] as const) expect(REASONS[type].failed!.length).toBeGreaterThan(2);
   });

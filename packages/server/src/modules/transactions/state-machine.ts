@@ -31,9 +31,9 @@ export const REASONS: Record<TransactionType, Partial<Record<TransactionStatus, 
   },
   sell: {
     pending: ['kyc_pending', 'deposit_underpaid'],
-    processing: ['deposit_confirmed'],
+    processing: ['deposit_confirmed', 'deposit_underpaid'],
     completed: ['fiat_paid'],
-    failed: ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected'],
+    failed: ['deposit_expired', 'payout_failed', 'kyc_rejected', 'rejected', 'deposit_underpaid'],
     cancelled: ['user_cancelled'],
   },
 };

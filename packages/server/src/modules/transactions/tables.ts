@@ -38,6 +38,11 @@ export interface TransactionsTable {
   /** The session response as first returned, replayed verbatim on an idempotent retry. */
   session: ColumnType<Record<string, unknown>, string, string>;
   init_token_expires_at: Date;
+  /**
+   * Set while another module keeps a pending transaction open past its deadline (settlement: a sell
+   * whose deposit was seen in its window and is gaining confirmations); the expiry job leaves it alone.
+   */
+  expiry_held_at: Date | null;
   version: ColumnType<number, number, number>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
@@ -49,6 +54,13 @@ export interface TransactionTables {
 }
 
 export const transactionMigrations: Record<string, Migration> = {
+  // A sell whose deposit arrived in its window must not expire while the deposit gains its
+  // confirmations: settlement holds it open (expire-transactions.ts leaves held rows alone).
+  '0053_transactions_expiry_hold': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('transactions').addColumn('expiry_held_at', 'timestamptz').execute();
+    },
+  },
   '0003_transactions': {
     async up(db: Kysely<any>) {
       await db.schema

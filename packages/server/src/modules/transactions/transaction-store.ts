@@ -123,7 +123,8 @@ export async function findOwnersOfMerchantTransactionId(
 
 /**
  * Fails, in one statement, up to `limit` pending transactions that can no longer complete: buys whose
- * init token expired before `now`, sells created before `sellCutoff`. Rows another transaction holds
+ * init token expired before `now`, sells created before `sellCutoff`, unless another module holds them
+ * open (`holdExpiry`: a sell whose deposit is confirming). Rows another transaction holds
  * locked (a status change under way) are skipped, not waited for; the next run sees them again if
  * they are still pending. Returns the changed rows, with their new version.
  */
@@ -145,6 +146,7 @@ export async function failExpiredPending(
         .selectFrom('transactions')
         .select('id')
         .where('status', '=', 'pending')
+        .where('expiry_held_at', 'is', null)
         .where((inner) =>
           inner.or([
             inner.and([inner('type', '=', 'buy'), inner('init_token_expires_at', '<', due.now)]),
@@ -195,4 +197,18 @@ export async function lockQuote(db: Kysely<Tables>, change: { id: string; quote:
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return updated.numUpdatedRows > 0n;
+}
+
+/**
+ * Keeps a pending transaction open past its deadline: the expiry job leaves it until the hold is
+ * released or the transaction moves on. Settlement holds a sell whose deposit arrived in its window
+ * while the deposit gains its confirmations. Run inside the caller's transaction, under its row lock.
+ */
+export async function holdExpiry(trx: Kysely<Tables>, id: string, now: Date): Promise<void> {
+  await trx.updateTable('transactions').set({ expiry_held_at: now }).where('id', '=', id).where('status', '=', 'pending').execute();
+}
+
+/** Ends a hold (the deposit that justified it left the chain): the expiry job judges the transaction again. */
+export async function releaseExpiryHold(trx: Kysely<Tables>, id: string): Promise<void> {
+  await trx.updateTable('transactions').set({ expiry_held_at: null }).where('id', '=', id).execute();
 }
