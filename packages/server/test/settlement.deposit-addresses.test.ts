@@ -63,3 +63,16 @@ describe('HD deposit addresses for sell sessions', () => {
     );
   });
 });
+
+describe('sells the platform could not finish are refused before any address is handed out', () => {
+  const server = useServerWithPartner({ env: { CHAIN_ADAPTER_TRC20: 'none', PAYOUT_PROVIDER: 'none' } });
+
+  it('no chain adapter watches the network, or no payout provider pays out: 502, no index reserved, buys unaffected', async () => {
+    for (const network of ['TRC20', 'ERC20']) {
+      const refused = await server.createSession(sessionBody({ type: 'sell', network }));
+      expectError(refused, 502, 'upstream_error', 'provider_error');
+    }
+    expect(await server.platform.db.selectFrom('deposit_addresses').selectAll().execute()).toEqual([]);
+    expect((await server.createSession(sessionBody({ network: 'TRC20' }))).status).toBe(200);
+  });
+});
