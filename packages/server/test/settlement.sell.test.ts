@@ -223,6 +223,10 @@ describe('a sell on a sandbox network', () => {
     await mine(server, 2);
     await settleOffRamp(server);
     expect((await sellRecord(server, id)).payout).toMatchObject({ status: 'awaiting_card' });
+    const waiting = await server.admin('/settlement/payouts?status=awaiting_card');
+    expect(waiting.body.payouts).toContainEqual(
+      expect.objectContaining({ merchant_transaction_id: id, status: 'awaiting_card', amount: '90.12', fiat_currency: 'EUR', tries: 0 }),
+    );
     const state = await widget.call('/session');
     expect(state.body).toMatchObject({
       next_step: 'payout_card',
@@ -233,6 +237,10 @@ describe('a sell on a sandbox network', () => {
     await settleOffRamp(server);
     expect((await sellRecord(server, id)).row.status).toBe('completed');
     expectError(await widget.call('/payout-card', { body: payoutCard() }), 409, 'conflict', 'transaction_not_pending');
+    const paid = await server.admin('/settlement/payouts?status=paid');
+    expect(paid.body.payouts).toContainEqual(
+      expect.objectContaining({ merchant_transaction_id: id, status: 'paid', provider: 'sandbox-payouts', next_try_at: null }),
+    );
   });
 
   it('a deposit whose block leaves the chain before its depth counts no more, and the sell expires as if it never came', async () => {

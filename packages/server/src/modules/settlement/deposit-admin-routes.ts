@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ASSETS, isAsset } from '../../lib/catalog.ts';
+import { ASSETS, FIATS, isAsset, isFiat } from '../../lib/catalog.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { formatAmount } from '../../lib/money.ts';
 import { adminSchema, Text } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
-import { findHeldDeposit, type HeldDepositRow, listHeldDeposits, updateDeposit } from './off-ramp-store.ts';
-import { DEPOSIT_DISPOSITIONS, type DepositDisposition } from './off-ramp-vocabulary.ts';
+import { findHeldDeposit, type HeldDepositRow, listHeldDeposits, listPayouts, type PayoutRow, updateDeposit } from './off-ramp-store.ts';
+import { DEPOSIT_DISPOSITIONS, type DepositDisposition, PAYOUT_STATUSES, type PayoutStatus } from './off-ramp-vocabulary.ts';
 
 const DepositId = Type.String({ pattern: '^dep_[0-9A-Za-z]{20}$' });
 const ListQuery = Type.Object(
@@ -18,10 +18,10 @@ const ListQuery = Type.Object(
 );
 
 /**
- * The operator's view of crypto the platform received but did not pay out (docs/settlement.md):
- * late deposits (after a sell's window or end), surpluses of overpaid sells, refused underpayments
- * and the deposits of sells whose payout failed. Each stays listed until the operator marks it
- * resolved (sent back to its sender, or settled otherwise) with a note.
+ * The operator's view of the off-ramp (docs/settlement.md): the sells' payouts, and the crypto the
+ * platform received but did not pay out: late deposits (after a sell's window or end), surpluses of
+ * overpaid sells, refused underpayments and the deposits of sells whose payout failed. Each stays
+ * listed until the operator marks it resolved (sent back to its sender, or settled otherwise) with a note.
  */
 export function registerDepositAdminRoutes(app: FastifyInstance, platform: Platform): void {
   const list = async (query: { include_resolved?: string; limit?: string }, dispositions?: readonly DepositDisposition[]) => {
@@ -54,6 +54,28 @@ export function registerDepositAdminRoutes(app: FastifyInstance, platform: Platf
       }),
     },
     async (request) => list(request.query, request.query.disposition ? [request.query.disposition] : undefined),
+  );
+
+  app.get<{ Querystring: { status?: PayoutStatus; limit?: string } }>(
+    '/admin/settlement/payouts',
+    {
+      schema: adminSchema(
+        'Sell payouts, newest first: waiting for a card, queued (with the last error while the provider fails), pending, paid, declined',
+        {
+          querystring: Type.Object(
+            { status: Type.Optional(Type.Enum(PAYOUT_STATUSES)), limit: ListQuery.properties.limit },
+            { additionalProperties: false },
+          ),
+        },
+      ),
+    },
+    async (request) => {
+      const rows = await listPayouts(platform.db, {
+        ...(request.query.status ? { status: request.query.status } : {}),
+        limit: Math.min(Number(request.query.limit ?? 100), 1000),
+      });
+      return { payouts: rows.map(toPayoutView) };
+    },
   );
 
   app.post<{ Params: { id: string }; Body: { note: string } }>(
@@ -95,5 +117,25 @@ function toHeldDepositView(row: HeldDepositRow) {
     seen_at: new Date(row.seen_at).toISOString(),
     resolved_at: row.resolved_at ? new Date(row.resolved_at).toISOString() : null,
     resolution_note: row.resolution_note,
+  };
+}
+
+function toPayoutView(row: PayoutRow & { merchant_transaction_id: string }) {
+  const decimals = isFiat(row.fiat_currency) ? FIATS[row.fiat_currency].decimals : 2;
+  return {
+    id: row.id,
+    partner_id: row.partner_id,
+    merchant_transaction_id: row.merchant_transaction_id,
+    provider: row.provider,
+    provider_payout_id: row.provider_payout_id,
+    amount: formatAmount(BigInt(row.amount_minor), decimals, decimals),
+    fiat_currency: row.fiat_currency,
+    status: row.status,
+    decline_reason: row.decline_reason,
+    tries: row.tries,
+    last_error: row.last_error,
+    next_try_at: row.status === 'queued' ? new Date(row.next_try_at).toISOString() : null,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
   };
 }

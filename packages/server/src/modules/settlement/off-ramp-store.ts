@@ -322,6 +322,23 @@ export async function updatePayout(
   return result.numUpdatedRows > 0n;
 }
 
+/** Payouts for the operator, newest first, with the sell they pay (optionally of one status). */
+export async function listPayouts(
+  db: Db,
+  filter: { status?: PayoutStatus; limit: number },
+): Promise<Array<PayoutRow & { merchant_transaction_id: string }>> {
+  return db
+    .selectFrom('payouts as p')
+    .innerJoin('deposit_addresses as a', 'a.transaction_id', 'p.transaction_id')
+    .selectAll('p')
+    .select('a.merchant_transaction_id')
+    .$if(filter.status !== undefined, (query) => query.where('p.status', '=', filter.status!))
+    .orderBy('p.created_at', 'desc')
+    .orderBy('p.id')
+    .limit(filter.limit)
+    .execute();
+}
+
 /** Leases up to `limit` queued payouts that are due; each is sent by one node only. */
 export async function leaseDuePayouts(db: Db, due: { now: Date; until: Date; limit: number }): Promise<PayoutRow[]> {
   return db
