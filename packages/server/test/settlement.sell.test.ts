@@ -243,6 +243,49 @@ describe('a sell on a sandbox network', () => {
     );
   });
 
+  it('a reorganisation that moves the deposit to another block: it is followed there, confirmed, and paid once', async () => {
+    const { session, id } = await sell('moved');
+    const sent = await sendDeposit(server, { to: session.address, amount: '100' });
+    await mine(server, 1);
+    await settleOffRamp(server);
+    const before = (await sellRecord(server, id)).deposits[0]!;
+    const moved = await server.admin('/sandbox/chain/reorg', { body: { network: 'TRC20', depth: 1 } });
+    expect(moved.body.moved).toEqual([sent.hash]);
+    await settleOffRamp(server);
+    expect((await sellRecord(server, id)).deposits).toMatchObject([{ status: 'reorged', confirmations: 0 }]);
+    await mine(server, 2);
+    await settleOffRamp(server);
+    const record = await sellRecord(server, id);
+    expect(record.deposits).toHaveLength(1);
+    expect(record.deposits[0]).toMatchObject({ tx_hash: sent.hash, status: 'confirmed', disposition: 'credited' });
+    expect(record.deposits[0]!.block_hash).not.toBe(before.block_hash);
+    expect(record.events).toEqual([
+      ['processing', 'deposit_confirmed'],
+      ['completed', 'fiat_paid'],
+    ]);
+  });
+
+  it('a late deposit moved by a reorganisation is still listed for the operator', async () => {
+    const { session, id } = await sell('late-moved');
+    server.clock.advance(6 * 3_600_000 + 60_000);
+    await server.admin('/sandbox/jobs/expire', { method: 'POST' });
+    await sendDeposit(server, { to: session.address, amount: '7' });
+    await mine(server, 1);
+    await settleOffRamp(server);
+    await server.admin('/sandbox/chain/reorg', { body: { network: 'TRC20', depth: 1 } });
+    await settleOffRamp(server);
+    // Its block has another hash now, the transfer waits to be mined again: it holds nothing meanwhile.
+    expect((await sellRecord(server, id)).deposits).toMatchObject([{ status: 'reorged', disposition: 'late' }]);
+    expect((await server.admin('/settlement/late-deposits')).body.deposits).not.toContainEqual(
+      expect.objectContaining({ merchant_transaction_id: id }),
+    );
+    await mine(server, 2);
+    await settleOffRamp(server);
+    expect((await sellRecord(server, id)).deposits).toMatchObject([{ status: 'confirmed', disposition: 'late', unpaid_minor: '7000000' }]);
+    const late = await server.admin('/settlement/late-deposits');
+    expect(late.body.deposits).toContainEqual(expect.objectContaining({ merchant_transaction_id: id, amount: '7' }));
+  });
+
   it('a deposit whose block leaves the chain before its depth counts no more, and the sell expires as if it never came', async () => {
     const { session, id } = await sell('reorged');
     server.clock.advance(6 * 3_600_000 - 60_000);

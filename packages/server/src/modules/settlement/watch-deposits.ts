@@ -149,6 +149,11 @@ async function recordDeposit(
     const again = await findDepositByTransfer(trx, transfer);
     if (again) {
       // Mined again after a reorganisation, or moved to another block: the same deposit, where it is now.
+      // One confirmed and decided keeps its status (a reorganisation deeper than the depth changes no decision).
+      if (again.disposition !== null && again.status === 'confirmed') {
+        await updateDeposit(trx, again.id, { block_number: deposit.blockNumber.toString(), block_hash: deposit.blockHash });
+        return;
+      }
       await updateDeposit(trx, again.id, {
         block_number: deposit.blockNumber.toString(),
         block_hash: deposit.blockHash,
