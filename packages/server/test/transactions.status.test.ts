@@ -420,8 +420,11 @@ describe('expiry of a backlog', () => {
     server.clock.set(new Date(START.getTime() + 61 * MINUTE));
 
     const result = await request(`${server.url}/admin/sandbox/jobs/expire`, { token: ADMIN_TOKEN, method: 'POST' });
-    unsubscribe();
     expect(result.body).toEqual({ expired: BACKLOG });
+    // On PostgreSQL the notifications arrive over the LISTEN connection, after the job has answered.
+    const deadline = Date.now() + 10_000;
+    while (heard.size < BACKLOG && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    unsubscribe();
 
     const db = server.platform.db;
     const rows = await db
