@@ -301,3 +301,35 @@ describe('a sell on a sandbox network', () => {
     expect((await sellRecord(server, id)).events).toEqual([['failed', 'deposit_expired']]);
   });
 });
+
+describe('the deposit watchers, as the operator sees them', () => {
+  const server = useServerWithPartner({ background: true, env: OFF_RAMP_ENV });
+
+  it('GET /admin/settlement/deposit-watchers: the last block scanned, the head and the lag of each', async () => {
+    const { session } = await openVerifiedSell(server, { partner_user_id: 'watched', user_email: 'watched@example.com' });
+    await sendDeposit(server, { to: session.address, amount: '1' });
+    await mine(server, 1);
+    await settleOffRamp(server);
+    const caughtUp = await server.admin('/settlement/deposit-watchers');
+    expect(caughtUp.status).toBe(200);
+    const watcher = caughtUp.body.watchers.find(
+      (one: { network: string; asset: string }) => one.network === 'TRC20' && one.asset === 'USDT',
+    );
+    expect(watcher).toMatchObject({ lag_blocks: '0', confirmations_required: 2, seconds_since_moved: 0 });
+    expect(watcher.head).toBe(watcher.last_scanned_block);
+
+    // Blocks go by while nobody scans: the lag shows them, and the time since the cursor moved.
+    await mine(server, 5);
+    server.clock.advance(90_000);
+    const behind = (await server.admin('/settlement/deposit-watchers')).body.watchers.find(
+      (one: { network: string }) => one.network === 'TRC20',
+    );
+    expect(Number(behind.lag_blocks)).toBeGreaterThanOrEqual(5);
+    expect(behind.seconds_since_moved).toBeGreaterThanOrEqual(90);
+    await settleOffRamp(server);
+    const again = (await server.admin('/settlement/deposit-watchers')).body.watchers.find(
+      (one: { network: string }) => one.network === 'TRC20',
+    );
+    expect(again.lag_blocks).toBe('0');
+  });
+});

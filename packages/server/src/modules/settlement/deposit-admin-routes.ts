@@ -1,11 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { ASSETS, FIATS, isAsset, isFiat } from '../../lib/catalog.ts';
+import { ASSETS, FIATS, isAsset, isFiat, type Network } from '../../lib/catalog.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { formatAmount } from '../../lib/money.ts';
 import { adminSchema, Text } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
-import { findHeldDeposit, type HeldDepositRow, listHeldDeposits, listPayouts, type PayoutRow, updateDeposit } from './off-ramp-store.ts';
+import {
+  findHeldDeposit,
+  type HeldDepositRow,
+  listCursors,
+  listHeldDeposits,
+  listPayouts,
+  type PayoutRow,
+  updateDeposit,
+} from './off-ramp-store.ts';
 import { DEPOSIT_DISPOSITIONS, type DepositDisposition, PAYOUT_STATUSES, type PayoutStatus } from './off-ramp-vocabulary.ts';
 
 const DepositId = Type.String({ pattern: '^dep_[0-9A-Za-z]{20}$' });
@@ -54,6 +62,43 @@ export function registerDepositAdminRoutes(app: FastifyInstance, platform: Platf
       }),
     },
     async (request) => list(request.query, request.query.disposition ? [request.query.disposition] : undefined),
+  );
+
+  app.get(
+    '/admin/settlement/deposit-watchers',
+    {
+      schema: adminSchema('How far each deposit watcher lags its chain: the last block scanned, the head, and when it last moved'),
+    },
+    async () => {
+      const now = platform.clock.now();
+      const cursors = await listCursors(platform.db);
+      const watchers = await Promise.all(
+        cursors.map(async (cursor) => {
+          const network = cursor.network as Network;
+          const lastBlock = BigInt(cursor.last_block);
+          let head: bigint | null = null;
+          let error: string | undefined;
+          try {
+            head = await platform.providers.chains.chainFor(network).head({ network });
+          } catch (caught) {
+            // An unreachable node is exactly what the operator needs to see here, not a 502.
+            error = (caught as Error).message;
+          }
+          return {
+            network,
+            asset: cursor.asset,
+            last_scanned_block: lastBlock.toString(),
+            head: head === null ? null : head.toString(),
+            lag_blocks: head === null ? null : (head > lastBlock ? head - lastBlock : 0n).toString(),
+            confirmations_required: platform.providers.chains.confirmationsFor(network),
+            last_moved_at: new Date(cursor.updated_at).toISOString(),
+            seconds_since_moved: Math.max(0, Math.round((now.getTime() - new Date(cursor.updated_at).getTime()) / 1000)),
+            ...(error ? { error } : {}),
+          };
+        }),
+      );
+      return { watchers };
+    },
   );
 
   app.get<{ Querystring: { status?: PayoutStatus; limit?: string } }>(

@@ -86,6 +86,16 @@ export async function leaseCursor(
   return claimed ? BigInt(claimed.last_block) : null;
 }
 
+/** Every deposit watcher's cursor: where it stands and when it last moved. */
+export async function listCursors(db: Db) {
+  return db
+    .selectFrom('deposit_cursors')
+    .select(['network', 'asset', 'last_block', 'updated_at'])
+    .orderBy('network')
+    .orderBy('asset')
+    .execute();
+}
+
 /** Moves the cursor on and gives the lease back (only the node holding it can). */
 export async function advanceCursor(
   db: Db,
