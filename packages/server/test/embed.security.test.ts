@@ -24,6 +24,37 @@ describe('opening a session', () => {
     expectError(await open(openBody(session)), 409, 'conflict', 'session_already_used');
   });
 
+  it('lets the browser that opened it open it again (a reload), by the partitioned cookie it was given; nobody else', async () => {
+    const session = await newSession();
+    const first = await open(openBody(session));
+    const setCookie = first.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^proof_widget_[0-9a-f-]{36}=[^;]+; Path=\/embed\/v1\/sessions\/open; Max-Age=\d+; HttpOnly; Secure; SameSite=None; Partitioned$/);
+    const cookie = setCookie.split(';')[0]!;
+    expect(cookie.split('=')[1]).toBe(first.body.credential);
+
+    const reload = await request(`${server.url}/embed/v1/sessions/open`, { body: openBody(session), headers: { cookie } });
+    expect(reload.status, JSON.stringify(reload.body)).toBe(200);
+    expect(reload.body).toMatchObject({ credential: first.body.credential, credential_expires_at: first.body.credential_expires_at });
+    expect(reload.body.state.transaction.merchant_transaction_id).toBe(session.merchant_transaction_id);
+
+    // Another session's cookie, or a forged one, proves nothing.
+    const other = await newSession();
+    const otherCookie = (await open(openBody(other))).headers.get('set-cookie')!.split(';')[0]!;
+    const renamed = `${cookie.split('=')[0]}=${otherCookie.split('=')[1]}`;
+    for (const wrong of [otherCookie, renamed, `${cookie}x`]) {
+      const refused = await request(`${server.url}/embed/v1/sessions/open`, { body: openBody(session), headers: { cookie: wrong } });
+      expectError(refused, 409, 'conflict', 'session_already_used');
+    }
+    // Once the init_token has expired, a reload is refused too: the partner creates a new session.
+    server.clock.advance(61 * 60_000);
+    expectError(
+      await request(`${server.url}/embed/v1/sessions/open`, { body: openBody(session), headers: { cookie } }),
+      409,
+      'conflict',
+      'session_already_used',
+    );
+  });
+
   it.each([
     ['amount', { amount: '1000' }],
     ['address', { address: 'TLsV52sRDL79HXGGm9yzwKibb6BeruhUzy' }],

@@ -190,6 +190,16 @@ describe.skipIf(skip)('the widget in Chromium', { timeout: 30_000 }, () => {
     expect(await page.locator('#proof-widget iframe').count()).toBe(0);
   });
 
+  it('with the browser as it ships (third-party storage blocked), a reloaded frame opens again through its partitioned cookie', async () => {
+    const { page, consoleErrors } = await openPage();
+    await runQuickstart(page, await newSession({ partner_user_id: 'browser-reload-blocked' }));
+    await expect.poll(() => eventNames(page)).toEqual(['onLoad', 'onReady', 'onStatusChange']);
+    await widgetFrame(page)!.evaluate(() => location.reload());
+    await expect.poll(() => eventNames(page)).toEqual(['onLoad', 'onReady', 'onStatusChange', 'onLoad', 'onReady', 'onStatusChange']);
+    expect(await widgetFrame(page)!.locator('#step').getAttribute('data-step')).toBe('verification');
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('where the browser lets the frame keep storage, a reloaded frame resumes with its credential instead of opening again', async () => {
     // Chromium 156 blocks a third-party frame's storage by default (third-party cookie phase-out,
     // "Access is denied for this document"); so do other browsers' tracking protections. There the

@@ -59,13 +59,19 @@ function trustedParent(): boolean {
   return ancestors === undefined || ancestors.length === 0 || ancestors[0] === parentOrigin;
 }
 
-async function api<T>(path: string, init: RequestInit & { credential?: string } = {}): Promise<T> {
+async function api<T>(path: string, init: RequestInit & { credential?: string; withCookie?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (init.credential) headers.authorization = `Bearer ${init.credential}`;
   let response: Response;
   try {
-    response = await fetch(`/embed/v1${path}`, { ...init, headers, credentials: 'omit', cache: 'no-store' });
+    // Cookies only for the opening: its partitioned cookie lets this browser open the session again on a reload.
+    response = await fetch(`/embed/v1${path}`, {
+      ...init,
+      headers,
+      credentials: init.withCookie ? 'same-origin' : 'omit',
+      cache: 'no-store',
+    });
   } catch {
     throw new ShellError('network_error', 'The platform could not be reached (network error).');
   }
@@ -114,6 +120,7 @@ async function openOrResume(params: FrameParams): Promise<ShellState> {
   const body = Object.fromEntries(OPEN_FIELDS.map((field) => [field, params[field]]));
   const opened = await api<{ credential: string; state: ShellState }>('/sessions/open', {
     method: 'POST',
+    withCookie: true,
     body: JSON.stringify(body),
   });
   keep(params, opened.credential);

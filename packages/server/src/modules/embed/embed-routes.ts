@@ -64,8 +64,18 @@ export function registerEmbedRoutes(app: FastifyInstance, platform: Platform): v
         response: { ...errorResponses(400, 401, 404, 409, 429) },
       },
     },
-    async (request) => {
-      const opened = await openEmbedSession(platform, request.body);
+    async (request, reply) => {
+      const opened = await openEmbedSession(platform, request.body, (transactionId) =>
+        readCookie(request.headers.cookie, cookieName(transactionId)),
+      );
+      // The browser keeps the credential for reloads in a partitioned cookie: a third-party iframe
+      // gets one (per top-level site) even where its storage and ordinary cookies are blocked. Only
+      // this route reads it, and only to let the same browser open the session again.
+      const maxAge = Math.max(0, Math.floor((Date.parse(opened.credential_expires_at) - platform.clock.now().getTime()) / 1000));
+      reply.header(
+        'set-cookie',
+        `${cookieName(opened.transactionId)}=${opened.credential}; Path=/embed/v1/sessions/open; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=None; Partitioned`,
+      );
       const state = await loadEmbedState(platform, {
         tid: opened.transactionId,
         pid: opened.partnerId,
@@ -193,4 +203,14 @@ function pickedAmount(body: Static<typeof QuoteBody>, asset: Asset, fiat: Fiat):
   if (amount != null) return { field: 'amount', given: { crypto: parse('amount', amount, ASSETS[asset].decimals) } };
   if (fiatAmount != null) return { field: 'fiat_amount', given: { fiat: parse('fiat_amount', fiatAmount, FIATS[fiat].decimals) } };
   return null;
+}
+
+const cookieName = (transactionId: string) => `proof_widget_${transactionId}`;
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
 }

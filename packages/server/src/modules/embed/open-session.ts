@@ -5,7 +5,7 @@ import { type SignedSessionFields, verifySessionSignature } from '../sessions/si
 import { isTerminal } from '../transactions/state-machine.ts';
 import { findTransactionById } from '../transactions/transaction-store.ts';
 import { recordOpening } from './embed-session-store.ts';
-import { issueWidgetCredential } from './widget-credential.ts';
+import { decodeExpiry, issueWidgetCredential, verifyWidgetCredential } from './widget-credential.ts';
 
 /** What the loader passes on from the session response: the parameters the signature covers, and the token. */
 export interface OpenRequest {
@@ -45,7 +45,12 @@ const SIGNED: ReadonlyArray<keyof OpenRequest & keyof SignedSessionFields> = [
  * not be terminal. A second exchange of the same session answers 409 session_already_used: the
  * iframe keeps its credential for reloads.
  */
-export async function openEmbedSession(platform: Platform, request: OpenRequest): Promise<OpenedSession> {
+export async function openEmbedSession(
+  platform: Platform,
+  request: OpenRequest,
+  /** The credential this browser was given at the first opening (its partitioned cookie), if it sent it. */
+  resumeWith: (transactionId: string) => string | undefined = () => undefined,
+): Promise<OpenedSession> {
   const now = platform.clock.now();
   let claims: Awaited<ReturnType<typeof verifyInitToken>>;
   try {
@@ -98,7 +103,23 @@ export async function openEmbedSession(platform: Platform, request: OpenRequest)
     now,
     credentialExpiresAt: expiresAt,
   });
-  if (!first) throw new ApiError('session_already_used', 'This session was already opened; the widget keeps its credential for reloads.');
+  if (!first) {
+    // A reload in the browser that opened it: it proves so with the credential it was given (kept in
+    // a partitioned cookie, which third-party iframes keep where they get no storage). Anyone else
+    // holding the init_token gets nothing.
+    const held = resumeWith(transaction.id);
+    const claimsHeld = held ? await verifyWidgetCredential(platform.keys.widgetCredential, held, now).catch(() => null) : null;
+    if (!held || claimsHeld?.tid !== transaction.id) {
+      throw new ApiError('session_already_used', 'This session was already opened; only the browser that opened it may open it again.');
+    }
+    return {
+      credential: held,
+      credential_expires_at: new Date((decodeExpiry(held) ?? 0) * 1000).toISOString(),
+      merchant_transaction_id: transaction.merchant_transaction_id,
+      transactionId: transaction.id,
+      partnerId: transaction.partner_id,
+    };
+  }
   return {
     credential: token,
     credential_expires_at: expiresAt.toISOString(),

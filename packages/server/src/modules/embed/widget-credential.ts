@@ -43,3 +43,13 @@ export async function verifyWidgetCredential(key: Buffer, token: string, now: Da
   }
   return { tid: payload.tid, pid: payload.pid, sub: payload.sub };
 }
+
+/** The expiry (seconds since the epoch) a credential states; only for a credential already verified. */
+export function decodeExpiry(token: string): number | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : null;
+  } catch {
+    return null;
+  }
+}
