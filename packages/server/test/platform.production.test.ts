@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxPartnerInput } from '../src/modules/partners/sandbox-partner.ts';
 import { type FakeKraken, startFakeKraken } from './fakes/fake-kraken.ts';
@@ -18,7 +19,17 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('proof serve in produc
   beforeAll(async () => {
     fake = await startFakeKraken();
     database = await childDatabase();
-    server = await startProofServe({ ...database.env, NODE_ENV: 'production', RATE_PROVIDER: 'kraken', KRAKEN_API_URL: fake.url });
+    server = await startProofServe({
+      ...database.env,
+      NODE_ENV: 'production',
+      RATE_PROVIDER: 'kraken',
+      KRAKEN_API_URL: fake.url,
+      // Buys need a chain to deliver on: Ethereum through a node (none answers here; creating a
+      // session does not reach it), with a hot wallet key of this run's own.
+      EVM_RPC_URL_ERC20: 'http://127.0.0.1:9/',
+      EVM_TOKEN_USDT_ERC20: '0xdAC17F958D2ee523a2206206994597C13D831ec7',
+      HOT_WALLET_PRIVATE_KEY: `0x${randomBytes(32).toString('hex')}`,
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -46,11 +57,18 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('proof serve in produc
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const session = await request(`${server.url}/widget/session`, {
       token: created.body.client_token,
-      body: sessionBody({ amount: '100' }),
+      body: sessionBody({ amount: '100', network: 'ERC20' }),
     });
     expect(session.status, JSON.stringify(session.body)).toBe(200);
-    // 100 USDT at the fake's ask 0.9215 EUR: 92.15 + network fee 0.93 + 1.5 % 1.39 + 0.50 = 94.97 EUR.
-    expect(session.body).toMatchObject({ currency: 'USDT', network: 'TRC20', amount: '100', fiat_currency: 'EUR', fiat_amount: '94.97' });
+    // 100 USDT at the fake's ask 0.9215 EUR: 92.15 + network fee 3 USDT = 2.77 + 1.5 % 1.39 + 0.50 = 96.81 EUR.
+    expect(session.body).toMatchObject({ currency: 'USDT', network: 'ERC20', amount: '100', fiat_currency: 'EUR', fiat_amount: '96.81' });
+    // TRON has no chain adapter in production (only the sandbox chain serves it): buys there are refused.
+    expectError(
+      await request(`${server.url}/widget/session`, { token: created.body.client_token, body: sessionBody({ amount: '100' }) }),
+      502,
+      'upstream_error',
+      'provider_error',
+    );
     expect(fake.requests).toContain('USDTEUR');
     // No deposit address provider is configured in production by default: sell is refused, clearly.
     const sell = await request(`${server.url}/widget/session`, { token: created.body.client_token, body: sessionBody({ type: 'sell' }) });

@@ -73,6 +73,15 @@ describe('sells the platform could not finish are refused before any address is 
       expectError(refused, 502, 'upstream_error', 'provider_error');
     }
     expect(await server.platform.db.selectFrom('deposit_addresses').selectAll().execute()).toEqual([]);
-    expect((await server.createSession(sessionBody({ network: 'TRC20' }))).status).toBe(200);
+    expect((await server.createSession(sessionBody({ network: 'ERC20' }))).status).toBe(200);
+  });
+
+  it('a buy on a network no chain adapter sends on is refused too (502), before the user could pay for it', async () => {
+    const refused = await server.createSession(sessionBody({ network: 'TRC20', merchant_transaction_id: 'undeliverable-buy' }));
+    const body = expectError(refused, 502, 'upstream_error', 'provider_error');
+    expect(body.message).not.toContain('CHAIN_ADAPTER');
+    expect(
+      await server.platform.db.selectFrom('transactions').select('id').where('merchant_transaction_id', '=', 'undeliverable-buy').execute(),
+    ).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { Platform } from '../../platform.ts';
 import { ensureIdentity } from '../kyc/identities.ts';
 import type { PartnerRecord } from '../partners/partner-service.ts';
 import { allocateDepositAddress } from '../settlement/allocate-deposit-address.ts';
+import { assertCanDeliver } from '../settlement/assert-can-deliver.ts';
 import { isTerminal } from '../transactions/state-machine.ts';
 import { findTransaction, insertTransaction } from '../transactions/transaction-store.ts';
 import { claimKey, findStoredResponse, storeResponse } from './idempotency-store.ts';
@@ -82,6 +83,7 @@ async function createOrReplaySession(platform: Platform, command: CreateSessionC
   }
 
   const terms = resolveSessionTerms(partner.config, body);
+  if (terms.type === 'buy') assertCanDeliver(platform, terms.asset.network);
   // A ProviderError leaves as the documented 502 (http/error-handler.ts); anything else is a bug and a 500.
   const quote =
     terms.given === null
