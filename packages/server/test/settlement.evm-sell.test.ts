@@ -127,4 +127,44 @@ describe('a sell on a local EVM chain (ERC20)', () => {
     ]);
     expect(record.payout).toMatchObject({ amount_minor: '5387' });
   });
+
+  it('an over deposit on the EVM: the quote is paid out, the surplus held for the operator', async () => {
+    const { session, widget, id } = await openVerifiedSell(server, { network: 'ERC20', partner_user_id: 'evm-seller' });
+    await widget.call('/payout-card', { body: payoutCard() });
+    await sendToken(anvil.rpcUrl, token, ANVIL_KEYS.user, session.address, parseUnits('130.5', 6));
+    await clients.testClient.mine({ blocks: CONFIRMATIONS - 1 });
+    await settleOffRamp(server);
+    const record = await sellRecord(server, id);
+    expect(record.events).toEqual([
+      ['processing', 'deposit_confirmed'],
+      ['completed', 'fiat_paid'],
+    ]);
+    expect(record.payout).toMatchObject({ amount_minor: '9012' });
+    expect(record.deposits).toMatchObject([{ disposition: 'surplus', unpaid_minor: '30500000' }]);
+    const held = await server.admin('/settlement/held-deposits?disposition=surplus');
+    expect(held.body.deposits).toContainEqual(
+      expect.objectContaining({ merchant_transaction_id: id, network: 'ERC20', unpaid_amount: '30.5' }),
+    );
+  });
+
+  it('no deposit within the window fails the sell (deposit_expired); one sent afterwards on the EVM is recorded late, never dropped', async () => {
+    const { session, widget, id } = await openVerifiedSell(server, { network: 'ERC20', partner_user_id: 'evm-seller' });
+    await widget.call('/payout-card', { body: payoutCard() });
+    server.clock.advance(6 * 3_600_000 + 60_000);
+    await server.admin('/sandbox/jobs/expire', { method: 'POST' });
+    await settleOffRamp(server);
+    expect((await sellRecord(server, id)).events).toEqual([['failed', 'deposit_expired']]);
+
+    await sendToken(anvil.rpcUrl, token, ANVIL_KEYS.user, session.address, parseUnits('100', 6));
+    await clients.testClient.mine({ blocks: CONFIRMATIONS - 1 });
+    await settleOffRamp(server);
+    const record = await sellRecord(server, id);
+    expect(record.events).toEqual([['failed', 'deposit_expired']]);
+    expect(record.deposits).toMatchObject([{ disposition: 'late', unpaid_minor: '100000000', status: 'confirmed' }]);
+    expect(record.payout).toBeUndefined();
+    const late = await server.admin('/settlement/late-deposits');
+    expect(late.body.deposits).toContainEqual(
+      expect.objectContaining({ merchant_transaction_id: id, network: 'ERC20', disposition: 'late' }),
+    );
+  });
 });
