@@ -54,7 +54,7 @@ describe('settling buys on a local EVM chain', () => {
   afterAll(async () => {
     await anvil?.stop();
   });
-  const server = useServerWithPartner({ background: true, env });
+  const server = useServerWithPartner({ background: true, env, webhookReceiver: true });
   let worker: SettlementWorker;
   const drain = () => worker.drain();
   /** The chain moves on `blocks`, and the platform's clock by the poll interval, so the worker looks again. */
@@ -119,6 +119,12 @@ describe('settling buys on a local EVM chain', () => {
       { status: 'completed', reason: 'crypto_delivered', tx_hash: sent.tx_hash },
     ]);
     expect((await tokenBalance(recipient)) - before).toBe(quoted);
+    // The partner's webhooks tell the same story, the last one naming the transfer.
+    await server.background!.webhooks.drain();
+    expect(server.receiver.forTransaction(buy.merchantTransactionId).map((hook) => [hook.json.status, hook.json.tx_hash])).toEqual([
+      ['processing', undefined],
+      ['completed', sent.tx_hash],
+    ]);
     const wallets = (await server.admin('/settlement/hot-wallets')).body.hot_wallets;
     expect(wallets.find((one: { network: string }) => one.network === 'ERC20')).toMatchObject({
       address: hotWallet,
