@@ -28,7 +28,9 @@ describe('opening a session', () => {
     const session = await newSession();
     const first = await open(openBody(session));
     const setCookie = first.headers.get('set-cookie') ?? '';
-    expect(setCookie).toMatch(/^proof_widget_[0-9a-f-]{36}=[^;]+; Path=\/embed\/v1\/sessions\/open; Max-Age=\d+; HttpOnly; Secure; SameSite=None; Partitioned$/);
+    expect(setCookie).toMatch(
+      /^proof_widget_[0-9a-f-]{36}=[^;]+; Path=\/embed\/v1\/sessions\/open; Max-Age=\d+; HttpOnly; Secure; SameSite=None; Partitioned$/,
+    );
     const cookie = setCookie.split(';')[0]!;
     expect(cookie.split('=')[1]).toBe(first.body.credential);
 
