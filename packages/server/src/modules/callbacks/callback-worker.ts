@@ -1,3 +1,4 @@
+import { WorkerLoop } from '../../lib/worker-loop.ts';
 import type { Platform } from '../../platform.ts';
 import type { InboundEvent, InboundEventHandler } from './inbound-event.ts';
 import { claimDueEvents, markApplied, markFailed, type StoredEvent } from './inbox-store.ts';
@@ -18,73 +19,43 @@ const RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000, 3_60
 export class CallbackWorker {
   private readonly platform: Platform;
   private readonly handlers: ReadonlyMap<string, InboundEventHandler>;
-  private unsubscribe: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-  private wakeRequested = false;
-  private stopped = true;
+  private readonly loop: WorkerLoop;
 
   constructor(platform: Platform, handlers: Record<string, InboundEventHandler>) {
     this.platform = platform;
     this.handlers = new Map(Object.entries(handlers));
+    this.loop = new WorkerLoop({
+      failure: 'callback worker round failed',
+      logger: platform.logger,
+      round: () => this.round(),
+      pollIntervalMs: () => POLL_INTERVAL_MS,
+      notifier: platform.inboxNotifier,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.unsubscribe = this.platform.inboxNotifier.subscribe(() => this.wake());
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.wakeRequested = true;
-    else this.schedule(0);
+    this.loop.wake();
   }
 
   /** Applies until nothing is due; exposed so tests drive it deterministically. Returns how many it handled. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const handled = await this.round();
-      total += handled;
-      if (handled === 0) return total;
-    }
+  drain(): Promise<number> {
+    return this.loop.drain();
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.round()
-        .catch((error) => this.platform.logger.error({ err: error }, 'callback worker round failed'))
-        .then((handled) => {
-          const again = this.wakeRequested || (handled ?? 0) > 0;
-          this.wakeRequested = false;
-          this.schedule(again ? 0 : POLL_INTERVAL_MS);
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  /** One claim and the application of what it got; one round at a time per worker. */
-  private round(): Promise<number> {
-    if (this.running) return this.running.then(() => this.round());
-    this.running = (async () => {
-      const claim = { now: this.platform.clock.now(), limit: CLAIM_BATCH, leaseMs: LEASE_MS };
-      const events = await this.platform.db.transaction().execute((trx) => claimDueEvents(trx, claim));
-      for (const stored of events) await this.apply(stored);
-      return events.length;
-    })().finally(() => (this.running = null));
-    return this.running;
+  /** One claim and the application of what it got. */
+  private async round(): Promise<number> {
+    const claim = { now: this.platform.clock.now(), limit: CLAIM_BATCH, leaseMs: LEASE_MS };
+    const events = await this.platform.db.transaction().execute((trx) => claimDueEvents(trx, claim));
+    for (const stored of events) await this.apply(stored);
+    return events.length;
   }
 
   private async apply(stored: StoredEvent): Promise<void> {

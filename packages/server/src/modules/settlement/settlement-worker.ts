@@ -1,3 +1,4 @@
+import { WorkerLoop } from '../../lib/worker-loop.ts';
 import type { Platform } from '../../platform.ts';
 import { advanceTransfer } from './advance-transfer.ts';
 import { claimDueTransfers, endClaim, type TransferIntent } from './transfer-store.ts';
@@ -23,80 +24,47 @@ const LEASE_MS = 15_000;
  */
 export class SettlementWorker {
   private readonly platform: Platform;
-  private unsubscribe: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-  private wakeRequested = false;
-  private stopped = true;
+  private readonly loop: WorkerLoop;
 
   constructor(platform: Platform) {
     this.platform = platform;
+    this.loop = new WorkerLoop({
+      failure: 'settlement worker round failed',
+      logger: platform.logger,
+      round: () => this.round(),
+      pollIntervalMs: () => platform.config.settlementPollIntervalMs,
+      notifier: platform.outboxNotifier,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.unsubscribe = this.platform.outboxNotifier.subscribe(() => this.wake());
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) this.wakeRequested = true;
-    else this.schedule(0);
+    this.loop.wake();
   }
 
   /** Works until no transfer is due; exposed so tests drive it deterministically. Returns how many rounds it ran. */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const worked = await this.round();
-      total += worked;
-      if (worked === 0) return total;
-    }
+  drain(): Promise<number> {
+    return this.loop.drain();
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.round()
-        .catch((error) => {
-          this.platform.logger.error({ err: error }, 'settlement worker round failed');
-          return 0;
-        })
-        .then((worked) => {
-          const again = this.wakeRequested || worked > 0;
-          this.wakeRequested = false;
-          this.schedule(again ? 0 : this.platform.config.settlementPollIntervalMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  /** One claim and a round on each transfer it got; one at a time per worker. */
-  private round(): Promise<number> {
-    if (this.running) return this.running.then(() => this.round());
-    this.running = (async () => {
-      const { platform } = this;
-      const claim = { now: platform.clock.now(), limit: CLAIM_BATCH, leaseMs: LEASE_MS, exclude: [] };
-      const claimed = await platform.db.transaction().execute((trx) => claimDueTransfers(trx, claim));
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, async () => {
-        while (next < claimed.length) await this.work(claimed[next++]!);
-      });
-      await Promise.all(lanes);
-      return claimed.length;
-    })().finally(() => (this.running = null));
-    return this.running;
+  /** One claim and a round on each transfer it got. */
+  private async round(): Promise<number> {
+    const { platform } = this;
+    const claim = { now: platform.clock.now(), limit: CLAIM_BATCH, leaseMs: LEASE_MS, exclude: [] };
+    const claimed = await platform.db.transaction().execute((trx) => claimDueTransfers(trx, claim));
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, async () => {
+      while (next < claimed.length) await this.work(claimed[next++]!);
+    });
+    await Promise.all(lanes);
+    return claimed.length;
   }
 
   private async work(transfer: TransferIntent): Promise<void> {
