@@ -1,4 +1,5 @@
 export { ProofRamp, type ProofRampOptions, type RequestOptions, type WaitOptions } from './client.ts';
+export { type HostedSession, hostedWidgetUrl } from './hosted.ts';
 export type { FetchLike, RetryOptions } from './http.ts';
 export {
   type ErrorDetail,

@@ -4,7 +4,8 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { expectError } from './helpers/test-platform.ts';
+import { hostedWidgetUrl } from '../../sdk-node/src/index.ts';
+import { expectError, sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 const require = createRequire(import.meta.url);
@@ -64,7 +65,8 @@ describe('the widget’s files', () => {
     expect(Object.fromEntries(response.headers)).toMatchObject({
       'content-type': 'text/html; charset=utf-8',
       'content-security-policy':
-        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors https://app.partner.example",
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+        "form-action 'self'; frame-ancestors https://app.partner.example",
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
@@ -109,14 +111,72 @@ describe('the widget’s files', () => {
   });
 });
 
+/** The hosted page: the same widget page at the top level (Custom Tabs, redirects), its session in the URL's fragment. */
+describe('the hosted page', () => {
+  const server = useServerWithPartner({ partner: { origins: ['https://app.partner.example'] } });
+
+  const HOSTED_POLICY =
+    "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+    "form-action 'self'; frame-ancestors 'none'";
+
+  it('is the frame page’s bytes, framable by no one, with no referrer and no caching', async () => {
+    const session = await server.createSession(sessionBody({ type: 'sell' }));
+    expect(session.status, JSON.stringify(session.body)).toBe(200);
+    const url = hostedWidgetUrl(server.url, session.body);
+    expect(url.startsWith(`${server.url}/embed/v1/hosted?widget_id=${server.partner.widget_id}#`)).toBe(true);
+
+    const hosted = await get(url.split('#')[0]!, { 'accept-encoding': 'identity' });
+    const frame = await get(`${server.url}/embed/v1/frame?widget_id=${server.partner.widget_id}`, { 'accept-encoding': 'identity' });
+    expect(hosted.status).toBe(200);
+    expect(hosted.body.equals(frame.body)).toBe(true);
+    expect(hosted.body.toString()).toContain('<main aria-label="Proof Ramp widget">');
+    expect(hosted.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': HOSTED_POLICY,
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
+    });
+    // Gzipped like the frame page to a browser that takes it.
+    const gzipped = await get(url.split('#')[0]!, { 'accept-encoding': 'gzip' });
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzipped.body).equals(frame.body)).toBe(true);
+  });
+
+  it('a client following the full URL sends no fragment: the session never reaches the server', async () => {
+    const session = await server.createSession(sessionBody());
+    const url = hostedWidgetUrl(server.url, session.body);
+    const seen: string[] = [];
+    const onRequest = (request: http.IncomingMessage) => seen.push(request.url ?? '');
+    server.app.server.on('request', onRequest);
+    const response = await fetch(url).finally(() => server.app.server.off('request', onRequest));
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([`/embed/v1/hosted?widget_id=${server.partner.widget_id}`]);
+    expect(seen.join()).not.toContain(session.body.init_token);
+  });
+
+  it('never frames, whatever the partner registered, and an unknown, malformed, missing or disabled widget gets 404', async () => {
+    const other = await server.createPartner({ name: 'Disabled Partner', origins: ['https://disabled.example'] });
+    expect((await server.admin(`/partners/${other.partner_id}/disable`, { method: 'POST' })).status).toBe(200);
+    for (const query of ['widget_id=wgt_unknown000000000000', 'widget_id=%27none%27%3B', '', `widget_id=${other.widget_id}`]) {
+      const response = await raw(`${server.url}/embed/v1/hosted?${query}`);
+      expect(response.status, query).toBe(404);
+      expect(response.headers.get('content-security-policy'), query).toBe(HOSTED_POLICY);
+      expect(response.headers.get('cache-control'), query).toBe('no-store');
+      expect(await response.text()).toContain('Unknown widget');
+    }
+  });
+});
+
 /** A GET that leaves the body as it came over the wire (fetch would decode it). */
-function get(url: string, headers: Record<string, string>): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
       })
       .on('error', reject);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameAncestors, framePageHeaders } from './frame-policy.ts';
+import { frameAncestors, framePageHeaders, hostedPageHeaders } from './frame-policy.ts';
 
 describe('the iframe page policy', () => {
   it('frame-ancestors lists the registered web origins and app schemes, nothing else', () => {
@@ -21,10 +21,36 @@ describe('the iframe page policy', () => {
     ).toBe("'none'");
   });
 
-  it('the page loads only its own files, sends no referrer, and is not cached', () => {
+  it('the page loads only its own files (and the images and media it makes), sends no referrer, and is not cached', () => {
     expect(framePageHeaders(['https://app.partner.example'])).toEqual({
       'content-security-policy':
-        "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors https://app.partner.example",
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+        "form-action 'self'; frame-ancestors https://app.partner.example",
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    });
+  });
+
+  it('no inline code, no other host, in either page', () => {
+    for (const headers of [framePageHeaders(['https://app.partner.example']), framePageHeaders(null), hostedPageHeaders()]) {
+      const directives = headers['content-security-policy']!.split('; ').map((directive) => directive.split(' '));
+      expect(directives[0]).toEqual(['default-src', "'self'"]);
+      for (const [name, ...sources] of directives) {
+        if (name === 'frame-ancestors') continue;
+        // Scripts and styles fall back to default-src: the platform's files only, nothing inline.
+        expect(['script-src', 'style-src', 'connect-src']).not.toContain(name);
+        for (const source of sources) expect(["'self'", "'none'", 'blob:', 'data:'], `${name} ${source}`).toContain(source);
+      }
+      expect(directives.find(([name]) => name === 'img-src')).toEqual(['img-src', "'self'", 'blob:', 'data:']);
+      expect(directives.find(([name]) => name === 'media-src')).toEqual(['media-src', "'self'", 'blob:']);
+    }
+  });
+
+  it('the hosted page is the same policy, framed by no one whatever the partner registered', () => {
+    expect(hostedPageHeaders()).toEqual({
+      'content-security-policy':
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; " +
+        "form-action 'self'; frame-ancestors 'none'",
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
     });

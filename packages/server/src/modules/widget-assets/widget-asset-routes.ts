@@ -3,7 +3,7 @@ import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import { findWidgetOrigins } from '../partners/partner-service.ts';
 import { type BrowserAssets, loadBrowserAssets, type Served } from './browser-assets.ts';
-import { framePageHeaders } from './frame-policy.ts';
+import { framePageHeaders, hostedPageHeaders } from './frame-policy.ts';
 
 /**
  * What browsers load from the platform:
@@ -14,7 +14,10 @@ import { framePageHeaders } from './frame-policy.ts';
  *   is served: a pinned name answers 404 after an upgrade changed the loader;
  * - GET /embed/v1/frame?widget_id=…&parent_origin=…: the iframe page, framable only by that widget's
  *   partner's registered origins (see frame-policy.ts), and /embed/v1/assets/<file>, its files,
- *   named by their content hash and cached for a year.
+ *   named by their content hash and cached for a year;
+ * - GET /embed/v1/hosted?widget_id=…: the same page at the top level (Android Custom Tabs, plain
+ *   redirects; docs/mobile.md), framable by no one. The session travels in the URL's fragment,
+ *   which browsers never send to a server; the page reads it and removes it from the address bar.
  * Both loader copies may be fetched cross-origin with CORS (`crossorigin` + `integrity` on the
  * partner's script tag) and embedded by pages that require CORP. Every file is sent gzipped to a
  * client that takes gzip (compressed once at start), so the sizes in docs/benchmarks.md are what
@@ -40,6 +43,15 @@ export function registerWidgetAssetRoutes(app: FastifyInstance, platform: Platfo
     const widgetId = (request.query as Record<string, unknown>).widget_id;
     const origins = typeof widgetId === 'string' && WIDGET_ID.test(widgetId) ? await findWidgetOrigins(platform, widgetId) : null;
     reply.headers(framePageHeaders(origins)).header('content-type', 'text/html; charset=utf-8');
+    if (origins === null) return reply.code(404).send(UNKNOWN_WIDGET_PAGE);
+    return sendFile(request, reply, assets.framePage);
+  });
+
+  app.get('/embed/v1/hosted', { schema: { hide: true } }, async (request, reply) => {
+    const widgetId = (request.query as Record<string, unknown>).widget_id;
+    // Looked up like the frame's: an unknown or disabled widget gets no page to open a session in.
+    const origins = typeof widgetId === 'string' && WIDGET_ID.test(widgetId) ? await findWidgetOrigins(platform, widgetId) : null;
+    reply.headers(hostedPageHeaders()).header('content-type', 'text/html; charset=utf-8');
     if (origins === null) return reply.code(404).send(UNKNOWN_WIDGET_PAGE);
     return sendFile(request, reply, assets.framePage);
   });
@@ -79,7 +91,7 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   return header.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
 }
 
-/** Shown only when opened on its own: no one may frame an unknown widget's page. */
+/** Shown only when opened on its own (or as the hosted page): no one may frame an unknown widget's page. */
 const UNKNOWN_WIDGET_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Unknown widget</title></head>
 <body><main><h1>Unknown widget</h1><p>No active partner has this widget id.</p></main></body></html>
