@@ -72,11 +72,11 @@ describe('the widget’s files', () => {
       'x-content-type-options': 'nosniff',
     });
     const page = await response.text();
-    expect(page).toContain('<main aria-label="Proof Ramp widget">');
+    expect(page).toContain('<div id="widget">');
     // Every script is a file of the platform's (the CSP allows no inline code).
     const scripts = [...page.matchAll(/<script\b([^>]*)>/g)].map((match) => match[1]);
     expect(scripts).toHaveLength(1);
-    expect(scripts[0]).toMatch(/src="\/embed\/v1\/assets\/frame\.[0-9a-f]{12}\.js"/);
+    expect(scripts[0]).toMatch(/src="\/embed\/v1\/assets\/index-[\w-]{8}\.js"/);
 
     const script = await raw(`${server.url}${/src="([^"]+)"/.exec(scripts[0]!)![1]}`);
     expect(script.status).toBe(200);
