@@ -13,11 +13,12 @@ import { loadConfig } from '../packages/server/src/config.ts';
  *    (DATA_DIR/sandbox-partner.json);
  * 3. through the admin API, the sandbox partner gets the demo's origins registered (so its page may
  *    frame the widget) and its webhook_url pointed at the demo's receiver, unless the operator set
- *    another webhook_url. A loopback webhook URL is deliverable because development mode allows
+ *    another webhook_url (one a demo set, http://…/webhooks/proof, is replaced). A loopback webhook URL is deliverable because development mode allows
  *    private targets (WEBHOOK_ALLOW_PRIVATE_TARGETS); production refuses them and has no sandbox
  *    partner, so there the demo is left out.
  *
- * DEMO=0 leaves the demo out (then this is `proof serve` as it is); DEMO_PORT moves it. Ctrl-C
+ * DEMO=0 leaves the demo out (then this is `proof serve` as it is); DEMO_PORT moves it, and
+ * DEMO_PUBLIC_URL names it as browsers reach it (default http://localhost:DEMO_PORT). Ctrl-C
  * (SIGINT) or SIGTERM stops both; the platform's exit code is this script's.
  */
 
@@ -69,6 +70,7 @@ async function startDemo(): Promise<void> {
       webhookSecret: sandbox.webhook_secret,
       host: config.host,
       port,
+      publicUrl: env.DEMO_PUBLIC_URL || undefined,
     });
   } catch (error) {
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
@@ -94,7 +96,7 @@ async function startDemo(): Promise<void> {
 /**
  * Registers the demo's origins for the sandbox partner and points its webhooks at the demo, through
  * the admin API. An operator's own webhook_url is kept (the note says so); one a demo set before
- * (any loopback …/webhooks/proof) is replaced.
+ * (http://…/webhooks/proof) is replaced.
  */
 async function wireSandboxPartner(
   platformUrl: string,
@@ -114,7 +116,7 @@ async function wireSandboxPartner(
   };
   const partner = await admin('GET');
   const origins = [...new Set([...partner.origins, ...target.origins])];
-  const ours = partner.webhook_url === null || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/webhooks\/proof$/.test(partner.webhook_url);
+  const ours = partner.webhook_url === null || /^http:\/\/[^/]+\/webhooks\/proof$/.test(partner.webhook_url);
   const change = {
     ...(origins.length !== partner.origins.length ? { origins } : {}),
     ...(ours && partner.webhook_url !== target.webhookUrl ? { webhook_url: target.webhookUrl } : {}),
