@@ -167,6 +167,8 @@ function CloseButton() {
       </div>
     );
   }
+  // A hosted page has no site around it to close back to: it offers only the cancel, and the result screen the way back.
+  if (session.source.mode === 'hosted' && !cancellable) return null;
   return (
     <button class="close" type="button" aria-label={t('close')} onClick={() => (cancellable ? setAsking(true) : session.close())}>
       ×
