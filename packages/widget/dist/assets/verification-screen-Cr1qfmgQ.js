@@ -1,1 +1,0 @@
-import{n as e,r as t,t as n}from"./index-D4qJVCwY.js";function r(){let r=e();return t(n,{title:r.next_step,step:r.next_step,children:t(`p`,{children:r.next_step})})}export{r as default};
