@@ -1,8 +1,10 @@
 /** Amounts stay decimal strings from the API (never floats); only the wait times are numbers. */
 
-/** "m:ss" (or "h:mm:ss") until `deadline`, "0:00" once past. */
+/** "m:ss" (or "h:mm:ss") until `deadline`, "0:00" once past (or when it cannot be read). */
 export function countdown(deadline: string | Date, now: number = Date.now()): string {
-  const left = Math.max(0, Math.floor((new Date(deadline).getTime() - now) / 1000));
+  const millis = new Date(deadline).getTime() - now;
+  // An unreadable deadline counts as past (Math.max would keep NaN and show "NaN:NaN").
+  const left = Number.isFinite(millis) ? Math.max(0, Math.floor(millis / 1000)) : 0;
   const hours = Math.floor(left / 3600);
   const minutes = Math.floor((left % 3600) / 60);
   const seconds = String(left % 60).padStart(2, '0');

@@ -39,6 +39,8 @@ if (!source) {
     }
   });
   document.documentElement.lang = language;
+  // The page's "Loading…" goes: render() draws beside what the container holds, it does not replace it.
+  root.replaceChildren();
   draw();
   void session.start();
 }

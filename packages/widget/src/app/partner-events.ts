@@ -32,6 +32,8 @@ export function widgetStatus(state: EmbedState): string {
       return 'paid';
     case 'declined':
     case 'failed':
+    case 'refunded':
+      // A refunded attempt paid nothing (the order stays open for another attempt).
       return 'order_failed';
     default:
       return 'pending';
