@@ -36,7 +36,9 @@ const measure = (what: string, file: string, bytes: Uint8Array): Row => ({
 const loader = readFileSync(LOADER_DIST);
 const page = readFileSync(join(WIDGET_DIST, 'index.html'));
 const initial = new Set(initialScripts(page.toString()).map((file) => file.slice('assets/'.length)));
-const assets = readdirSync(join(WIDGET_DIST, 'assets')).sort((a, b) => Number(initial.has(b)) - Number(initial.has(a)) || a.localeCompare(b));
+const assets = readdirSync(join(WIDGET_DIST, 'assets')).sort(
+  (a, b) => Number(initial.has(b)) - Number(initial.has(a)) || a.localeCompare(b),
+);
 const describe = (name: string) =>
   name.endsWith('.css') ? 'iframe styles' : initial.has(name) ? 'iframe script, initial' : `iframe script, loaded at its step`;
 const rows: Row[] = [
@@ -54,7 +56,8 @@ const table = [
   '| what | served at | raw bytes | gzip -9 | brotli 11 |',
   '|---|---|---|---|---|',
   ...rows.map(
-    (row) => `| ${row.what} | \`${row.file.replace(/\.[0-9a-f]{12}\./, '.<hash>.').replace(/-[\w-]{8}\.(js|css)$/, '-<hash>.$1')}\` | ${row.raw} | ${row.gzip} | ${row.brotli} |`,
+    (row) =>
+      `| ${row.what} | \`${row.file.replace(/\.[0-9a-f]{12}\./, '.<hash>.').replace(/-[\w-]{8}\.(js|css)$/, '-<hash>.$1')}\` | ${row.raw} | ${row.gzip} | ${row.brotli} |`,
   ),
 ];
 console.log(table.join('\n'));
