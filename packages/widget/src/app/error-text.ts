@@ -19,6 +19,10 @@ const text = defineText({
     upstream: 'The service is not answering right now. Try again in a moment.',
     generic: 'Something went wrong. Try again.',
     range: 'Choose an amount worth between {min} and {max}.',
+    tooLarge: 'This file is too large. Choose a smaller one.',
+    fileType: 'This file cannot be used. Choose a JPEG or PNG photo, or a PDF (a selfie must be a photo).',
+    missingUploads: 'Some photos are missing. Upload every side asked for, then submit again.',
+    checkDetails: 'Check your name and document number, then try again.',
   },
   fr: {
     startAgain: 'Retournez sur le site et recommencez.',
@@ -38,6 +42,10 @@ const text = defineText({
     upstream: 'Le service ne répond pas pour le moment. Réessayez dans un instant.',
     generic: 'Un problème est survenu. Réessayez.',
     range: 'Choisissez un montant compris entre {min} et {max}.',
+    tooLarge: 'Ce fichier est trop volumineux. Choisissez-en un plus petit.',
+    fileType: 'Ce fichier ne peut pas être utilisé. Choisissez une photo JPEG ou PNG, ou un PDF (le selfie doit être une photo).',
+    missingUploads: 'Il manque des photos. Envoyez chaque face demandée, puis validez à nouveau.',
+    checkDetails: 'Vérifiez votre nom et le numéro du document, puis réessayez.',
   },
   es: {
     startAgain: 'Vuelva al sitio y empiece de nuevo.',
@@ -57,6 +65,10 @@ const text = defineText({
     upstream: 'El servicio no responde ahora mismo. Vuelva a intentarlo en un momento.',
     generic: 'Algo salió mal. Vuelva a intentarlo.',
     range: 'Elija un importe de entre {min} y {max}.',
+    tooLarge: 'Este archivo es demasiado grande. Elija uno más pequeño.',
+    fileType: 'Este archivo no se puede usar. Elija una foto JPEG o PNG, o un PDF (el selfie debe ser una foto).',
+    missingUploads: 'Faltan fotos. Suba cada cara que se pide y vuelva a enviar.',
+    checkDetails: 'Revise su nombre y el número del documento y vuelva a intentarlo.',
   },
 });
 
@@ -79,9 +91,15 @@ export function readableError(code: string, language: Language, details: { field
       return (fatal ? t('invalid') : t('expiredSession')) + again;
     case 'not_found':
       return t('invalid') + again;
+    case 'body_too_large':
+      return t('tooLarge');
+    case 'unsupported_media_type':
+      return t('fileType');
     case 'invalid_parameter':
     case 'validation_error':
     case 'missing_param':
+      if (!fatal && fields.some((field) => field.startsWith('documents.'))) return t('missingUploads');
+      if (!fatal && fields.some((field) => /^(person\.|first_name|last_name|document_number)/.test(field))) return t('checkDetails');
       return (fatal ? t('incomplete') : t('generic')) + again;
     case 'rate_limit_exceeded':
       return t('tooMany');
