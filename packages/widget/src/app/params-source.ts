@@ -18,16 +18,26 @@ export interface ParamsSource {
 export const HOSTED_PATH = '/embed/v1/hosted';
 
 export function hostedSource(): ParamsSource {
+  const widgetId = new URLSearchParams(location.search).get('widget_id') ?? '';
+  const keptKey = `proof-hosted:${widgetId}`;
   const fields = new URLSearchParams(location.hash.slice(1));
   // Out of the address bar and the history at once: the fragment holds the init token.
   history.replaceState(null, '', location.pathname + location.search);
-  const params: Record<string, unknown> = {};
+  let params: Record<string, unknown> = {};
   for (const [name, value] of fields) {
     if (['currencies', 'networks', 'fiat_currencies'].includes(name)) params[name] = value.split(',').filter(Boolean);
     else if (name.startsWith('fix_')) params[name] = value === 'true';
     else params[name] = value;
   }
-  params.widget_id ??= new URLSearchParams(location.search).get('widget_id') ?? '';
+  try {
+    // A reload has no fragment any more: the tab's own storage (first-party here) keeps the session's
+    // parameters so the page resumes, with the credential kept beside them, where the user was.
+    if (fields.size > 0) sessionStorage.setItem(keptKey, JSON.stringify(params));
+    else params = JSON.parse(sessionStorage.getItem(keptKey) ?? '{}');
+  } catch {
+    // storage blocked: a reload then needs the link again
+  }
+  params.widget_id ??= widgetId;
   params.amount ??= '';
   return { mode: 'hosted', params: Promise.resolve(params), emit: () => {} };
 }
