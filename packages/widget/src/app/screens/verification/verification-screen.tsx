@@ -475,7 +475,6 @@ function SideUpload({
         id={`file-${side}`}
         name={side}
         accept={acceptAttribute(side)}
-        capture={selfie ? 'user' : 'environment'}
         aria-invalid={action.error ? true : undefined}
         aria-describedby={action.error ? `${hintId} ${errorId}` : hintId}
         onChange={(event) => {
