@@ -74,7 +74,8 @@ function NotOpen() {
   if (phase.kind !== 'failed') return null;
   return (
     <section class="screen" data-step="error" aria-labelledby="screen-title">
-      <h2 id="screen-title">{t('cannotOpen')}</h2>
+      {/* No header above it: this is the page's only heading, so its first level. */}
+      <h1 id="screen-title">{t('cannotOpen')}</h1>
       <p class="error" role="alert">
         <ErrorText code={phase.error.code} details={phase.error.details} />
       </p>
