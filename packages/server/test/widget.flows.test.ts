@@ -288,6 +288,12 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     await widget.locator('#kyc-submit').click();
   }
 
+  /** The flows after the first find the demo's user verified; run alone, they verify it first. */
+  async function verifyIfAsked(widget: FrameLocator | Page) {
+    await widget.locator('section.screen').first().waitFor(WAIT);
+    if ((await currentStep(widget)) === 'verification') await verify(widget);
+  }
+
   async function payByCard(widget: FrameLocator | Page, number: string) {
     await widget.locator('#card-number').fill(number);
     await widget.locator('#card-expiry').fill('12/30');
@@ -357,6 +363,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
   it('a declined card shows why, the page hears order_failed, and a retry on the same transaction is paid', async () => {
     const { page, widget } = await openDemo();
     await start(page, 'buy');
+    await verifyIfAsked(widget);
     await onStep(widget, 'payment');
     await payByCard(widget, CARD.declined);
     const decline = widget.locator('[data-code="card_declined"]');
@@ -403,6 +410,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
   it('a sell: payout card, the deposit screen, a deposit on the sandbox chain, confirmations, completed', async () => {
     const { page, widget, consoleErrors } = await openDemo();
     await start(page, 'sell');
+    await verifyIfAsked(widget);
     await reach(page, widget, 'payout_card');
     await widget.locator('#payout-number').fill(CARD.ok);
     await widget.locator('#payout-expiry').fill('12/30');
@@ -446,6 +454,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     await page.locator('#start').focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => eventNames(page), WAIT).toContain('onReady');
+    await verifyIfAsked(widget);
     await onStep(widget, 'payment');
     const frame = widgetFrame(page);
     const focused = () => frame.evaluate(() => (document.hasFocus() ? (document.activeElement?.id ?? '') : null));
@@ -561,6 +570,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     expect(await facts.textContent()).toMatch(/You get\s*52\.\d+ USDT/); // 50 EUR, fees and network fee deducted
     await capture(page, 'amount', true);
     await page.locator('#amount-continue').click();
+    await verifyIfAsked(page);
     await onStep(page, 'payment');
     await payByCard(page, CARD.ok);
     await onStep(page, 'processing');
