@@ -127,6 +127,10 @@ export async function startPartnerDemo(options: PartnerDemoOptions): Promise<Par
         return sendFile(response, files.style);
       case 'GET /api/events':
         return openEvents(request, response);
+      case 'GET /favicon.ico':
+        // Browsers ask for one by themselves; answering keeps their consoles free of a 404.
+        response.writeHead(204).end();
+        return;
       case 'POST /api/session': {
         const order = parseOrder(await readJson(request));
         if (typeof order === 'string') return sendJson(response, 400, { error: 'invalid_request', message: order });

@@ -187,8 +187,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     const page = await context.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (message) => {
-      // The browser asks the demo for a favicon by itself; the demo has none.
-      if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) {
+      if (message.type() === 'error') {
         consoleErrors.push(`${message.text()} (${message.location().url})`);
       }
     });
