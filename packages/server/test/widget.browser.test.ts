@@ -300,6 +300,30 @@ describe.skipIf(skip)('the widget in Chromium', { timeout: 30_000 }, () => {
     });
   });
 
+  it('lang and theme: French in the dark theme, Spanish in the light one, each passing axe', async () => {
+    for (const [lang, theme, title] of [
+      ['fr', 'dark', 'Acheter des USDT'],
+      ['es-MX', 'light', 'Comprar USDT'],
+    ] as const) {
+      const { page, consoleErrors } = await openPage();
+      await runQuickstart(page, await newSession({ partner_user_id: `browser-${lang}` }), { change: { lang, theme } });
+      await expect.poll(() => eventNames(page), WAIT).toContain('onReady');
+      const frame = widgetFrame(page)!;
+      await frame.locator('section.screen').waitFor();
+      expect(await frame.locator('h1').textContent()).toBe(title);
+      const shown = await frame.evaluate(() => ({
+        lang: document.documentElement.lang,
+        theme: document.documentElement.dataset.theme,
+        background: getComputedStyle(document.body).backgroundColor,
+      }));
+      expect(shown).toMatchObject({ lang: lang.slice(0, 2), theme });
+      expect(shown.background).toBe(theme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)');
+      const results = await new AxeBuilder({ page }).analyze();
+      expect(results.violations.map((violation) => [violation.id, violation.nodes.map((node) => node.target)])).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+    }
+  });
+
   it('axe finds no accessibility violation on the page with the widget, ready or showing an error', async () => {
     const { page } = await openPage();
     await runQuickstart(page, await newSession({ partner_user_id: 'browser-axe' }));

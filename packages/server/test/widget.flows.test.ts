@@ -325,6 +325,8 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
 
   it('a first-time buy: verification, payment, processing, completed; the callbacks, the API and a verified webhook agree', async () => {
     const { page, widget, consoleErrors } = await openDemo();
+    const requested: string[] = [];
+    page.context().on('request', (request) => requested.push(request.url()));
     await start(page, 'buy');
     expect(await widgetFrame(page).url()).toMatch(new RegExp(`^${server.url}/embed/v1/frame\\?`));
     // The demo fixes the amount: no amount screen, verification first.
@@ -357,6 +359,15 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     expect(await logText(page)).toContain('widget: onPaymentFinished (card)');
     expect((await server.getKycStatus('demo-user-1')).body).toMatchObject({ status: 'verified' });
     expect(consoleErrors).toEqual([]);
+
+    // The card number reached neither the partner's page (every callback it heard), nor any URL, nor the page's storage.
+    const digits = CARD.ok.replaceAll(' ', '');
+    expect(JSON.stringify(heard)).not.toContain(digits);
+    expect(requested.length).toBeGreaterThan(5);
+    expect(requested.filter((url) => url.replace(/%20|\+/g, '').includes(digits))).toEqual([]);
+    expect(
+      await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie),
+    ).not.toContain(digits);
   });
 
   it('a declined card shows why, the page hears order_failed, and a retry on the same transaction is paid', async () => {
