@@ -100,6 +100,8 @@ export interface Config {
   sellDepositWindowMs: number;
   /** How long delivered webhooks and their attempts are kept for operators to inspect. */
   webhookRetentionMs: number;
+  /** An endpoint whose every attempt has failed for this long is disabled (its messages wait until it is enabled). */
+  webhookDisableAfterMs: number;
   wsPingIntervalMs: number;
   wsMaxConnectionsPerToken: number;
   /** The sandbox operator calls (force a status, move the clock); never in production. */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     settlementRetryMs: duration(env, 'SETTLEMENT_RETRY', '1m'),
     sellDepositWindowMs: duration(env, 'SELL_DEPOSIT_WINDOW', '6h'),
     webhookRetentionMs: duration(env, 'WEBHOOK_RETENTION', '30d'),
+    webhookDisableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', '5d'),
     wsPingIntervalMs: duration(env, 'WS_PING_INTERVAL', '30s'),
     wsMaxConnectionsPerToken: integer(env, 'WS_MAX_CONNECTIONS_PER_TOKEN', 100),
     sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),

@@ -9,7 +9,7 @@ import { ADMIN_TOKEN, type HttpResult, request, sessionBody, testDatabase } from
 import { answer, signatureValid, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 /**
- * `proof webhooks list|show|replay|rotate-secret` as an operator runs it: a real child process against a running
+ * `proof webhooks list|show|replay|status|enable|rotate-secret` as an operator runs it: a real child process against a running
  * `proof serve` (also a child). Embedded mode: the CLI finds the server that owns DATA_DIR and goes
  * through its admin API. With PROOF_TEST_DB=postgres both share a schema and the CLI opens the
  * database itself (the server's worker picks replays up on its next poll).
@@ -36,7 +36,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
   let receiver: WebhookReceiver;
   let partner: { partner_id: string; client_token: string; webhook_secret: string };
   const tx: string[] = [];
-  let failedIds: string[] = [];
+  let keptIds: string[] = [];
 
   const cli = (args: string[]): Promise<CliResult> =>
     new Promise((resolvePromise, reject) => {
@@ -72,7 +72,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    receiver.respond = answer(410); // gone: each delivery fails at its first attempt
+    receiver.respond = answer(410); // gone: the endpoint is disabled at the first attempt
     dataDir = mkdtempSync(join(tmpdir(), 'proof-webhooks-cli-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -120,13 +120,24 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
       expect(session.status, JSON.stringify(session.body)).toBe(200);
       tx.push(session.body.merchant_transaction_id);
     }
-    for (const id of tx) {
+    // The first change is answered 410: the endpoint is disabled (gone) and the message kept; the
+    // second change, made while it is disabled, is kept without an attempt.
+    const moveToProcessing = async (id: string) => {
       const moved = await adminCall(`/sandbox/transactions/${id}/status`, 'POST', { status: 'processing' });
       expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    };
+    await moveToProcessing(tx[0]!);
+    await receiver.waitFor(1, 10_000);
+    const deadline = Date.now() + 10_000;
+    while (!(await adminCall(`/partners/${partner.partner_id}/webhook`)).body.disabled) {
+      if (Date.now() > deadline) throw new Error('the endpoint was never disabled');
+      await new Promise((resolvePromise) => setImmediate(resolvePromise));
     }
-    await receiver.waitFor(2, 10_000);
-    failedIds = receiver.received.map((hook) => hook.headers['webhook-id'] as string);
-    await until('failed', failedIds);
+    await moveToProcessing(tx[1]!);
+    const listed = (await adminCall(`/webhooks/deliveries?partner_id=${partner.partner_id}`)).body.deliveries as Array<{ id: string }>;
+    const first = receiver.received[0]!.headers['webhook-id'] as string;
+    keptIds = [first, ...listed.map((d) => d.id).filter((id) => id !== first)];
+    expect(keptIds).toHaveLength(2);
   }, STEP_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -141,39 +152,62 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
     rmSync(dataDir, { recursive: true, force: true });
   }, STEP_TIMEOUT_MS);
 
-  it('list --json shows both failed deliveries; --status and --partner filter', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const listed = await cliJson(['list', '--json']);
-    expect(listed.map((d: any) => d.id).sort()).toEqual([...failedIds].sort());
-    for (const delivery of listed) {
-      expect(delivery).toMatchObject({
-        id: expect.stringMatching(/^msg_[0-9A-Za-z]{24}$/),
-        partner_id: partner.partner_id,
-        seq: 2,
-        event_type: 'tx.update',
-        url: `${receiver.url}/hooks`,
-        status: 'failed',
-        attempts: 1,
-        last_status_code: 410,
-        last_error: 'HTTP 410',
-        delivered_at: null,
-      });
-    }
-    expect(await cliJson(['list', '--status', 'failed', '--partner', partner.partner_id, '--limit', '1', '--json'])).toHaveLength(1);
-    expect(await cliJson(['list', '--status', 'delivered', '--json'])).toEqual([]);
-  });
-
-  it('list without --json prints one line per delivery', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const result = await cli(['list']);
-    expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(
-      failedIds.map((id) => `${id}  failed     attempts 1  tx.update  410 HTTP 410`).sort(),
+  it('status shows the endpoint disabled (gone) with both messages kept; list shows them', { timeout: STEP_TIMEOUT_MS }, async () => {
+    expect(await cliJson(['status', partner.partner_id, '--json'])).toEqual({
+      partner_id: partner.partner_id,
+      url: `${receiver.url}/hooks`,
+      disabled: true,
+      disabled_reason: 'gone',
+      disabled_at: expect.any(String),
+      failing_since: expect.any(String),
+      pending: 2,
+    });
+    const status = await cli(['status', partner.partner_id]);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^Endpoint ${receiver.url}/hooks {2}DISABLED \\(gone\\) at \\S+Z {2}2 pending, kept until \`proof webhooks enable ${partner.partner_id}\`\n$`,
+      ),
     );
   });
 
-  it('show prints the delivery with its payload and every attempt', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const hook = receiver.received.find((h) => h.headers['webhook-id'] === failedIds[0])!;
-    const shown = await cliJson(['show', failedIds[0]!]);
-    expect(shown).toMatchObject({ id: failedIds[0], status: 'failed', partner_id: partner.partner_id, payload: hook.json });
+  it('list --json shows both kept messages; --status and --partner filter', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const listed = await cliJson(['list', '--json']);
+    expect(listed.map((d: any) => d.id).sort()).toEqual([...keptIds].sort());
+    const byId = Object.fromEntries(listed.map((d: any) => [d.id, d]));
+    expect(byId[keptIds[0]!]).toMatchObject({
+      id: expect.stringMatching(/^msg_[0-9A-Za-z]{24}$/),
+      partner_id: partner.partner_id,
+      seq: 2,
+      event_type: 'tx.update',
+      url: `${receiver.url}/hooks`,
+      status: 'pending',
+      attempts: 1,
+      last_status_code: 410,
+      last_error: 'HTTP 410',
+      delivered_at: null,
+    });
+    expect(byId[keptIds[1]!]).toMatchObject({ status: 'pending', attempts: 0, last_status_code: null });
+    expect(await cliJson(['list', '--status', 'pending', '--partner', partner.partner_id, '--limit', '1', '--json'])).toHaveLength(1);
+    expect(await cliJson(['list', '--status', 'delivered', '--json'])).toEqual([]);
+  });
+
+  it('list without --json prints one line per delivery, after the endpoint line when one partner is asked for', {
+    timeout: STEP_TIMEOUT_MS,
+  }, async () => {
+    const result = await cli(['list']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(
+      [`${keptIds[0]}  pending    attempts 1  tx.update  410 HTTP 410`, `${keptIds[1]}  pending    attempts 0  tx.update`].sort(),
+    );
+    const mine = await cli(['list', '--partner', partner.partner_id]);
+    expect(mine.stdout.split('\n')[0]).toMatch(/^Endpoint \S+ {2}DISABLED \(gone\)/);
+  });
+
+  it('show prints the delivery with its payload and every attempt, with its trigger', { timeout: STEP_TIMEOUT_MS }, async () => {
+    const hook = receiver.received.find((h) => h.headers['webhook-id'] === keptIds[0])!;
+    const shown = await cliJson(['show', keptIds[0]!]);
+    expect(shown).toMatchObject({ id: keptIds[0], status: 'pending', partner_id: partner.partner_id, payload: hook.json });
     expect(shown.payload).toMatchObject({
       merchant_transaction_id: expect.any(String),
       type: 'sell',
@@ -181,37 +215,56 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
       crypto_amount: '100',
     });
     expect(shown.attempts).toEqual([
-      { attempt: 1, started_at: expect.any(String), status_code: 410, latency_ms: expect.any(Number), error: 'HTTP 410' },
+      {
+        attempt: 1,
+        trigger: 'scheduled',
+        started_at: expect.any(String),
+        status_code: 410,
+        latency_ms: expect.any(Number),
+        error: 'HTTP 410',
+      },
     ]);
   });
 
-  it('replay --failed queues them again and the server delivers them, same webhook-ids', { timeout: STEP_TIMEOUT_MS }, async () => {
+  it('enable sends what waited (the server delivers it), same webhook-ids', { timeout: STEP_TIMEOUT_MS }, async () => {
     receiver.respond = answer(204);
-    expect(await cliJson(['replay', '--failed', '--json'])).toEqual({ replayed: 2 });
-    await receiver.waitFor(4, 10_000);
+    expect(await cli(['enable', partner.partner_id])).toEqual({
+      code: 0,
+      stdout: 'Enabled; 2 waiting messages will be sent, in order.\n',
+      stderr: '',
+    });
+    await receiver.waitFor(3, 10_000);
     expect(
       receiver.received
-        .slice(2)
+        .slice(1)
         .map((hook) => hook.headers['webhook-id'])
         .sort(),
-    ).toEqual([...failedIds].sort());
-    await until('delivered', failedIds);
-    expect((await adminCall('/webhooks/deliveries?status=failed')).body.deliveries).toEqual([]);
-    const again = await cli(['replay', '--failed']);
-    expect(again).toEqual({ code: 0, stdout: 'Queued 0 failed deliveries again.\n', stderr: '' });
-    const shown = (await adminCall(`/webhooks/deliveries/${failedIds[1]}`)).body;
+    ).toEqual([...keptIds].sort());
+    await until('delivered', keptIds);
+    expect(await cliJson(['status', partner.partner_id, '--json'])).toMatchObject({ disabled: false, disabled_reason: null, pending: 0 });
+    expect((await cli(['enable', partner.partner_id])).stdout).toBe('Enabled; 0 waiting messages will be sent, in order.\n');
+    const shown = (await adminCall(`/webhooks/deliveries/${keptIds[0]}`)).body;
     expect(shown.status).toBe('delivered');
-    expect(shown.attempts.map((a: any) => [a.attempt, a.status_code])).toEqual([
-      [1, 410],
-      [1, 204],
+    expect(shown.attempts.map((a: any) => [a.attempt, a.trigger, a.status_code])).toEqual([
+      [1, 'scheduled', 410],
+      [2, 'scheduled', 204],
     ]);
   });
 
-  it('replay ID sends one delivery again', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const result = await cli(['replay', failedIds[0]!]);
+  it('replay --failed finds none; replay ID sends one delivery again, a manual attempt', { timeout: STEP_TIMEOUT_MS }, async () => {
+    expect(await cliJson(['replay', '--failed', '--json'])).toEqual({ replayed: 0 });
+    expect(await cli(['replay', '--failed'])).toEqual({ code: 0, stdout: 'Queued 0 failed deliveries again.\n', stderr: '' });
+    const result = await cli(['replay', keptIds[0]!]);
     expect(result).toEqual({ code: 0, stdout: 'Queued again.\n', stderr: '' });
-    await receiver.waitFor(5, 10_000);
-    expect(receiver.received[4]!.headers['webhook-id']).toBe(failedIds[0]);
+    await receiver.waitFor(4, 10_000);
+    expect(receiver.received[3]!.headers['webhook-id']).toBe(keptIds[0]);
+    await until('delivered', [keptIds[0]!]);
+    const shown = (await adminCall(`/webhooks/deliveries/${keptIds[0]}`)).body;
+    expect(shown.attempts.map((a: any) => [a.attempt, a.trigger, a.status_code])).toEqual([
+      [1, 'scheduled', 410],
+      [2, 'scheduled', 204],
+      [1, 'manual', 204],
+    ]);
   });
 
   it('rotate-secret issues a new secret, and the server signs with both during the grace period', {
@@ -230,7 +283,7 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
     expect((await adminCall(`/partners/${partner.partner_id}`)).body.webhook_secret).toBe(rotated.webhook_secret);
 
     const count = receiver.received.length;
-    expect(await cli(['replay', failedIds[1]!])).toEqual({ code: 0, stdout: 'Queued again.\n', stderr: '' });
+    expect(await cli(['replay', keptIds[1]!])).toEqual({ code: 0, stdout: 'Queued again.\n', stderr: '' });
     await receiver.waitFor(count + 1, 10_000);
     const hook = receiver.received[count]!;
     expect(hook.signature.split(' ')).toHaveLength(2);
@@ -261,6 +314,20 @@ describe(`proof webhooks against a running proof serve (${postgres ? 'PostgreSQL
       code: 2,
       stdout: '',
       stderr: 'error: grace: not a duration: "soon" (use e.g. 30s, 60m, 24h)\n',
+    });
+  });
+
+  it('status and enable refuse a missing or unknown partner with exit code 2', { timeout: STEP_TIMEOUT_MS }, async () => {
+    expect(await cli(['enable'])).toEqual({ code: 2, stdout: '', stderr: 'error: partner: enable needs a partner id\n' });
+    expect(await cli(['status', 'ptr_doesnotexist'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: partner: no partner ptr_doesnotexist\n',
+    });
+    expect(await cli(['enable', 'ptr_doesnotexist'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: partner: no partner ptr_doesnotexist\n',
     });
   });
 });

@@ -67,7 +67,7 @@ describe('webhook endpoint records', () => {
   });
 });
 
-describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation and 0010_partners_webhook_secret_to_delivery', () => {
+describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation, 0010_partners_webhook_secret_to_delivery and 0056_webhook_endpoint_health', () => {
   let database: Database;
   let drop: () => Promise<void>;
   beforeAll(async () => {
@@ -104,7 +104,12 @@ describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation and 00
       .execute();
 
     expect(await migrateToLatest(db)).toEqual(
-      expect.arrayContaining(['0007_webhook_endpoints', '0008_webhook_secret_rotation', '0010_partners_webhook_secret_to_delivery']),
+      expect.arrayContaining([
+        '0007_webhook_endpoints',
+        '0008_webhook_secret_rotation',
+        '0010_partners_webhook_secret_to_delivery',
+        '0056_webhook_endpoint_health',
+      ]),
     );
 
     const endpoints = await db.selectFrom('webhook_endpoints').selectAll().orderBy('partner_id').execute();
@@ -117,6 +122,8 @@ describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation and 00
         previous_secret_expires_at: null,
         enabled: true,
         disabled_reason: null,
+        disabled_at: null,
+        failing_since: null,
         created_at: created,
         updated_at: created,
       },
@@ -128,6 +135,8 @@ describe('migrations 0007_webhook_endpoints, 0008_webhook_secret_rotation and 00
         previous_secret_expires_at: null,
         enabled: true,
         disabled_reason: null,
+        disabled_at: null,
+        failing_since: null,
         created_at: created,
         updated_at: created,
       },

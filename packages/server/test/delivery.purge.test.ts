@@ -22,14 +22,14 @@ describe('purging old records', () => {
       ).n,
     );
 
-  it('forgets idempotency keys after their 24 h, delivered webhooks after 30 days, and keeps failed ones', async () => {
+  it('forgets idempotency keys after their 24 h, delivered webhooks after 30 days, and keeps undelivered ones', async () => {
     const { receiver } = server;
     const created = await server.createSession(sessionBody(), { headers: { 'idempotency-key': 'purge-1' } });
     expect(created.status).toBe(200);
     const delivered = await server.newSession();
     expect((await server.sandboxMove(delivered, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
-    receiver.respond = answer(410); // gone: failed at once, and kept for the operator
+    receiver.respond = answer(410); // gone: the endpoint is disabled and the message kept, undelivered
     const failed = await server.newSession();
     expect((await server.sandboxMove(failed, 'processing')).status).toBe(200);
     await server.background!.webhooks.drain();
@@ -46,7 +46,7 @@ describe('purging old records', () => {
     server.clock.advance(30 * DAY);
     expect(await purgeOldRecords(server.platform)).toEqual({ idempotencyKeys: 1, deliveries: 1, kycDocuments: 0 });
     const left = await server.platform.db.selectFrom('webhook_deliveries').select(['status']).execute();
-    expect(left).toEqual([{ status: 'failed' }]);
+    expect(left).toEqual([{ status: 'pending' }]);
     expect(await count('webhook_attempts')).toBe(1);
   });
 });

@@ -39,6 +39,17 @@ describe('outbound webhooks', () => {
   const getTransaction = (partner: PartnerCredentials, id: string) => server.getTransaction(id, { token: partner.client_token });
   const admin = (path: string, method = 'GET', body?: unknown) => server.admin(path, { method, body });
   const drain = () => server.background!.webhooks.drain();
+  /**
+   * Runs every attempt of what is due now through its whole retry schedule (about 75 hours), so a
+   * message the receiver keeps refusing ends failed (a 410 would disable the endpoint instead).
+   */
+  const failForGood = async () => {
+    await drain();
+    for (let failures = 1; failures < MAX_ATTEMPTS; failures++) {
+      server.clock.advance(pastRetry(failures));
+      await drain();
+    }
+  };
   const move = async (id: string, status: string, reason?: string) => {
     const result = await server.sandboxMove(id, status, reason);
     expect(result.status, JSON.stringify(result.body)).toBe(200);
@@ -141,7 +152,9 @@ describe('outbound webhooks', () => {
     // Showing one adds its payload and every attempt (the list replaces the attempt counter).
     const shown = await delivery(listed.id);
     expect(shown).toMatchObject({ id: listed.id, status: 'delivered', delivered_at: now, payload: transaction, last_status_code: 204 });
-    expect(shown.attempts).toEqual([{ attempt: 1, started_at: now, status_code: 204, latency_ms: expect.any(Number), error: null }]);
+    expect(shown.attempts).toEqual([
+      { attempt: 1, trigger: 'scheduled', started_at: now, status_code: 204, latency_ms: expect.any(Number), error: null },
+    ]);
   });
 
   it('keeps the order of each transaction and gives every delivery its own webhook-id', async () => {
@@ -318,18 +331,20 @@ describe('outbound webhooks', () => {
   });
 
   it('replays one delivery (even a delivered one) and every failed one, per partner or all', async () => {
-    const gone = answer(410);
-    const one = await setup(gone);
-    const two = await setup(gone);
+    const refused = answer(503);
+    const one = await setup(refused);
+    const two = await setup(refused);
     const a = await newSession(one.partner);
     const b = await newSession(one.partner);
     const c = await newSession(two.partner);
     await move(a, 'processing');
     await move(b, 'cancelled');
     await move(c, 'processing');
-    await drain();
+    await failForGood();
     expect((await deliveriesOf(one.partner, 'failed')).map((d) => d.seq)).toEqual([2, 2]);
     expect(await deliveriesOf(two.partner, 'failed')).toHaveLength(1);
+    one.receiver.received.length = 0;
+    two.receiver.received.length = 0;
 
     one.receiver.respond = answer(200);
     two.receiver.respond = answer(200);
@@ -342,8 +357,8 @@ describe('outbound webhooks', () => {
         [b, 'cancelled'],
       ]),
     );
-    expect(one.receiver.received).toHaveLength(4);
-    expect(two.receiver.received).toHaveLength(1);
+    expect(one.receiver.received).toHaveLength(2);
+    expect(two.receiver.received).toHaveLength(0);
     expect(await deliveriesOf(one.partner, 'delivered')).toHaveLength(2);
     expect(await deliveriesOf(two.partner, 'failed')).toHaveLength(1);
 
@@ -351,7 +366,7 @@ describe('outbound webhooks', () => {
     const all = await admin('/webhooks/replay-failed', 'POST');
     expect(all.body).toEqual({ replayed: 1 });
     await drain();
-    expect(two.receiver.received.map((hook) => hook.json.status)).toEqual(['processing', 'processing']);
+    expect(two.receiver.received.map((hook) => hook.json.status)).toEqual(['processing']);
     expect(await admin('/webhooks/replay-failed', 'POST', {})).toMatchObject({ body: { replayed: 0 } });
 
     // A single replay sends even a delivered delivery again, under the same id.
@@ -360,16 +375,16 @@ describe('outbound webhooks', () => {
     // While it is pending, replaying it again changes nothing.
     expect((await admin(`/webhooks/deliveries/${delivered.id}/replay`, 'POST', {})).body).toEqual({ replayed: false });
     await drain();
-    expect(two.receiver.received.map((hook) => hook.headers['webhook-id'])).toEqual([delivered.id, delivered.id, delivered.id]);
+    expect(two.receiver.received.map((hook) => hook.headers['webhook-id'])).toEqual([delivered.id, delivered.id]);
     expectError(await admin('/webhooks/deliveries/msg_doesnotexist/replay', 'POST', {}), 404, 'not_found', 'not_found');
     expectError(await admin('/webhooks/deliveries/msg_doesnotexist'), 404, 'not_found', 'not_found');
   });
 
   it("a replay goes to the partner's current webhook_url (the partner fixed its endpoint)", async () => {
-    const old = await setup(answer(410));
+    const old = await setup(answer(503));
     const id = await newSession(old.partner);
     await move(id, 'processing');
-    await drain();
+    await failForGood();
     const [failed] = await deliveriesOf(old.partner, 'failed');
     expect(failed.url).toBe(`${old.receiver.url}/hooks`);
 
@@ -379,7 +394,7 @@ describe('outbound webhooks', () => {
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect((await admin(`/webhooks/deliveries/${failed.id}/replay`, 'POST', {})).body).toEqual({ replayed: true });
     await drain();
-    expect(old.receiver.received).toHaveLength(1);
+    expect(old.receiver.received).toHaveLength(MAX_ATTEMPTS);
     expect(fixed.received.map((hook) => [hook.path, hook.headers['webhook-id'], hook.json.status])).toEqual([
       ['/v2/hooks', failed.id, 'processing'],
     ]);
@@ -423,20 +438,22 @@ describe('outbound webhooks', () => {
     expect((await deliveriesOf(partner))[0]).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 204 });
   });
 
-  it('stops at 410 Gone: failed after one attempt, never retried; later events still go out', async () => {
+  it('stops at 410 Gone: the endpoint is disabled, the message and later events kept, never retried until it is enabled', async () => {
     const { receiver, partner } = await setup(answer(410));
     const id = await newSession(partner);
     await move(id, 'processing');
     await drain();
     server.clock.advance(3 * 86_400_000);
-    await drain();
-    expect(receiver.received).toHaveLength(1);
-    const [row] = await deliveriesOf(partner);
-    expect(row).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 410, last_error: 'HTTP 410' });
-    receiver.respond = answer(204);
     await move(id, 'completed');
     await drain();
-    expect(receiver.forTransaction(id).map((hook) => hook.json.status)).toEqual(['processing', 'completed']);
+    expect(receiver.received).toHaveLength(1);
+    const [row, later] = await deliveriesOf(partner);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 410, last_error: 'HTTP 410' });
+    expect(later).toMatchObject({ status: 'pending', attempts: 0 });
+    receiver.respond = answer(204);
+    expect((await admin(`/partners/${partner.partner_id}/webhook/enable`, 'POST', {})).body).toMatchObject({ released: 2 });
+    await drain();
+    expect(receiver.forTransaction(id).map((hook) => hook.json.status)).toEqual(['processing', 'processing', 'completed']);
   });
 
   it('does not follow a redirect: a 302 is a failed attempt, retried later', async () => {
@@ -562,6 +579,11 @@ describe('outbound webhooks', () => {
       'unauthorised',
       'invalid_token',
     );
+    // Two failed deliveries of its own, so the test also runs alone.
+    const refusing = await setup(answer(503));
+    await move(await newSession(refusing.partner), 'processing');
+    await move(await newSession(refusing.partner), 'processing');
+    await failForGood();
     const bad = await admin('/webhooks/deliveries?status=lost');
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');

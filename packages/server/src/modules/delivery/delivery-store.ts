@@ -49,7 +49,7 @@ export async function getDelivery(db: Kysely<Tables>, id: string) {
   if (!delivery) return undefined;
   const attempts = await db
     .selectFrom('webhook_attempts')
-    .select(['attempt', 'started_at', 'status_code', 'latency_ms', 'error'])
+    .select(['attempt', 'trigger', 'started_at', 'status_code', 'latency_ms', 'error'])
     .where('delivery_id', '=', id)
     .orderBy('id') // in the order they were made: a replay numbers its attempts from 1 again
     .execute();
@@ -65,15 +65,22 @@ const currentUrl = sql<string>`coalesce((select e.url from webhook_endpoints e w
 /**
  * Makes finished deliveries pending again from scratch (same webhook-id, so receivers still
  * de-duplicate them): one by id, or every failed one (of one partner, or all). Returns how many.
+ * The next attempt of each is recorded as `manual`; a disabled endpoint's wait until it is enabled.
  */
 export async function requeueDeliveries(
   db: Kysely<Tables>,
   which: { id: string; now: Date } | { failedOf: string | undefined; now: Date },
 ): Promise<number> {
   const { now } = which;
-  let query = db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_until: null, updated_at: now, url: currentUrl });
+  let query = db.updateTable('webhook_deliveries').set({
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    lease_until: null,
+    updated_at: now,
+    url: currentUrl,
+    next_trigger: 'manual',
+  });
   if ('id' in which) query = query.where('id', '=', which.id).where('status', '!=', 'pending');
   else {
     query = query.where('status', '=', 'failed');
@@ -96,7 +103,8 @@ export async function deleteDeliveredBefore(trx: Transaction<Tables>, before: Da
 }
 
 /**
- * Leases due deliveries whose earlier siblings (same transaction) are all done. Leases make each
+ * Leases due deliveries whose earlier siblings (same transaction) are all done and whose endpoint is
+ * not disabled (a disabled endpoint's messages wait, in order, until it is enabled). Leases make each
  * attempt one worker's; a worker that dies mid-attempt leaves its lease to run out, and the message
  * is then tried again (delivery is at least once; receivers de-duplicate on webhook-id). The row
  * locks taken here hold until the caller's transaction ends, so it should end right after.
@@ -115,6 +123,7 @@ export async function claimDueDeliveries(
         select 1 from webhook_deliveries e
         where e.transaction_id = d.transaction_id and e.seq < d.seq and e.status = 'pending'
       )
+      and not exists (select 1 from webhook_endpoints w where w.partner_id = d.partner_id and not w.enabled)
     order by d.next_attempt_at, d.created_at
     limit ${limit}
     for update skip locked`.execute(trx);
@@ -156,6 +165,7 @@ export async function recordAttempt(trx: Transaction<Tables>, outcome: AttemptOu
       status_code: outcome.statusCode,
       latency_ms: outcome.latencyMs,
       error: outcome.error,
+      trigger: delivery.next_trigger,
     })
     .execute();
   await trx
@@ -168,6 +178,8 @@ export async function recordAttempt(trx: Transaction<Tables>, outcome: AttemptOu
       last_error: outcome.error,
       updated_at: outcome.finishedAt,
       delivered_at: outcome.status === 'delivered' ? outcome.finishedAt : null,
+      // Only the attempt right after a replay is manual; its retries are the schedule's.
+      next_trigger: 'scheduled',
     })
     .where('id', '=', delivery.id)
     // Only this claim's outcome: if the lease ran out and another worker took the delivery

@@ -2,9 +2,9 @@ import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 import { sqlEnumList } from '../../db/sql-enum.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
+import { ATTEMPT_TRIGGERS, type AttemptTrigger, DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
 
-export type { DeliveryStatus };
+export type { AttemptTrigger, DeliveryStatus };
 
 /**
  * The webhook outbox: one row per event per partner endpoint, written in the same database
@@ -29,6 +29,8 @@ export interface WebhookDeliveriesTable {
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
   delivered_at: Date | null;
+  /** What the next attempt is: `manual` once an operator replays it, `scheduled` again after that attempt. */
+  next_trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
 }
 
 export interface WebhookAttemptsTable {
@@ -39,6 +41,8 @@ export interface WebhookAttemptsTable {
   status_code: number | null;
   latency_ms: number;
   error: string | null;
+  /** Scheduled (the first send or a retry) or manual (an operator's replay); rows from before it existed are scheduled. */
+  trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, never>;
 }
 
 /**
@@ -58,7 +62,11 @@ export interface WebhookEndpointsTable {
   previous_secret_enc: string | null;
   previous_secret_expires_at: Date | null;
   enabled: boolean;
+  /** Why it is disabled (EndpointDisabledReason); null while enabled. */
   disabled_reason: string | null;
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the current run of failed attempts began (the first failure after a success); null after a success. */
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }
@@ -136,6 +144,31 @@ export const deliveryMigrations: Record<string, Migration> = {
         .alterTable('webhook_endpoints')
         .addColumn('previous_secret_enc', 'text')
         .addColumn('previous_secret_expires_at', 'timestamptz')
+        .execute();
+    },
+  },
+  '0056_webhook_endpoint_health': {
+    async up(db: Kysely<any>) {
+      // Endpoint health (Svix's model): an endpoint that fails every attempt for WEBHOOK_DISABLE_AFTER,
+      // or answers 410, is disabled; every attempt records what started it.
+      await db.schema
+        .alterTable('webhook_endpoints')
+        .addColumn('failing_since', 'timestamptz')
+        .addColumn('disabled_at', 'timestamptz')
+        .execute();
+      const triggers = sql`in (${sqlEnumList(ATTEMPT_TRIGGERS)})`;
+      await db.schema
+        .alterTable('webhook_deliveries')
+        .addColumn('next_trigger', 'text', (c) => c.notNull().defaultTo('scheduled').check(sql`next_trigger ${triggers}`))
+        .execute();
+      await db.schema
+        .alterTable('webhook_attempts')
+        .addColumn('trigger', 'text', (c) =>
+          c
+            .notNull()
+            .defaultTo('scheduled')
+            .check(sql`${sql.ref('trigger')} ${triggers}`),
+        )
         .execute();
     },
   },

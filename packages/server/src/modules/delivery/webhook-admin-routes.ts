@@ -4,7 +4,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { adminSchema, PRINTABLE } from '../../lib/route-schemas.ts';
 import type { Platform } from '../../platform.ts';
 import { getPartner } from '../partners/partner-service.ts';
-import { replayDelivery, replayFailed, sendTestEvent } from './delivery-operations.ts';
+import { enableWebhookEndpoint, replayDelivery, replayFailed, sendTestEvent, webhookEndpointHealth } from './delivery-operations.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
 import { getDelivery, listDeliveries } from './delivery-store.ts';
 import { DEFAULT_SECRET_GRACE_MS, MAX_SECRET_GRACE_MS, rotateWebhookSecret } from './webhook-secret.ts';
@@ -110,6 +110,38 @@ export function registerDeliveryAdminRoutes(app: FastifyInstance, platform: Plat
       const rotated = await rotateWebhookSecret(platform, request.params.id, graceMs);
       if (!rotated) throw new ApiError('not_found', `No partner ${request.params.id}.`);
       return rotated;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/partners/:id/webhook',
+    {
+      schema: adminSchema(
+        "The partner's webhook endpoint and its health: disabled, disabled_reason (failing | gone), disabled_at, failing_since, and how many messages are pending",
+        { params: Type.Object({ id: Id }) },
+      ),
+    },
+    async (request) => {
+      await getPartner(platform, request.params.id);
+      const health = await webhookEndpointHealth(platform, request.params.id);
+      if (!health) throw new ApiError('not_found', `No partner ${request.params.id}.`);
+      return health;
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/partners/:id/webhook/enable',
+    {
+      schema: adminSchema(
+        "Enable the partner's disabled webhook endpoint: the messages kept while it was disabled are sent, in order (released: how many)",
+        { params: Type.Object({ id: Id }) },
+      ),
+    },
+    async (request) => {
+      await getPartner(platform, request.params.id);
+      const enabled = await enableWebhookEndpoint(platform, request.params.id);
+      if (!enabled) throw new ApiError('not_found', `No partner ${request.params.id}.`);
+      return enabled;
     },
   );
 

@@ -3,7 +3,7 @@ import type { AdminClient } from '../../lib/admin-client.ts';
 import { parseDuration } from '../../lib/duration.ts';
 import { ConfigurationError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
-import { replayDelivery, replayFailed } from './delivery-operations.ts';
+import { enableWebhookEndpoint, replayDelivery, replayFailed, webhookEndpointHealth } from './delivery-operations.ts';
 import { DELIVERY_STATUSES, isDeliveryStatus } from './delivery-status.ts';
 import { type DeliveryFilter, getDelivery, listDeliveries } from './delivery-store.ts';
 import { DEFAULT_SECRET_GRACE_MS, type RotatedWebhookSecret, rotateWebhookSecret } from './webhook-secret.ts';
@@ -11,8 +11,11 @@ import { DEFAULT_SECRET_GRACE_MS, type RotatedWebhookSecret, rotateWebhookSecret
 export const WEBHOOKS_USAGE = `proof webhooks <command> [--json]
 
   list [--partner ID] [--status pending|delivered|failed] [--limit N]
-  show DELIVERY_ID                      the delivery and every attempt
+  show DELIVERY_ID                      the delivery and every attempt (each with its trigger)
   replay DELIVERY_ID | --failed [--partner ID]
+  status PARTNER_ID                     the partner's endpoint: disabled (failing | gone), since when,
+                                        failing since, messages pending
+  enable PARTNER_ID                     enable a disabled endpoint: what waited is sent, in order
   rotate-secret --partner ID [--grace 24h]
                                         a new signing secret (shown once); the old one also
                                         signs for the grace period (0 ends it at once)`;
@@ -23,6 +26,10 @@ export interface WebhookOperations {
   show(id: string): Promise<unknown | undefined>;
   replay(id: string): Promise<boolean>;
   replayFailed(partnerId?: string): Promise<number>;
+  /** The partner's endpoint health; undefined when there is no such partner. */
+  endpoint(partnerId: string): Promise<Record<string, unknown> | undefined>;
+  /** Enables the partner's endpoint; its health then, with `released` (messages that waited). */
+  enable(partnerId: string): Promise<Record<string, unknown>>;
   /** `graceMs` undefined: the default grace (24 h). */
   rotateSecret(partnerId: string, graceMs: number | undefined): Promise<RotatedWebhookSecret>;
 }
@@ -33,6 +40,12 @@ export function localWebhookOperations(platform: Platform): WebhookOperations {
     show: (id) => getDelivery(platform.db, id),
     replay: (id) => replayDelivery(platform, id),
     replayFailed: (partnerId) => replayFailed(platform, partnerId),
+    endpoint: (partnerId) => webhookEndpointHealth(platform, partnerId),
+    async enable(partnerId) {
+      const enabled = await enableWebhookEndpoint(platform, partnerId);
+      if (!enabled) throw new ConfigurationError('partner', `no partner ${partnerId}`);
+      return enabled;
+    },
     async rotateSecret(partnerId, graceMs) {
       const rotated = await rotateWebhookSecret(platform, partnerId, graceMs ?? DEFAULT_SECRET_GRACE_MS);
       if (!rotated) throw new ConfigurationError('partner', `no partner ${partnerId}`);
@@ -64,6 +77,18 @@ export function remoteWebhookOperations(admin: AdminClient): WebhookOperations {
     },
     async replayFailed(partnerId) {
       return (await admin.call('POST', '/webhooks/replay-failed', partnerId ? { partner_id: partnerId } : {})).body.replayed;
+    },
+    async endpoint(partnerId) {
+      const { status, body } = await admin.call('GET', `/partners/${encodeURIComponent(partnerId)}/webhook`);
+      if (status === 404) return undefined;
+      if (status !== 200) throw new Error(`the server answered ${status}: ${body?.message ?? 'no message'}`);
+      return body;
+    },
+    async enable(partnerId) {
+      const { status, body } = await admin.call('POST', `/partners/${encodeURIComponent(partnerId)}/webhook/enable`, {});
+      if (status === 404) throw new ConfigurationError('partner', `no partner ${partnerId}`);
+      if (status !== 200) throw new Error(`the server answered ${status}: ${body?.message ?? 'no message'}`);
+      return body;
     },
     async rotateSecret(partnerId, graceMs) {
       const path = `/partners/${encodeURIComponent(partnerId)}/webhook-secret/rotate`;
@@ -104,12 +129,16 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
         ...(values.limit ? { limit: Number(values.limit) } : {}),
       })) as Array<Record<string, unknown>>;
       if (values.json) return json(deliveries);
-      if (deliveries.length === 0) return 'No deliveries.';
-      return deliveries
-        .map((d) =>
+      // One partner's list says first when its endpoint is disabled: its pending messages are waiting, not retrying.
+      const endpoint = values.partner ? await operations.endpoint(values.partner) : undefined;
+      const header = endpoint?.disabled ? [`${describeEndpoint(endpoint)}`] : [];
+      if (deliveries.length === 0) return [...header, 'No deliveries.'].join('\n');
+      return [
+        ...header,
+        ...deliveries.map((d) =>
           `${d.id}  ${String(d.status).padEnd(9)}  attempts ${d.attempts}  ${d.event_type}  ${d.last_status_code ?? ''} ${d.last_error ?? ''}`.trimEnd(),
-        )
-        .join('\n');
+        ),
+      ].join('\n');
     }
     case 'show': {
       if (!positionals[0]) throw new ConfigurationError('id', 'show needs a delivery id');
@@ -126,6 +155,20 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
       const replayed = await operations.replay(positionals[0]);
       return values.json ? json({ replayed }) : replayed ? 'Queued again.' : 'It is already pending.';
     }
+    case 'status': {
+      const partnerId = positionals[0] ?? values.partner;
+      if (!partnerId) throw new ConfigurationError('partner', 'status needs a partner id');
+      const endpoint = await operations.endpoint(partnerId);
+      if (!endpoint) throw new ConfigurationError('partner', `no partner ${partnerId}`);
+      return values.json ? json(endpoint) : describeEndpoint(endpoint);
+    }
+    case 'enable': {
+      const partnerId = positionals[0] ?? values.partner;
+      if (!partnerId) throw new ConfigurationError('partner', 'enable needs a partner id');
+      const enabled = await operations.enable(partnerId);
+      if (values.json) return json(enabled);
+      return `Enabled; ${enabled.released} waiting message${enabled.released === 1 ? '' : 's'} will be sent, in order.`;
+    }
     case 'rotate-secret': {
       if (!values.partner) throw new ConfigurationError('partner', 'rotate-secret needs --partner ID');
       const rotated = await operations.rotateSecret(values.partner, values.grace === undefined ? undefined : graceFlag(values.grace));
@@ -138,6 +181,20 @@ export async function runWebhooksCommand(args: string[], operations: WebhookOper
     default:
       throw new ConfigurationError('command', `unknown webhooks command "${command ?? ''}"\n\n${WEBHOOKS_USAGE}`);
   }
+}
+
+/** One line on an endpoint's health for people. */
+function describeEndpoint(endpoint: Record<string, unknown>): string {
+  const pending = `${endpoint.pending} pending`;
+  if (endpoint.disabled) {
+    return `Endpoint ${endpoint.url ?? '(no URL)'}  DISABLED (${endpoint.disabled_reason}) at ${iso(endpoint.disabled_at)}  ${pending}, kept until \`proof webhooks enable ${endpoint.partner_id}\``;
+  }
+  const failing = endpoint.failing_since ? `  failing since ${iso(endpoint.failing_since)}` : '';
+  return `Endpoint ${endpoint.url ?? '(no URL)'}  enabled${failing}  ${pending}`;
+}
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
 }
 
 /** A bad --grace is bad input like any other flag (exit code 2), not a crash. */

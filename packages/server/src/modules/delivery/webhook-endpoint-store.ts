@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
+import type { EndpointDisabledReason } from './delivery-status.ts';
 
 /**
  * The only way into webhook_endpoints from outside delivery. Each function runs on `db`, which is the
@@ -23,6 +24,8 @@ export async function createWebhookEndpoint(
       previous_secret_expires_at: null,
       enabled: true,
       disabled_reason: null,
+      disabled_at: null,
+      failing_since: null,
       created_at: endpoint.now,
       updated_at: endpoint.now,
     })
@@ -38,15 +41,119 @@ export async function setWebhookUrl(db: Kysely<Tables>, endpoint: { partnerId: s
     .execute();
 }
 
-/** The URL new messages for the partner go to, or undefined when it takes none (no URL, or disabled). */
+/**
+ * The URL new messages for the partner go to, or undefined when it takes none (no URL). A disabled
+ * endpoint still gets its messages queued: they wait, unsent, until it is enabled again.
+ */
 export async function findWebhookUrl(db: Kysely<Tables>, partnerId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('webhook_endpoints').select('url').where('partner_id', '=', partnerId).executeTakeFirst();
+  return row?.url ?? undefined;
+}
+
+/** The endpoint's health as operators see it, with how many of its messages wait; undefined when there is no endpoint. */
+export async function findEndpointHealth(db: Kysely<Tables>, partnerId: string) {
   const row = await db
-    .selectFrom('webhook_endpoints')
-    .select('url')
+    .selectFrom('webhook_endpoints as w')
+    .select((eb) => [
+      'w.partner_id',
+      'w.url',
+      'w.enabled',
+      'w.disabled_reason',
+      'w.disabled_at',
+      'w.failing_since',
+      eb
+        .selectFrom('webhook_deliveries as d')
+        .select((inner) => inner.fn.countAll<string>().as('n'))
+        .whereRef('d.partner_id', '=', 'w.partner_id')
+        .where('d.status', '=', 'pending')
+        .as('pending'),
+    ])
+    .where('w.partner_id', '=', partnerId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    partner_id: row.partner_id,
+    url: row.url,
+    disabled: !row.enabled,
+    disabled_reason: row.disabled_reason as EndpointDisabledReason | null,
+    disabled_at: row.disabled_at,
+    failing_since: row.failing_since,
+    pending: Number(row.pending ?? 0),
+  };
+}
+
+export type EndpointHealth = NonNullable<Awaited<ReturnType<typeof findEndpointHealth>>>;
+
+/**
+ * Records one attempt's outcome on the endpoint's health, in the caller's transaction (the one that
+ * records the attempt). A success ends a run of failures; a failure starts one (failing_since) or
+ * continues it, and disables the endpoint when it answered 410 (`gone`) or the run has lasted
+ * `disableAfterMs` (`failing`). Returns the reason when this attempt disabled the endpoint.
+ */
+export async function recordEndpointOutcome(
+  db: Kysely<Tables>,
+  outcome: { partnerId: string; ok: boolean; gone: boolean; at: Date; disableAfterMs: number },
+): Promise<EndpointDisabledReason | null> {
+  const { partnerId, at } = outcome;
+  if (outcome.ok) {
+    // Writes (and locks) only when a run of failures was on record: a healthy endpoint costs one index probe.
+    await db
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: null })
+      .where('partner_id', '=', partnerId)
+      .where('failing_since', 'is not', null)
+      .execute();
+    return null;
+  }
+  const row = await db
+    .updateTable('webhook_endpoints')
+    .set({ failing_since: sql<Date>`coalesce(failing_since, ${at})` })
+    .where('partner_id', '=', partnerId)
+    .returning(['enabled', 'failing_since'])
+    .executeTakeFirst();
+  if (!row?.enabled) return null;
+  const reason: EndpointDisabledReason | null = outcome.gone
+    ? 'gone'
+    : row.failing_since !== null && at.getTime() - row.failing_since.getTime() >= outcome.disableAfterMs
+      ? 'failing'
+      : null;
+  if (reason === null) return null;
+  const disabled = await db
+    .updateTable('webhook_endpoints')
+    .set({ enabled: false, disabled_reason: reason, disabled_at: at, updated_at: at })
     .where('partner_id', '=', partnerId)
     .where('enabled', '=', true)
     .executeTakeFirst();
-  return row?.url ?? undefined;
+  return disabled.numUpdatedRows > 0n ? reason : null;
+}
+
+/**
+ * Enables a disabled endpoint again and makes every message that waited due now, sent to the
+ * endpoint's current URL (the usual reason to enable it is that the partner fixed it); the worker
+ * then sends them oldest first, each transaction's in order. Returns how many messages it released,
+ * or null when the endpoint was not disabled (or does not exist).
+ */
+export async function enableEndpoint(db: Kysely<Tables>, endpoint: { partnerId: string; now: Date }): Promise<number | null> {
+  const { partnerId, now } = endpoint;
+  const enabled = await db
+    .updateTable('webhook_endpoints')
+    .set({ enabled: true, disabled_reason: null, disabled_at: null, failing_since: null, updated_at: now })
+    .where('partner_id', '=', partnerId)
+    .where('enabled', '=', false)
+    .returning('url')
+    .executeTakeFirst();
+  if (!enabled) return null;
+  const released = await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      next_attempt_at: sql<Date>`least(${eb.ref('next_attempt_at')}, ${now})`,
+      url: sql<string>`coalesce(${enabled.url}, ${eb.ref('url')})`,
+      updated_at: now,
+    }))
+    .where('partner_id', '=', partnerId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(released.numUpdatedRows);
 }
 
 /** The sealed current signing secret of the partner's endpoint, or undefined when there is no endpoint. */

@@ -3,7 +3,7 @@ import type { Platform } from '../../platform.ts';
 import { claimDueDeliveries, type Delivery, recordAttempt } from './delivery-store.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
 import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
-import { findSealedSigningSecrets } from './webhook-endpoint-store.ts';
+import { findSealedSigningSecrets, recordEndpointOutcome } from './webhook-endpoint-store.ts';
 
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
@@ -167,20 +167,41 @@ export class WebhookWorker {
     }
     const finishedAt = platform.clock.now();
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const gone = result.statusCode === 410 || result.error?.startsWith('blocked:') === true;
-    const delay = ok || gone ? null : nextDelayMs(delivery.attempts, { retryAfterMs: parseRetryAfter(result.retryAfter, finishedAt) });
+    // 410 Gone disables the endpoint (below): the message waits with the partner's others until it is enabled.
+    const gone = result.statusCode === 410;
+    const blocked = result.error?.startsWith('blocked:') === true;
+    const delay =
+      ok || gone || blocked ? null : nextDelayMs(delivery.attempts, { retryAfterMs: parseRetryAfter(result.retryAfter, finishedAt) });
     const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}`);
-    await platform.db.transaction().execute((trx) =>
-      recordAttempt(trx, {
+    // A failure on our side (or an endpoint that no longer exists) says nothing about the endpoint's health.
+    const ours = result.error?.startsWith('internal:') === true || result.error === 'partner no longer exists';
+    const disabled = await platform.db.transaction().execute(async (trx) => {
+      const disabledNow = ours
+        ? null
+        : await recordEndpointOutcome(trx, {
+            partnerId: delivery.partner_id,
+            ok,
+            gone,
+            at: now,
+            disableAfterMs: platform.config.webhookDisableAfterMs,
+          });
+      await recordAttempt(trx, {
         delivery,
         startedAt: now,
         finishedAt,
         statusCode: result.statusCode,
         latencyMs: result.latencyMs,
         error,
-        status: ok ? 'delivered' : delay === null ? 'failed' : 'pending',
-        nextAttemptAt: delay === null ? delivery.next_attempt_at : new Date(finishedAt.getTime() + delay),
-      }),
-    );
+        status: ok ? 'delivered' : gone ? 'pending' : delay === null ? 'failed' : 'pending',
+        nextAttemptAt: gone ? finishedAt : delay === null ? delivery.next_attempt_at : new Date(finishedAt.getTime() + delay),
+      });
+      return disabledNow;
+    });
+    if (disabled) {
+      platform.logger.warn(
+        { partner_id: delivery.partner_id, reason: disabled, delivery: delivery.id, status_code: result.statusCode },
+        'webhook endpoint disabled: its messages are kept until an operator enables it',
+      );
+    }
   }
 }
