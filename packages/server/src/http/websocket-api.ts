@@ -10,6 +10,7 @@ import { findTransaction, listRecentTransactionsOfUser } from '../modules/transa
 import { toUpdateMessage } from '../modules/transactions/transaction-view.ts';
 import type { Platform } from '../platform.ts';
 import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
+import { FanOut, type Outlet, PreparedMessage } from './ws-fan-out.ts';
 
 /** Close codes partners can act on. */
 export const CLOSE = {
@@ -27,9 +28,10 @@ const USER_SNAPSHOT_LIMIT = 500;
 
 /** A client that lets this much pile up unread is dropped instead of slowing the others. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** How long a client dropped for not reading has to read what waits, the 4408 close last, before it is cut off. */
+const SLOW_CLOSE_GRACE_MS = 10_000;
 
-interface Subscriber {
-  socket: WebSocket;
+interface Subscriber extends Outlet {
   partnerId: string;
   /** How the socket authenticated, to check it again when the partner's access changes. */
   caller: CallerContext;
@@ -67,22 +69,36 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     },
   });
   const subscribers = new Set<Subscriber>();
+  /** Subscribers by what they follow (subscriptionKey): a change finds its subscribers without looking at the others. */
+  const following = new Map<string, Set<Subscriber>>();
   const perToken = new Map<string, number>();
-
-  const unsubscribe = platform.bus.subscribe((event) => {
-    // Serialised once per change, not once per subscriber: with thousands of sockets it adds up.
-    let text: string | undefined;
-    for (const subscriber of subscribers) {
-      if (subscriber.partnerId !== event.partnerId) continue;
-      const wanted =
-        subscriber.merchantTransactionId !== null
-          ? subscriber.merchantTransactionId === event.message.merchant_transaction_id
-          : subscriber.partnerUserId === event.partnerUserId;
-      if (!wanted) continue;
-      if (subscriber.pending) subscriber.pending.push(event);
-      else deliver(subscriber, event, (text ??= JSON.stringify(event.message)));
-    }
+  // Sends in slices that yield to other work, each message encoded once for all its subscribers.
+  const fanOut = new FanOut({
+    maxBufferedBytes: MAX_BUFFERED_BYTES,
+    slowCode: CLOSE.tooSlow,
+    slowGraceMs: SLOW_CLOSE_GRACE_MS,
+    onError: (error) => platform.logger.error({ err: error }, 'websocket fan-out failed'),
   });
+
+  // Finding a change's subscribers runs in the fan-out's slices too, in the order changes arrive: a
+  // batch of changes (one NOTIFY chunk) does not fill thousands of outboxes in one go. A subscriber
+  // that joins meanwhile is no problem: it reads the current state after subscribing, and the
+  // per-transaction sequence check drops whatever it already has.
+  const unsubscribe = platform.bus.subscribe((event) => fanOut.run(() => route(event)));
+
+  function route(event: TransactionEvent): void {
+    let message: PreparedMessage | undefined;
+    const merchantTransactionId = event.message.merchant_transaction_id;
+    for (const key of [
+      typeof merchantTransactionId === 'string' ? subscriptionKey(event.partnerId, 'tx', merchantTransactionId) : null,
+      subscriptionKey(event.partnerId, 'user', event.partnerUserId),
+    ]) {
+      for (const subscriber of (key !== null && following.get(key)) || []) {
+        if (subscriber.pending) subscriber.pending.push(event);
+        else deliver(subscriber, event, (message ??= new PreparedMessage(JSON.stringify(event.message))));
+      }
+    }
+  }
 
   // Events may have been missed: every subscriber reconnects and gets the current state first.
   const unsubscribeResets = platform.bus.onReset(() => {
@@ -153,10 +169,20 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       partnerUserId: query.tx_id ? null : (query.user_id ?? null),
       sent: new Map(),
       pending: [],
+      outbox: [],
+      queued: false,
+      closeAfter: null,
     };
+    const key =
+      query.tx_id !== undefined ? subscriptionKey(partnerId, 'tx', query.tx_id) : subscriptionKey(partnerId, 'user', query.user_id ?? '');
     subscribers.add(subscriber);
+    let followers = following.get(key);
+    if (!followers) following.set(key, (followers = new Set()));
+    followers.add(subscriber);
     socket.on('close', () => {
       subscribers.delete(subscriber);
+      followers.delete(subscriber);
+      if (followers.size === 0 && following.get(key) === followers) following.delete(key);
       const left = (perToken.get(tokenHash) ?? 1) - 1;
       if (left <= 0) perToken.delete(tokenHash);
       else perToken.set(tokenHash, left);
@@ -172,41 +198,41 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       if (query.tx_id) {
         const row = await findTransaction(platform.db, partnerId, query.tx_id);
         if (!row) return socket.close(CLOSE.notFound, 'not_found');
-        send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
-        if (isTerminal(row.status)) return socket.close(CLOSE.done, row.status);
+        send(subscriber, row.id, row.version, new PreparedMessage(JSON.stringify(toUpdateMessage(row, row.updated_at))));
+        if (isTerminal(row.status)) return fanOut.closeWhenSent(subscriber, CLOSE.done, row.status);
       } else if (query.user_id) {
         if (!(await getKycStatus(platform.db, { partnerId, partnerUserId: query.user_id })))
           return socket.close(CLOSE.notFound, 'not_found');
         const rows = await listRecentTransactionsOfUser(platform.db, partnerId, query.user_id, USER_SNAPSHOT_LIMIT);
-        for (const row of rows) send(subscriber, row.id, row.version, JSON.stringify(toUpdateMessage(row, row.updated_at)));
+        for (const row of rows) {
+          send(subscriber, row.id, row.version, new PreparedMessage(JSON.stringify(toUpdateMessage(row, row.updated_at))));
+        }
       } else {
         return socket.close(CLOSE.badRequest, 'tx_id or user_id is required');
       }
       const queued = subscriber.pending ?? [];
       subscriber.pending = null;
-      for (const event of queued) deliver(subscriber, event, JSON.stringify(event.message));
+      for (const event of queued) deliver(subscriber, event, new PreparedMessage(JSON.stringify(event.message)));
     } catch (error) {
       platform.logger.error({ err: error }, 'websocket subscription failed');
       socket.close(1011, 'internal_error');
     }
   }
 
-  function deliver(subscriber: Subscriber, event: TransactionEvent, text: string): void {
-    send(subscriber, event.transactionId, event.seq, text);
-    if (event.terminal && subscriber.merchantTransactionId !== null) subscriber.socket.close(CLOSE.done, String(event.message.status));
+  function deliver(subscriber: Subscriber, event: TransactionEvent, message: PreparedMessage): void {
+    if (!send(subscriber, event.transactionId, event.seq, message)) return;
+    if (event.terminal && subscriber.merchantTransactionId !== null)
+      fanOut.closeWhenSent(subscriber, CLOSE.done, String(event.message.status));
   }
 
-  function send(subscriber: Subscriber, transactionId: string, seq: number, text: string): void {
+  /** Queues the message unless this subscriber already has it or a later one of its transaction; true when queued. */
+  function send(subscriber: Subscriber, transactionId: string, seq: number, message: PreparedMessage): boolean {
     const { socket } = subscriber;
-    if (socket.readyState !== socket.OPEN) return;
-    if ((subscriber.sent.get(transactionId) ?? 0) >= seq) return;
-    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      socket.close(CLOSE.tooSlow, 'too slow');
-      setTimeout(() => socket.terminate(), 1000).unref();
-      return;
-    }
+    if (socket.readyState !== socket.OPEN || subscriber.closeAfter !== null) return false;
+    if ((subscriber.sent.get(transactionId) ?? 0) >= seq) return false;
     subscriber.sent.set(transactionId, seq);
-    socket.send(text);
+    fanOut.enqueue(subscriber, message);
+    return true;
   }
 
   return () => {
@@ -214,6 +240,12 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     unsubscribeResets();
     unsubscribeAccess();
   };
+}
+
+/** What a subscription follows: one transaction of a partner, or every transaction of one of its users. */
+function subscriptionKey(partnerId: string, kind: 'tx' | 'user', id: string): string {
+  // Query values never hold control characters (QUERY_VALUE), so the separator cannot be forged.
+  return `${partnerId}\u0000${kind}\u0000${id}`;
 }
 
 const QUERY_VALUE = /^[^\u0000-\u001f\u007f]{1,128}$/;
