@@ -7,6 +7,7 @@ import { embedApi } from './http/embed-api.ts';
 import { answerClientError, handleFrameworkError, installErrorHandling } from './http/error-handler.ts';
 import { FailedAuthThrottle } from './http/failed-auth-throttle.ts';
 import { installJsonBodyParser } from './http/json-body.ts';
+import { metricsApi } from './http/metrics-api.ts';
 import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { refuseRepeatedAuthorization } from './http/repeated-authorization.ts';
@@ -59,6 +60,13 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request) => {
     if ((request.raw as { upgrade?: boolean }).upgrade) request.raw.socket.destroy();
   });
+  // By route pattern, never the URL (ids would make a series per transaction); unmatched paths share one.
+  app.addHook('onResponse', async (request, reply) => {
+    platform.metrics.httpRequestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
   installErrorHandling(app);
   const routes = collectRoutes(app);
 
@@ -92,6 +100,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => partnerApi(scope, platform, throttle));
   await app.register(async (scope) => adminApi(scope, platform, throttle));
+  await app.register(async (scope) => metricsApi(scope, platform, throttle));
   // Under its own prefix: its CORS preflight route (OPTIONS *) is then its own, apart from /widget's.
   await app.register(async (scope) => embedApi(scope, platform, throttle), { prefix: '/embed/v1' });
   // The loader script and the iframe page, outside the embed API's scope: no credential, CORS or rate limit of its own.

@@ -8,12 +8,14 @@ import { type Database, type DatabaseOptions, type Db, openDatabase } from './db
 import { migrateToLatest } from './db/migrate.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { deriveKey, Sealer } from './lib/crypto.ts';
+import { createMetrics } from './lib/metrics.ts';
 import { Notifier } from './lib/notifier.ts';
 import { ensurePrivateDir } from './lib/private-dir.ts';
 import { type EventBus, LocalEventBus, PostgresEventBus } from './modules/delivery/event-bus.ts';
+import { measureWebhookQueue } from './modules/delivery/measure-webhook-queue.ts';
 import { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
 import type { Platform } from './platform.ts';
-import { buildProviders, type Providers } from './providers.ts';
+import { buildProviders, instrumentProviders, type Providers } from './providers.ts';
 
 export interface PlatformOptions {
   clock?: Clock;
@@ -76,12 +78,17 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     await database.close();
     throw error;
   }
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics({
+    webhookQueue: () => measureWebhookQueue(database.db, clock.now()),
+    pool: database.poolStats,
+  });
   return {
     config,
     db: database.db,
     dbKind: database.kind,
     dbReadiness: database.readiness,
-    clock: options.clock ?? systemClock,
+    clock,
     logger,
     keys: {
       initToken: deriveKey(secrets.signingSecret, 'init-token'),
@@ -89,9 +96,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       widgetCredential: deriveKey(secrets.signingSecret, 'widget-credential'),
     },
     sealer: new Sealer(secrets.encryptionKey),
-    providers,
+    providers: instrumentProviders(providers, metrics),
     bus,
     outboxNotifier: new OutboxNotifier(),
+    metrics,
     inboxNotifier: new Notifier(),
     close: async () => {
       await bus.stop();

@@ -234,6 +234,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...production, TRUST_PROXY: 'true' })).toThrow('production mode refuses TRUST_PROXY=true');
     expect(loadConfig({ ...production, TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
+
+  it('reads METRICS_PORT and METRICS_HOST: unset serves /metrics on PORT behind the admin token', () => {
+    expect(loadConfig({})).toMatchObject({ metricsPort: undefined, metricsHost: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0' });
+    expect(() => loadConfig({ METRICS_PORT: 'prom' })).toThrow('METRICS_PORT must be a whole number');
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be from 1 to 65535');
+    expect(() => loadConfig({ METRICS_PORT: '0' })).toThrow('METRICS_PORT must be from 1 to 65535');
+    expect(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' })).toThrow('METRICS_PORT must differ from PORT');
+    expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_HOST: 'a host' })).toThrow('METRICS_HOST must be an address or a host name');
+  });
 });
 
 describe('redactQueryToken', () => {

@@ -11,6 +11,12 @@ export interface Config {
   mode: 'development' | 'production';
   host: string;
   port: number;
+  /**
+   * Where GET /metrics is served on a port of its own, without authentication (keep it off public
+   * networks); when unset, /metrics is on the main port behind the admin token.
+   */
+  metricsPort: number | undefined;
+  metricsHost: string;
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -117,6 +123,8 @@ export function loadConfig(env: Env = process.env): Config {
     mode,
     host: env.HOST ?? '127.0.0.1',
     port,
+    metricsPort: env.METRICS_PORT ? integer(env, 'METRICS_PORT', 0) : undefined,
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     dataDir: env.DATA_DIR ?? './.data',
     databaseUrl: env.DATABASE_URL || undefined,
@@ -180,6 +188,14 @@ export function loadConfig(env: Env = process.env): Config {
   const { cacheTtlMs, maxAgeMs } = config.rates;
   if (cacheTtlMs !== undefined && maxAgeMs !== undefined && maxAgeMs < cacheTtlMs) {
     throw new Error('RATES_MAX_AGE must not be shorter than RATES_CACHE_TTL');
+  }
+  if (config.metricsPort !== undefined) {
+    if (config.metricsPort < 1 || config.metricsPort > 65535) throw new Error('METRICS_PORT must be from 1 to 65535');
+    if (config.metricsPort === config.port)
+      throw new Error('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT behind the admin token)');
+  }
+  if (!ipaddr.isValid(config.metricsHost) && !/^[a-z0-9.-]+$/i.test(config.metricsHost)) {
+    throw new Error(`METRICS_HOST must be an address or a host name, got "${config.metricsHost}"`);
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { acquireEmbeddedLock, isEmbeddedLockHeld } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { buildMetricsServer } from './http/metrics-api.ts';
 import { createAdminClient } from './lib/admin-client.ts';
 import { OffsetClock } from './lib/clock.ts';
 import { ConfigurationError } from './lib/errors.ts';
@@ -112,10 +113,13 @@ async function serve(baseConfig: Config): Promise<number> {
   const app = await buildApp(platform);
   const sandbox = config.mode === 'development' ? await ensureSandboxPartner(platform) : null;
   await app.listen({ host: config.host, port: config.port });
+  const metricsServer = config.metricsPort === undefined ? null : buildMetricsServer(platform);
+  await metricsServer?.listen({ host: config.metricsHost, port: config.metricsPort });
   const background = startBackgroundWork(platform);
 
   const database = platform.dbKind === 'pglite' ? `embedded database in ${resolve(config.dataDir, 'db')}` : 'PostgreSQL';
   const lines = [`Proof Ramp listening on ${config.publicUrl} (${database})`, `  API reference: ${config.publicUrl}/docs`];
+  if (metricsServer) lines.push(`  Metrics: http://${config.metricsHost}:${config.metricsPort}/metrics`);
   if (sandbox) {
     lines.push(
       '',
@@ -151,6 +155,7 @@ async function serve(baseConfig: Config): Promise<number> {
     stopping = true;
     await background.stop();
     await app.close();
+    await metricsServer?.close();
     await platform.close();
     process.exit(0);
   };

@@ -4,6 +4,7 @@ import type { Db } from './db/database.ts';
 import type { DatabaseReadiness } from './db/readiness.ts';
 import type { Clock } from './lib/clock.ts';
 import type { Sealer } from './lib/crypto.ts';
+import type { Metrics } from './lib/metrics.ts';
 import type { Notifier } from './lib/notifier.ts';
 import type { EventBus } from './modules/delivery/event-bus.ts';
 import type { OutboxNotifier } from './modules/delivery/outbox-notifier.ts';
@@ -28,6 +29,8 @@ export interface Platform {
   bus: EventBus;
   /** Told when deliveries were queued: this node's webhook worker sends them without waiting for its next poll. */
   outboxNotifier: OutboxNotifier;
+  /** This platform's Prometheus metrics (served at /metrics; docs/operations.md). */
+  metrics: Metrics;
   /** Told when a provider callback was stored: this node's callback worker applies it without waiting for its next poll. */
   inboxNotifier: Notifier;
 }

@@ -4,6 +4,8 @@ import type { Db } from './db/database.ts';
 import type { Network } from './lib/catalog.ts';
 import type { Clock } from './lib/clock.ts';
 import { deriveKey } from './lib/crypto.ts';
+import { instrumentAdapter } from './lib/instrument-adapter.ts';
+import type { Metrics } from './lib/metrics.ts';
 import type { CallbackSource } from './modules/callbacks/inbound-event.ts';
 import type { KycProvider } from './modules/kyc/kyc-provider.ts';
 import { NoKycProvider } from './modules/kyc/no-kyc-provider.ts';
@@ -79,6 +81,42 @@ export function buildProviders(context: ProviderContext, overrides: Partial<Prov
     payouts: overrides.payouts ?? buildPayouts(context),
     chains: overrides.chains ?? buildChains(context),
   };
+}
+
+/** Metric label of each capability, as docs/operations.md lists them. */
+const PROVIDER_KINDS: Record<keyof Providers, string> = {
+  rates: 'rates',
+  depositAddresses: 'deposit_addresses',
+  kyc: 'kyc',
+  payments: 'payments',
+  payouts: 'payouts',
+  chains: 'chain',
+};
+
+/**
+ * The same adapters, each asynchronous call timed into proof_provider_call_duration_seconds by
+ * capability, method and outcome. The one seam every provider call goes through; a chain adapter is
+ * instrumented as the registry hands it out (chainFor), once per adapter.
+ */
+export function instrumentProviders(providers: Providers, metrics: Pick<Metrics, 'providerCallDuration'>): Providers {
+  const observer = (kind: string) => (operation: string, outcome: string, seconds: number) =>
+    metrics.providerCallDuration.observe({ kind, operation, outcome }, seconds);
+  const instrumented = Object.fromEntries(
+    (Object.keys(PROVIDER_KINDS) as Array<keyof Providers>)
+      .filter((key) => key !== 'chains')
+      .map((key) => [key, instrumentAdapter(providers[key], { observe: observer(PROVIDER_KINDS[key]) })]),
+  ) as Omit<Providers, 'chains'>;
+  const chainAdapters = new WeakMap<object, unknown>();
+  const observeChain = observer(PROVIDER_KINDS.chains);
+  const chains = instrumentAdapter(providers.chains, {
+    observe: observeChain,
+    mapResult: (operation, result) => {
+      if (operation !== 'chainFor' || typeof result !== 'object' || result === null) return result;
+      if (!chainAdapters.has(result)) chainAdapters.set(result, instrumentAdapter(result, { observe: observeChain }));
+      return chainAdapters.get(result);
+    },
+  });
+  return { ...instrumented, chains };
 }
 
 function buildRates({ config, clock }: ProviderContext): RateProvider {

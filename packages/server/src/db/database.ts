@@ -14,6 +14,8 @@ export interface Database {
   kind: 'pglite' | 'postgres';
   /** Fed by every completed query; what /readyz asks. */
   readiness: DatabaseReadiness;
+  /** The PostgreSQL pool's connections (open, idle) and the queries waiting for one; absent on the embedded database. */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -38,7 +40,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => {});
     const readiness = new DatabaseReadiness();
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }), log: answersTo(readiness) });
-    return { db, kind: 'postgres', readiness, close: () => db.destroy() };
+    const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+    return { db, kind: 'postgres', readiness, poolStats, close: () => db.destroy() };
   }
   let path: string | undefined;
   if (options.dataDir) {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { safeEqual, sha256Hex } from '../lib/crypto.ts';
 import { ApiError, ConfigurationError } from '../lib/errors.ts';
 import { registerDeliveryAdminRoutes } from '../modules/delivery/webhook-admin-routes.ts';
@@ -18,18 +18,7 @@ import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
  * failed-authentication throttle the partner API uses, so guessing the admin token is rationed too.
  */
 export async function adminApi(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<void> {
-  const adminToken = platform.config.adminToken;
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    if (header === undefined || header.trim() === '')
-      throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
-    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
-    await throttle.guard(request.ip, presented === null ? null : sha256Hex(presented), async () => {
-      if (presented === null || !adminToken || !safeEqual(presented, adminToken)) {
-        throw new ApiError('invalid_token', 'The admin token is not valid.');
-      }
-    });
-  });
+  app.addHook('onRequest', requireAdminToken(platform, throttle));
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ConfigurationError) {
       return sendError(
@@ -50,4 +39,20 @@ export async function adminApi(app: FastifyInstance, platform: Platform, throttl
     registerSandboxRoutes(app, platform);
     registerSandboxChainRoutes(app, platform);
   }
+}
+
+/** The onRequest hook of everything the admin token opens (the /admin API, and /metrics when it has no port of its own). */
+export function requireAdminToken(platform: Platform, throttle: FailedAuthThrottle): (request: FastifyRequest) => Promise<void> {
+  const adminToken = platform.config.adminToken;
+  return async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined || header.trim() === '')
+      throw new ApiError('missing_token', 'Send the admin token as "Authorization: Bearer <ADMIN_TOKEN>".');
+    const presented = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
+    await throttle.guard(request.ip, presented === null ? null : sha256Hex(presented), async () => {
+      if (presented === null || !adminToken || !safeEqual(presented, adminToken)) {
+        throw new ApiError('invalid_token', 'The admin token is not valid.');
+      }
+    });
+  };
 }

@@ -176,11 +176,13 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
     const key =
       query.tx_id !== undefined ? subscriptionKey(partnerId, 'tx', query.tx_id) : subscriptionKey(partnerId, 'user', query.user_id ?? '');
     subscribers.add(subscriber);
+    platform.metrics.websocketConnections.inc();
     let followers = following.get(key);
     if (!followers) following.set(key, (followers = new Set()));
     followers.add(subscriber);
     socket.on('close', () => {
       subscribers.delete(subscriber);
+      platform.metrics.websocketConnections.dec();
       followers.delete(subscriber);
       if (followers.size === 0 && following.get(key) === followers) following.delete(key);
       const left = (perToken.get(tokenHash) ?? 1) - 1;

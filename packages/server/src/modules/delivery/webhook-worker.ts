@@ -173,6 +173,7 @@ export class WebhookWorker {
     const delay =
       ok || gone || blocked ? null : nextDelayMs(delivery.attempts, { retryAfterMs: parseRetryAfter(result.retryAfter, finishedAt) });
     const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}`);
+    platform.metrics.countWebhookAttempt(result.statusCode, result.error);
     // A failure on our side (or an endpoint that no longer exists) says nothing about the endpoint's health.
     const ours = result.error?.startsWith('internal:') === true || result.error === 'partner no longer exists';
     const disabled = await platform.db.transaction().execute(async (trx) => {

@@ -60,5 +60,8 @@ export async function recordStatusChanges(
     }),
   );
   await platform.bus.publishInTransaction(trx, events);
+  // Counted as recorded: a caller's transaction that rolls back after this (a database failure) still counts.
+  for (const { row, reason } of changes)
+    platform.metrics.statusChanges.inc({ type: row.type, status: row.status, reason: reason ?? 'none' });
   return events;
 }
