@@ -15,6 +15,7 @@ import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { registerCallbackRoutes } from './modules/callbacks/callback-routes.ts';
+import { rateLimitStoreFor } from './modules/limits/rate-limit-store.ts';
 import { followAccessChanges } from './modules/partners/token-cache.ts';
 import { registerWidgetAssetRoutes } from './modules/widget-assets/widget-asset-routes.ts';
 import type { Platform } from './platform.ts';
@@ -88,8 +89,15 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     return reply.status(503).send({ status: 'unavailable' });
   });
 
+  // Rate limits and the failed-authentication throttle count here: on PostgreSQL in one table every
+  // node shares, on the embedded database (one process) in memory.
+  const limits = rateLimitStoreFor({
+    dbKind: platform.dbKind,
+    db: platform.db,
+    onPurgeError: (error) => platform.logger.warn({ err: error }, 'rate limits: could not delete ended windows'),
+  });
   // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.
-  const throttle = new FailedAuthThrottle(platform.clock);
+  const throttle = new FailedAuthThrottle({ clock: platform.clock, store: limits, logger: platform.logger });
   // Before the WebSocket hub subscribes: on an access change the cache is cleared first, so the
   // hub's re-check of open sockets reads the database.
   const stopFollowing = followAccessChanges(platform);
@@ -98,11 +106,11 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     const unsubscribe = await registerWebSocket(scope, platform, throttle);
     scope.addHook('onClose', async () => unsubscribe());
   });
-  await app.register(async (scope) => partnerApi(scope, platform, throttle));
+  await app.register(async (scope) => partnerApi(scope, platform, throttle, limits));
   await app.register(async (scope) => adminApi(scope, platform, throttle));
   await app.register(async (scope) => metricsApi(scope, platform, throttle));
   // Under its own prefix: its CORS preflight route (OPTIONS *) is then its own, apart from /widget's.
-  await app.register(async (scope) => embedApi(scope, platform, throttle), { prefix: '/embed/v1' });
+  await app.register(async (scope) => embedApi(scope, platform, throttle, limits), { prefix: '/embed/v1' });
   // The loader script and the iframe page, outside the embed API's scope: no credential, CORS or rate limit of its own.
   registerWidgetAssetRoutes(app, platform);
   registerCallbackRoutes(app, platform, callbackSources(platform.providers));

@@ -4,6 +4,7 @@ import { callbackMigrations } from '../modules/callbacks/tables.ts';
 import { deliveryMigrations } from '../modules/delivery/tables.ts';
 import { embedMigrations } from '../modules/embed/tables.ts';
 import { kycMigrations } from '../modules/kyc/tables.ts';
+import { limitMigrations } from '../modules/limits/tables.ts';
 import { partnerMigrations } from '../modules/partners/tables.ts';
 import { paymentMigrations } from '../modules/payments/tables.ts';
 import { sessionMigrations } from '../modules/sessions/tables.ts';
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   ...embedMigrations,
   ...paymentMigrations,
   ...settlementMigrations,
+  ...limitMigrations,
 };
 
 export async function migrateToLatest(db: Db): Promise<string[]> {

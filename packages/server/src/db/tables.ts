@@ -2,6 +2,7 @@ import type { CallbackTables } from '../modules/callbacks/tables.ts';
 import type { DeliveryTables } from '../modules/delivery/tables.ts';
 import type { EmbedTables } from '../modules/embed/tables.ts';
 import type { KycTables } from '../modules/kyc/tables.ts';
+import type { LimitTables } from '../modules/limits/tables.ts';
 import type { PartnerTables } from '../modules/partners/tables.ts';
 import type { PaymentTables } from '../modules/payments/tables.ts';
 import type { SessionTables } from '../modules/sessions/tables.ts';
@@ -17,4 +18,5 @@ export type Tables = PartnerTables &
   CallbackTables &
   EmbedTables &
   PaymentTables &
-  SettlementTables;
+  SettlementTables &
+  LimitTables;

@@ -5,8 +5,10 @@ import { sha256Hex } from '../lib/crypto.ts';
 import { ApiError } from '../lib/errors.ts';
 import { registerEmbedRoutes } from '../modules/embed/embed-routes.ts';
 import { verifyWidgetCredential, type WidgetCredentialClaims } from '../modules/embed/widget-credential.ts';
+import type { RateLimitStore } from '../modules/limits/rate-limit-store.ts';
 import type { Platform } from '../platform.ts';
 import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
+import { sharedRateLimitStore } from './shared-rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,10 +24,15 @@ const OPEN_PATH = '/embed/v1/sessions/open';
  * accepts a client token: the iframe exchanges the session's init_token once for a widget credential
  * bound to one transaction, and sends that as a bearer header (cookies are blocked in third-party
  * iframes). CORS admits the platform's own origin only (the iframe is served from it); requests are
- * limited per credential, openings per address, and failed credentials count in the same throttle
- * as failed client tokens.
+ * limited per credential, openings per address (counted in `limits`: on PostgreSQL, across all
+ * nodes), and failed credentials count in the same throttle as failed client tokens.
  */
-export async function embedApi(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<void> {
+export async function embedApi(
+  app: FastifyInstance,
+  platform: Platform,
+  throttle: FailedAuthThrottle,
+  limits: RateLimitStore,
+): Promise<void> {
   app.decorateRequest('embed', null);
 
   await app.register(cors, {
@@ -65,6 +72,8 @@ export async function embedApi(app: FastifyInstance, platform: Platform, throttl
     max: platform.config.embedRateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
+    store: sharedRateLimitStore({ store: limits, clock: platform.clock, logger: platform.logger, scope: 'embed' }),
+    skipOnError: true,
     keyGenerator: (request) => (request.embed ? `tx:${request.embed.tid}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>
       new ApiError('rate_limit_exceeded', `Too many requests: at most ${context.max} a minute. Retry after ${context.after}.`),

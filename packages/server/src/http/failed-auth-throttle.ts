@@ -1,6 +1,9 @@
 import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
 import { ApiError } from '../lib/errors.ts';
+import { nextTurnAt, retryAfterSeconds, type WindowState } from '../modules/limits/fixed-window.ts';
+import { limitKey, type RateLimitStore } from '../modules/limits/rate-limit-store.ts';
 import { authenticatePartner, type CallerContext, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import type { Platform } from '../platform.ts';
 
@@ -11,6 +14,8 @@ const WINDOW_MS = 60_000;
 const BLOCKED_LOOKUP_INTERVAL_MS = 1_000;
 /** How long a token that authenticated on this node is waved past the throttle (it still authenticates). */
 const KNOWN_TOKEN_TTL_MS = 3_600_000;
+/** Addresses this node knows to be over the limit; past this many it forgets them all (a flood of addresses). */
+const MAX_BLOCKED_ADDRESSES = 100_000;
 
 /**
  * Authenticates partners while throttling failed authentications per source address, without locking
@@ -18,16 +23,28 @@ const KNOWN_TOKEN_TTL_MS = 3_600_000;
  * the limit keeps authenticating tokens that authenticated here recently, and may still have one other
  * token looked up a second, which lets a valid token in on a retry while guessing stays below 60 a
  * minute. One per process, shared by the /widget API, the /ws upgrade and the /admin API (a wrong
- * admin token counts like an unknown client token), on the platform's clock. Counts per address in
- * fixed windows; forgets everything when it grows large (a flood of addresses).
+ * admin token counts like an unknown client token), on the platform's clock.
+ *
+ * The counts live in the rate-limit store, so on PostgreSQL every node counts the same failures per
+ * address (fixed windows of a minute) and grants the same one lookup a second. The request path asks
+ * the store nothing until this node has seen the address go over the limit: a failure is one upsert
+ * that answers the address's count; from 30 on, this node keeps the window's end and the next lookup's
+ * time and refuses unread until then, asking the store for the turn only when it is due. A node that
+ * has not yet seen the address fail lets one lookup through, which then counts (and stamps the turn)
+ * like any other: guessing across N nodes stays within 30 + 60 + N a minute.
  */
 export class FailedAuthThrottle {
-  private readonly failures = new Map<string, { count: number; since: number; lastLookup: number }>();
+  /** Over-the-limit addresses as this node last learned from the store: when their window ends, when their next lookup is due. */
+  private readonly blocked = new Map<string, { endsAt: number; nextTurnAt: number }>();
   private readonly knownTokens = new LRUCache<string, true>({ max: 10_000, ttl: KNOWN_TOKEN_TTL_MS });
   private readonly clock: Clock;
+  private readonly store: RateLimitStore;
+  private readonly logger: Logger;
 
-  constructor(clock: Clock) {
-    this.clock = clock;
+  constructor(options: { clock: Clock; store: RateLimitStore; logger: Logger }) {
+    this.clock = options.clock;
+    this.store = options.store;
+    this.logger = options.logger;
   }
 
   /** authenticatePartner behind the throttle. */
@@ -41,9 +58,9 @@ export class FailedAuthThrottle {
    * `check` never runs; an invalid_token from `check` counts as a failure, a success makes the token known.
    */
   async guard<T>(address: string, tokenHash: string | null, check: () => Promise<T>): Promise<T> {
-    const waitMs = this.waitFor(address, tokenHash);
+    const waitMs = await this.waitFor(address, tokenHash);
     if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      const seconds = retryAfterSeconds(waitMs);
       throw new ApiError('rate_limit_exceeded', `Too many failed authentications from this address. Retry after ${seconds} s.`, {
         headers: { 'retry-after': String(seconds) },
       });
@@ -53,32 +70,53 @@ export class FailedAuthThrottle {
       if (tokenHash !== null) this.knownTokens.set(tokenHash, true);
       return result;
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_token') this.recordFailure(address);
+      if (error instanceof ApiError && error.code === 'invalid_token') await this.recordFailure(address);
       throw error;
     }
   }
 
-  private recordFailure(address: string): void {
+  private async recordFailure(address: string): Promise<void> {
     const now = this.clock.now().getTime();
-    const entry = this.failures.get(address);
-    if (!entry || now - entry.since >= WINDOW_MS) {
-      if (this.failures.size > 100_000) this.failures.clear();
-      this.failures.set(address, { count: 1, since: now, lastLookup: 0 });
-    } else {
-      entry.count++;
+    try {
+      const state = await this.store.hit(limitKey('auth', address), { now, windowMs: WINDOW_MS, rationFrom: FAILED_AUTH_PER_MINUTE });
+      this.learn(address, state);
+    } catch (error) {
+      // The answer stays 401; only the count is lost (the database is failing the lookups too).
+      this.logger.warn({ err: error }, 'failed-authentication throttle: could not count a failure');
     }
   }
 
   /** Milliseconds until `address` may present this token; 0 when it may look it up now. */
-  private waitFor(address: string, tokenHash: string | null): number {
+  private async waitFor(address: string, tokenHash: string | null): Promise<number> {
     const now = this.clock.now().getTime();
-    const entry = this.failures.get(address);
-    if (!entry || now - entry.since >= WINDOW_MS || entry.count < FAILED_AUTH_PER_MINUTE) return 0;
-    if (tokenHash !== null && this.knownTokens.has(tokenHash)) return 0;
-    if (now - entry.lastLookup >= BLOCKED_LOOKUP_INTERVAL_MS) {
-      entry.lastLookup = now;
+    const entry = this.blocked.get(address);
+    if (entry === undefined) return 0;
+    if (entry.endsAt <= now) {
+      this.blocked.delete(address);
       return 0;
     }
-    return Math.min(entry.since + WINDOW_MS - now, entry.lastLookup + BLOCKED_LOOKUP_INTERVAL_MS - now);
+    if (tokenHash !== null && this.knownTokens.has(tokenHash)) return 0;
+    if (now < entry.nextTurnAt) return Math.min(entry.endsAt, entry.nextTurnAt) - now;
+    let turn: Awaited<ReturnType<RateLimitStore['takeTurn']>>;
+    try {
+      turn = await this.store.takeTurn(limitKey('auth', address), { now, intervalMs: BLOCKED_LOOKUP_INTERVAL_MS });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'failed-authentication throttle: could not ask for a rationed lookup');
+      return 0;
+    }
+    if (turn.state === undefined) {
+      this.blocked.delete(address);
+      return 0;
+    }
+    this.learn(address, turn.state);
+    if (turn.granted) return 0;
+    return Math.max(1, Math.min(turn.state.endsAt, nextTurnAt(turn.state, BLOCKED_LOOKUP_INTERVAL_MS)) - now);
+  }
+
+  /** Keeps what the store answered about an address that is over the limit. */
+  private learn(address: string, state: WindowState): void {
+    if (state.count < FAILED_AUTH_PER_MINUTE) return;
+    if (!this.blocked.has(address) && this.blocked.size >= MAX_BLOCKED_ADDRESSES) this.blocked.clear();
+    this.blocked.set(address, { endsAt: state.endsAt, nextTurnAt: nextTurnAt(state, BLOCKED_LOOKUP_INTERVAL_MS) });
   }
 }

@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../lib/errors.ts';
 import { registerKycRoutes } from '../modules/kyc/kyc-routes.ts';
+import type { RateLimitStore } from '../modules/limits/rate-limit-store.ts';
 import { isRegisteredOrigin, type PartnerRecord } from '../modules/partners/partner-service.ts';
 import { canonicalRequestOrigin } from '../modules/partners/policy.ts';
 import { registerQuoteRoutes } from '../modules/sessions/quote-routes.ts';
@@ -10,6 +11,7 @@ import { registerSessionRoutes } from '../modules/sessions/session-routes.ts';
 import { registerTransactionRoutes } from '../modules/transactions/transaction-routes.ts';
 import type { Platform } from '../platform.ts';
 import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
+import { sharedRateLimitStore } from './shared-rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,10 +23,15 @@ declare module 'fastify' {
 
 /**
  * The /widget API: CORS for registered origins only, then the partner's token, Origin and IP rules,
- * then a per-token rate limit (per node, in memory), then the route. Failed authentications are
- * limited per source address.
+ * then a per-token rate limit (counted in `limits`: on PostgreSQL, across all nodes), then the route.
+ * Failed authentications are limited per source address.
  */
-export async function partnerApi(app: FastifyInstance, platform: Platform, throttle: FailedAuthThrottle): Promise<void> {
+export async function partnerApi(
+  app: FastifyInstance,
+  platform: Platform,
+  throttle: FailedAuthThrottle,
+  limits: RateLimitStore,
+): Promise<void> {
   app.decorateRequest('partner', null);
   app.decorateRequest('tokenHash', null);
 
@@ -60,6 +67,8 @@ export async function partnerApi(app: FastifyInstance, platform: Platform, throt
     max: platform.config.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
+    store: sharedRateLimitStore({ store: limits, clock: platform.clock, logger: platform.logger, scope: 'widget' }),
+    skipOnError: true,
     // Runs after authentication (route hooks follow the scope's), so every request here has a token.
     keyGenerator: (request) => request.tokenHash!,
     errorResponseBuilder: (_request, context) =>
