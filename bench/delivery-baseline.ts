@@ -26,6 +26,8 @@ type Command =
   | { cmd: 'ws-broadcast'; payloads: string[]; offsetsMs?: number[] }
   | { cmd: 'listen'; url: string; channel: string }
   | { cmd: 'notified' }
+  | { cmd: 'probe-start'; url: string; token: string; count?: number }
+  | { cmd: 'probe-stop' }
   | { cmd: 'post-sequential'; url: string; body: string; count: number; prefix: string }
   | { cmd: 'post-concurrent'; url: string; body: string; count: number; concurrency: number; prefix: string };
 
@@ -43,6 +45,24 @@ const post = (url: string, body: string, id: string) =>
     },
     body,
   }).then((response) => response.body.dump());
+
+/**
+ * A probe: GETs one after another (`count` of them, or until probe-stop), each timed from the call
+ * to the end of its body, from this process, whose event loop has nothing else to do.
+ */
+let probe: { stop: boolean; samples: number[]; done: Promise<void> } | null = null;
+const probeAgent = new Agent({ connections: 1 });
+
+async function runProbe(url: string, token: string, count: number): Promise<void> {
+  const current = probe!;
+  while (!current.stop && current.samples.length < count) {
+    const started = now();
+    const response = await request(url, { dispatcher: probeAgent, headers: { authorization: `Bearer ${token}` } });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`probe: ${url} answered ${response.statusCode}`);
+    current.samples.push(now() - started);
+  }
+}
 
 async function handle(command: Command): Promise<unknown> {
   switch (command.cmd) {
@@ -82,6 +102,20 @@ async function handle(command: Command): Promise<unknown> {
       await listener.connect();
       await listener.query(`listen "${command.channel}"`);
       return {};
+    }
+    case 'probe-start': {
+      probe = { stop: false, samples: [], done: Promise.resolve() };
+      probe.done = runProbe(command.url, command.token, command.count ?? Number.POSITIVE_INFINITY);
+      probe.done.catch(() => {}); // reported by probe-stop
+      if (command.count !== undefined) await probe.done;
+      return {};
+    }
+    case 'probe-stop': {
+      const current = probe!;
+      current.stop = true;
+      await current.done;
+      probe = null;
+      return { samples: current.samples };
     }
     case 'notified': {
       const entries = notified;
@@ -123,5 +157,6 @@ process.stdin.on('end', async () => {
   await queue;
   await listener?.end().catch(() => {});
   await agent.close();
+  await probeAgent.close();
   process.exit(0);
 });

@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import WebSocket, * as wsModule from 'ws';
 
 /**
  * Sends messages to many WebSocket connections without holding the event loop.
@@ -211,7 +211,9 @@ interface SenderStatic {
   prototype: { sendFrame?: unknown };
 }
 
-const SenderClass = (WebSocket as unknown as { Sender: SenderStatic }).Sender;
+// ws's ES module exports Sender by name (its CommonJS export hangs it on the WebSocket class); its types do not declare it.
+const SenderClass = ((wsModule as unknown as { Sender?: SenderStatic }).Sender ??
+  (WebSocket as unknown as { Sender?: SenderStatic }).Sender) as SenderStatic;
 const DIRECT_FRAMES_SUPPORTED = typeof SenderClass?.frame === 'function' && typeof SenderClass.prototype.sendFrame === 'function';
 
 function directSender(socket: WebSocket): SenderInternals | null {
