@@ -2,12 +2,12 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type PartnerDemo, startPartnerDemo } from '../../../examples/partner-demo/src/demo-server.ts';
 import { hostedWidgetUrl } from '../../sdk-node/src/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
+import { analyzeWithFrames } from './helpers/axe-in-frames.ts';
 import { sessionBody } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
@@ -247,7 +247,7 @@ describe.skipIf(skip)('the widget end to end in Chromium', { timeout: 60_000 }, 
     };
     await shoot(MOBILE, 'mobile');
     // On the partner's page, the widget's host (axe goes into the frame inside it).
-    const results = await (hosted ? new AxeBuilder({ page }) : new AxeBuilder({ page }).include('#proof-widget')).analyze();
+    const results = await analyzeWithFrames(page, (builder) => (hosted ? builder : builder.include('#proof-widget')));
     axeFindings[screen] = results.violations
       .map((violation) => ({
         id: violation.id,
