@@ -71,6 +71,8 @@ async function startDemo(): Promise<void> {
       host: config.host,
       port,
       publicUrl: env.DEMO_PUBLIC_URL || undefined,
+      // Development mode only (start.ts runs no demo in production): the page may send a sell's sandbox deposit.
+      sandboxAdminToken: adminToken,
     });
   } catch (error) {
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;

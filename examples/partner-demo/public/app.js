@@ -89,6 +89,7 @@ form.addEventListener('submit', async (event) => {
     },
     onSellTransferEnabled(data) {
       append(`widget: onSellTransferEnabled: send ${data.amount} ${data.currency} on ${data.network} to ${data.address}`);
+      offerSandboxDeposit(data);
     },
     onError({ code, message }) {
       append(`widget: onError ${code}: ${message}`);
@@ -109,3 +110,31 @@ events.addEventListener('webhook', (event) => {
 
 const returned = new URLSearchParams(location.search).get('returned');
 if (returned) append(`back from the hosted page (${returned})`);
+
+/**
+ * In the sandbox nobody holds a wallet on the sandbox chain: this button sends the deposit the widget
+ * asks for, as the user's wallet would (the shop's server makes the platform's operator calls).
+ */
+function offerSandboxDeposit(deposit) {
+  document.getElementById('sandbox-deposit')?.remove();
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'sandbox-deposit';
+  button.textContent = `Send ${deposit.amount} ${deposit.currency} from a sandbox wallet`;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    const answer = await fetch('/api/sandbox-deposit', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(deposit),
+    }).catch(() => null);
+    if (answer?.ok) {
+      append(`sandbox: sent ${deposit.amount} ${deposit.currency} to ${deposit.address}`);
+      button.remove();
+    } else {
+      button.disabled = false;
+      say(answer?.status === 404 ? 'This shop cannot send sandbox deposits.' : 'The sandbox deposit failed; try again.');
+    }
+  });
+  document.getElementById('log-heading').after(button);
+}

@@ -46,6 +46,11 @@ export interface PartnerDemoOptions {
    * refuses an address, so by default none is sent.
    */
   buyAddress?: string;
+  /**
+   * The platform's admin token, given only in the sandbox: the page then offers to send a sell's
+   * deposit on the sandbox chain (the operator calls of docs/sandbox.md), as the user's wallet would.
+   */
+  sandboxAdminToken?: string;
 }
 
 /** A webhook the demo received and verified. */
@@ -114,6 +119,35 @@ export async function startPartnerDemo(options: PartnerDemoOptions): Promise<Par
     return { status: response.status, body };
   }
 
+  /**
+   * The sandbox stands in for the user's wallet: the deposit the widget asked for, sent on the
+   * sandbox chain, and the blocks that confirm it (POST /admin/sandbox/chain/deposits, …/mine).
+   */
+  async function sendSandboxDeposit(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!options.sandboxAdminToken) return sendJson(response, 404, { error: 'not_found' });
+    const given = (await readJson(request)) as Record<string, unknown> | null;
+    const deposit = {
+      network: String(given?.network ?? ''),
+      asset: String(given?.currency ?? ''),
+      to: String(given?.address ?? ''),
+      amount: String(given?.amount ?? ''),
+    };
+    if (!ASSET.test(`${deposit.asset}:${deposit.network}`) || !AMOUNT.test(deposit.amount) || !/^\w{20,100}$/.test(deposit.to)) {
+      return sendJson(response, 400, { error: 'invalid_request', message: 'network, currency, address and amount are needed' });
+    }
+    const admin = (path: string, body: unknown) =>
+      fetch(`${apiUrl}/admin/sandbox/chain/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${options.sandboxAdminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const sent = await admin('deposits', deposit);
+    if (!sent.ok) return sendJson(response, 502, { error: 'upstream', message: `the platform answered ${sent.status}` });
+    // A block to hold the transfer and the confirmations the sandbox chain asks for.
+    const mined = await admin('mine', { network: deposit.network, blocks: 3 });
+    return sendJson(response, mined.ok ? 200 : 502, { sent: true, mined: mined.ok });
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://demo').pathname;
     const route = `${request.method} ${path}`;
@@ -156,10 +190,12 @@ export async function startPartnerDemo(options: PartnerDemoOptions): Promise<Par
       }
       case 'POST /webhooks/proof':
         return receiveWebhook(request, response);
+      case 'POST /api/sandbox-deposit':
+        return sendSandboxDeposit(request, response);
       default: {
         const allowed =
           { '/': 'GET', '/index.html': 'GET', '/app.js': 'GET', '/style.css': 'GET', '/api/events': 'GET' }[path] ??
-          { '/api/session': 'POST', '/hosted': 'POST', '/webhooks/proof': 'POST' }[path];
+          { '/api/session': 'POST', '/hosted': 'POST', '/webhooks/proof': 'POST', '/api/sandbox-deposit': 'POST' }[path];
         if (allowed) {
           response.setHeader('allow', allowed);
           return sendJson(response, 405, { error: 'method_not_allowed' });

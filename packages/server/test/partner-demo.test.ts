@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PartnerDemo, startPartnerDemo } from '../../../examples/partner-demo/src/demo-server.ts';
 import { hostedWidgetUrl } from '../../sdk-node/src/index.ts';
 import { DELIVERY_ENV } from './helpers/delivery-kit.ts';
+import { ADMIN_TOKEN } from './helpers/test-platform.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
@@ -102,6 +103,35 @@ describe('the demo partner', () => {
     const { session } = await response.json();
     expect(session).toMatchObject({ type: 'sell', currency: 'BTC', network: 'BITCOIN', amount: '0.001' });
     expect(session.address).toMatch(/^bc1/);
+  });
+
+  it('in the sandbox, sends a sell’s deposit from a sandbox wallet for its page (only when given the admin token)', async () => {
+    const { session } = await (await post('/api/session', { type: 'sell', asset: 'USDT:TRC20', amount: '100' })).json();
+    const deposit = { network: session.network, currency: session.currency, address: session.address, amount: '100' };
+    expect((await post('/api/sandbox-deposit', deposit)).status).toBe(404);
+
+    const sandboxDemo = await startPartnerDemo({
+      platformUrl: server.url,
+      clientToken: server.partner.client_token,
+      webhookSecret: server.partner.webhook_secret,
+      port: 0,
+      sandboxAdminToken: ADMIN_TOKEN,
+    });
+    try {
+      const send = (body: unknown) =>
+        fetch(`${sandboxDemo.url}/api/sandbox-deposit`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await send({ ...deposit, amount: 'lots' })).status).toBe(400);
+      const sent = await send(deposit);
+      expect(sent.status).toBe(200);
+      // Both operator calls were accepted by the platform (a refused one answers 502 here).
+      expect(await sent.json()).toEqual({ sent: true, mined: true });
+    } finally {
+      await sandboxDemo.close();
+    }
   });
 
   it('refuses a malformed order itself, and passes the platform’s refusals on', async () => {
