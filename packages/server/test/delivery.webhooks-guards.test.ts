@@ -165,7 +165,14 @@ describe('WEBHOOK_ALLOW_PRIVATE_TARGETS=false (SSRF guard)', () => {
     else expect(row.last_error).toMatch(error);
     const shown = (await admin(server, `/webhooks/deliveries/${row.id}`)).body;
     expect(shown.attempts).toEqual([
-      { attempt: 1, started_at: expect.any(String), status_code: null, latency_ms: expect.any(Number), error: row.last_error },
+      {
+        attempt: 1,
+        started_at: expect.any(String),
+        status_code: null,
+        latency_ms: expect.any(Number),
+        error: row.last_error,
+        trigger: 'scheduled',
+      },
     ]);
 
     // Not retried, and a replay is blocked again.
