@@ -1,5 +1,5 @@
 import { useContext, useEffect, useState } from 'preact/hooks';
-import type { EmbedState, Step } from './embed-state.ts';
+import { type EmbedState, isFixed, type Step } from './embed-state.ts';
 import { readableError } from './error-text.ts';
 import { defineText, type Language, LanguageContext, useText } from './i18n.ts';
 import { lazyScreen } from './lazy-screen.tsx';
@@ -98,8 +98,7 @@ export function screenFor(state: EmbedState, confirmed: boolean): Step {
   return step;
 }
 
-const isFixedAmount = (state: EmbedState) =>
-  [state.terms.fix_amount, state.terms.fix_fiat_amount].some((value) => value === true || value === 'true');
+const isFixedAmount = (state: EmbedState) => isFixed(state.terms.fix_amount) || isFixed(state.terms.fix_fiat_amount);
 
 function OpenWidget() {
   const state = useEmbedState();

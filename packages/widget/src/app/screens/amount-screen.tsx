@@ -24,7 +24,6 @@ const text = defineText({
     pricing: 'Getting the price…',
     invalid: 'Enter an amount such as 100 or 0.05.',
     continue: 'Continue',
-    refresh: 'Refresh the price',
   },
   fr: {
     title: 'Quel montant ?',
@@ -44,7 +43,6 @@ const text = defineText({
     pricing: 'Calcul du prix…',
     invalid: 'Saisissez un montant comme 100 ou 0,05.',
     continue: 'Continuer',
-    refresh: 'Actualiser le prix',
   },
   es: {
     title: '¿Cuánto?',
@@ -64,7 +62,6 @@ const text = defineText({
     pricing: 'Calculando el precio…',
     invalid: 'Indique un importe como 100 o 0,05.',
     continue: 'Continuar',
-    refresh: 'Actualizar el precio',
   },
 });
 
