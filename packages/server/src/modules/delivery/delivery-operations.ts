@@ -8,14 +8,16 @@ import { type EndpointHealth, enableEndpoint, findEndpointHealth } from './webho
 
 /** Sends a delivery again from scratch; false when it is already pending. */
 export async function replayDelivery(platform: Platform, id: string): Promise<boolean> {
-  const replayed = await requeueDeliveries(platform.db, { id, now: platform.clock.now() });
+  const replayed = await platform.db.transaction().execute((trx) => requeueDeliveries(trx, { id, now: platform.clock.now() }));
   platform.outboxNotifier.notify();
   return replayed > 0;
 }
 
 /** Replays every failed delivery, optionally of one partner; returns how many. */
 export async function replayFailed(platform: Platform, partnerId?: string): Promise<number> {
-  const replayed = await requeueDeliveries(platform.db, { failedOf: partnerId, now: platform.clock.now() });
+  const replayed = await platform.db
+    .transaction()
+    .execute((trx) => requeueDeliveries(trx, { failedOf: partnerId, now: platform.clock.now() }));
   platform.outboxNotifier.notify();
   return replayed;
 }

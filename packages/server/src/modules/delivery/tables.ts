@@ -31,6 +31,23 @@ export interface WebhookDeliveriesTable {
   delivered_at: Date | null;
   /** What the next attempt is: `manual` once an operator replays it, `scheduled` again after that attempt. */
   next_trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
+  /**
+   * When a worker may claim it: set only on the first pending message of its transaction (the head;
+   * every test event is one) while its endpoint is enabled, to its next attempt or, while leased, to
+   * the lease's end; null on every message that waits behind another or for its endpoint. The claim
+   * reads a partial index on it, so messages that wait cost it nothing.
+   */
+  claimable_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/**
+ * How many pending messages each transaction has in the outbox; a row exists only while it has some.
+ * Queuing a message and finishing one both update this row, so the row lock orders them: whichever
+ * commits second sees the other's message, and the next message becomes the head exactly once.
+ */
+export interface WebhookChainsTable {
+  transaction_id: string;
+  pending: number;
 }
 
 export interface WebhookAttemptsTable {
@@ -75,6 +92,7 @@ export interface DeliveryTables {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  webhook_chains: WebhookChainsTable;
 }
 
 export const deliveryMigrations: Record<string, Migration> = {
@@ -170,6 +188,33 @@ export const deliveryMigrations: Record<string, Migration> = {
             .check(sql`${sql.ref('trigger')} ${triggers}`),
         )
         .execute();
+    },
+  },
+  '0058_webhook_claimable_heads': {
+    async up(db: Kysely<any>) {
+      // Only each transaction's first pending message is claimable (claimable_at), so the claim no
+      // longer reads what waits behind it; webhook_chains counts each transaction's pending messages.
+      await db.schema.alterTable('webhook_deliveries').addColumn('claimable_at', 'timestamptz').execute();
+      await sql`create index webhook_deliveries_claimable_idx on webhook_deliveries (claimable_at) where claimable_at is not null`.execute(
+        db,
+      );
+      await db.schema
+        .createTable('webhook_chains')
+        .addColumn('transaction_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('pending', 'integer', (c) => c.notNull())
+        .execute();
+      await sql`
+        insert into webhook_chains (transaction_id, pending)
+        select transaction_id, count(*) from webhook_deliveries
+        where status = 'pending' and transaction_id is not null group by transaction_id`.execute(db);
+      await sql`
+        update webhook_deliveries d set claimable_at = greatest(d.next_attempt_at, d.lease_until)
+        where d.status = 'pending'
+          and not exists (select 1 from webhook_endpoints w where w.partner_id = d.partner_id and not w.enabled)
+          and not exists (
+            select 1 from webhook_deliveries e where e.transaction_id = d.transaction_id and e.seq < d.seq and e.status = 'pending')`.execute(
+        db,
+      );
     },
   },
 };

@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
+import { recomputeHeads } from './delivery-queue.ts';
 import type { EndpointDisabledReason } from './delivery-status.ts';
+import { disableReason, type EndpointRun } from './endpoint-runs.ts';
 
 /**
  * The only way into webhook_endpoints from outside delivery. Each function runs on `db`, which is the
@@ -42,12 +44,13 @@ export async function setWebhookUrl(db: Kysely<Tables>, endpoint: { partnerId: s
 }
 
 /**
- * The URL new messages for the partner go to, or undefined when it takes none (no URL). A disabled
- * endpoint still gets its messages queued: they wait, unsent, until it is enabled again.
+ * Where new messages for the partner go and whether they may be sent now; undefined when it takes
+ * none (no URL). A disabled endpoint still gets its messages queued: they wait, unsent, until it is
+ * enabled again.
  */
-export async function findWebhookUrl(db: Kysely<Tables>, partnerId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('webhook_endpoints').select('url').where('partner_id', '=', partnerId).executeTakeFirst();
-  return row?.url ?? undefined;
+export async function findWebhookTarget(db: Kysely<Tables>, partnerId: string): Promise<{ url: string; enabled: boolean } | undefined> {
+  const row = await db.selectFrom('webhook_endpoints').select(['url', 'enabled']).where('partner_id', '=', partnerId).executeTakeFirst();
+  return row?.url ? { url: row.url, enabled: row.enabled } : undefined;
 }
 
 /** The endpoint's health as operators see it, with how many of its messages wait; undefined when there is no endpoint. */
@@ -85,46 +88,50 @@ export async function findEndpointHealth(db: Kysely<Tables>, partnerId: string) 
 export type EndpointHealth = NonNullable<Awaited<ReturnType<typeof findEndpointHealth>>>;
 
 /**
- * Records one attempt's outcome on the endpoint's health, in the caller's transaction (the one that
- * records the attempt). A success ends a run of failures; a failure starts one (failing_since) or
- * continues it, and disables the endpoint when it answered 410 (`gone`) or the run has lasted
- * `disableAfterMs` (`failing`). Returns the reason when this attempt disabled the endpoint.
+ * Records a batch of attempts' outcomes on their endpoints' health, in the caller's transaction (the
+ * one that records the attempts), endpoint by endpoint in partner id order. A healthy endpoint is only
+ * written (and locked) when a run of failures was on record. Returns the endpoints this batch
+ * disabled, with why.
  */
-export async function recordEndpointOutcome(
+export async function recordEndpointRuns(
   db: Kysely<Tables>,
-  outcome: { partnerId: string; ok: boolean; gone: boolean; at: Date; disableAfterMs: number },
-): Promise<EndpointDisabledReason | null> {
-  const { partnerId, at } = outcome;
-  if (outcome.ok) {
-    // Writes (and locks) only when a run of failures was on record: a healthy endpoint costs one index probe.
+  runs: readonly EndpointRun[],
+  disableAfterMs: number,
+): Promise<Array<{ run: EndpointRun; reason: EndpointDisabledReason }>> {
+  const disabled: Array<{ run: EndpointRun; reason: EndpointDisabledReason }> = [];
+  for (const run of runs) {
+    const { partnerId } = run;
+    if (run.lastOk && !run.gone) {
+      await db
+        .updateTable('webhook_endpoints')
+        .set({ failing_since: null })
+        .where('partner_id', '=', partnerId)
+        .where('failing_since', 'is not', null)
+        .execute();
+      continue;
+    }
+    const failingSince = run.lastOk
+      ? sql<Date | null>`null`
+      : run.sawSuccess
+        ? sql<Date>`${run.failingFrom}::timestamptz`
+        : sql<Date>`coalesce(failing_since, ${run.failingFrom}::timestamptz)`;
+    const row = await db
+      .updateTable('webhook_endpoints')
+      .set({ failing_since: failingSince })
+      .where('partner_id', '=', partnerId)
+      .returning(['enabled', 'failing_since'])
+      .executeTakeFirst();
+    if (!row?.enabled) continue;
+    const reason = disableReason(run, row.failing_since, disableAfterMs);
+    if (reason === null) continue;
     await db
       .updateTable('webhook_endpoints')
-      .set({ failing_since: null })
+      .set({ enabled: false, disabled_reason: reason, disabled_at: run.lastAt, updated_at: run.lastAt })
       .where('partner_id', '=', partnerId)
-      .where('failing_since', 'is not', null)
       .execute();
-    return null;
+    disabled.push({ run, reason });
   }
-  const row = await db
-    .updateTable('webhook_endpoints')
-    .set({ failing_since: sql<Date>`coalesce(failing_since, ${at})` })
-    .where('partner_id', '=', partnerId)
-    .returning(['enabled', 'failing_since'])
-    .executeTakeFirst();
-  if (!row?.enabled) return null;
-  const reason: EndpointDisabledReason | null = outcome.gone
-    ? 'gone'
-    : row.failing_since !== null && at.getTime() - row.failing_since.getTime() >= outcome.disableAfterMs
-      ? 'failing'
-      : null;
-  if (reason === null) return null;
-  const disabled = await db
-    .updateTable('webhook_endpoints')
-    .set({ enabled: false, disabled_reason: reason, disabled_at: at, updated_at: at })
-    .where('partner_id', '=', partnerId)
-    .where('enabled', '=', true)
-    .executeTakeFirst();
-  return disabled.numUpdatedRows > 0n ? reason : null;
+  return disabled;
 }
 
 /**
@@ -153,6 +160,8 @@ export async function enableEndpoint(db: Kysely<Tables>, endpoint: { partnerId: 
     .where('partner_id', '=', partnerId)
     .where('status', '=', 'pending')
     .executeTakeFirst();
+  // Its heads were parked while it was disabled.
+  await recomputeHeads(db, { partnerId });
   return Number(released.numUpdatedRows);
 }
 

@@ -1,42 +1,60 @@
 import { LRUCache } from 'lru-cache';
+import { WorkerLoop } from '../../lib/worker-loop.ts';
 import type { Platform } from '../../platform.ts';
-import { claimDueDeliveries, type Delivery, recordAttempt } from './delivery-store.ts';
+import { type AttemptOutcome, type ClaimedDelivery, claimDeliveries, recordAttempts, releaseClaims } from './delivery-queue.ts';
+import { type EndpointAttempt, foldEndpointAttempts } from './endpoint-runs.ts';
 import { nextDelayMs, parseRetryAfter } from './retry-schedule.ts';
 import { createWebhookSender, type WebhookAttemptResult, type WebhookSender } from './send-webhook.ts';
-import { findSealedSigningSecrets, recordEndpointOutcome } from './webhook-endpoint-store.ts';
+import { recordEndpointRuns } from './webhook-endpoint-store.ts';
 
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
-const CLAIM_BATCH = 32;
+/** Claimed messages one node holds at most: those being sent, those waiting for a slot, those being recorded. */
+const MAX_HELD = 2 * MAX_IN_FLIGHT;
+/** Attempts recorded in one database transaction at most. */
+const MAX_RECORDED = 512;
 /**
  * Decrypted signing secrets are kept this long, by their sealed form, so a backlog does not decrypt
- * once per message; which secrets sign is read per attempt, so a rotation applies at once on every node.
+ * once per message; which secrets sign is read with every claim, so a rotation applies at once on
+ * every node.
  */
 const SECRET_CACHE_MS = 60_000;
 /** Secrets kept decrypted at once; the least recently used goes first. */
 const SECRET_CACHE_ENTRIES = 10_000;
 
+interface Finished {
+  outcome: AttemptOutcome;
+  endpoint: EndpointAttempt | null;
+}
+
 /**
- * Sends due webhooks. The worker keeps up to MAX_IN_FLIGHT attempts going: it leases due deliveries
- * (FOR UPDATE SKIP LOCKED, so the workers of several nodes never take the same one) whenever slots
- * are free, and records every attempt. A transaction's deliveries go out in order: one waits while
- * an earlier one of the same transaction is still pending. Sending never happens inside a request:
- * status changes only queue, then wake the worker.
+ * Sends due webhooks, keeping up to MAX_IN_FLIGHT attempts going. Its bookkeeping runs in rounds, one
+ * database transaction each, apart from the sending: a round records every attempt that finished
+ * since the last one (and their endpoints' health), which makes each finished transaction's next
+ * message its head, then claims due heads into the free room (FOR UPDATE SKIP LOCKED on leases, so
+ * the workers of several nodes never take the same one). Sends start as soon as a slot is free, from
+ * messages already claimed, so the HTTP side never waits for a round. A transaction's messages go
+ * out in order: the next becomes claimable only when the previous one's attempt has committed.
+ * Sending never happens inside a request: status changes only queue, then wake the worker.
  */
 export class WebhookWorker {
   private readonly platform: Platform;
   private readonly sender: WebhookSender;
-  /** How long a claimed delivery belongs to this worker; after a crash, another retries it then. */
+  /** How long a claimed message belongs to this worker; after a crash, another retries it then. */
   private readonly leaseMs: number;
-  private readonly inFlight = new Set<Promise<void>>();
-  /** Never claimed again by this worker while its attempt runs, even if its lease ran out meanwhile. */
-  private readonly inFlightIds = new Set<string>();
+  private readonly loop: WorkerLoop;
+  /** Claimed, waiting for a slot. */
+  private ready: ClaimedDelivery[] = [];
+  /** Being sent, by id. */
+  private readonly sending = new Set<string>();
+  /** Sent, waiting to be recorded by the next round. */
+  private finished: Finished[] = [];
+  /** Taken by the round under way. */
+  private recording = 0;
+  private readonly claimedAt = new Map<string, number>();
   private readonly secrets = new LRUCache<string, string>({ max: SECRET_CACHE_ENTRIES, ttl: SECRET_CACHE_MS });
-  private unsubscribe: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private filling: Promise<number> | null = null;
-  private wakeRequested = false;
-  private stopped = true;
+  private settledWaiters: Array<() => void> = [];
+  private stopping = false;
 
   constructor(platform: Platform, sender?: WebhookSender) {
     this.platform = platform;
@@ -44,102 +62,147 @@ export class WebhookWorker {
       sender ??
       createWebhookSender({ timeoutMs: platform.config.webhookTimeoutMs, allowPrivateTargets: platform.config.webhookAllowPrivateTargets });
     this.leaseMs = 2 * platform.config.webhookTimeoutMs + 5_000;
+    this.loop = new WorkerLoop({
+      failure: 'webhook worker round failed',
+      logger: platform.logger,
+      round: () => this.round(),
+      pollIntervalMs: () => platform.config.webhookPollIntervalMs,
+      notifier: platform.outboxNotifier,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.unsubscribe = this.platform.outboxNotifier.subscribe(() => this.wake());
-    this.schedule(0);
+    this.stopping = false;
+    this.loop.start();
   }
 
+  /** Lets the attempts under way finish and records them; claimed messages not yet sent are given back. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    this.unsubscribe = null;
-    await this.filling;
-    await Promise.all([...this.inFlight]);
+    this.stopping = true;
+    await this.loop.stop();
+    const unsent = this.ready;
+    this.ready = [];
+    await this.settled();
+    await this.record(Number.POSITIVE_INFINITY).catch((error) =>
+      this.platform.logger.error({ err: error }, 'webhook worker could not record its last attempts'),
+    );
+    await releaseClaims(this.platform.db, unsent).catch((error) =>
+      this.platform.logger.error({ err: error }, 'webhook worker could not give back its claims'),
+    );
+    for (const delivery of unsent) this.claimedAt.delete(delivery.id);
     await this.sender.close();
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.filling) this.wakeRequested = true;
-    else this.schedule(0);
+    this.loop.wake();
   }
 
   /**
-   * Sends until nothing is due and nothing is in flight; exposed so tests can drive delivery
-   * deterministically. Returns how many attempts it saw started.
+   * Sends until nothing is due and nothing is held; exposed so tests can drive delivery
+   * deterministically. Returns how many attempts it saw recorded.
    */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      // An attempt that finishes while the claim runs may unblock its transaction's next message
-      // after the claim looked: only a claim that started with nothing in flight proves we are done.
-      const quietBefore = this.inFlight.size === 0 && this.filling === null;
-      const started = await this.fill();
-      total += started;
-      if (quietBefore && started === 0 && this.inFlight.size === 0) return total;
-      await Promise.all([...this.inFlight]);
+      total += await this.loop.drain();
+      if (this.held() === 0) return total;
+      await this.settled();
     }
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.fill()
-        .catch((error) => this.platform.logger.error({ err: error }, 'webhook worker round failed'))
-        .finally(() => {
-          const again = this.wakeRequested;
-          this.wakeRequested = false;
-          this.schedule(again ? 0 : this.platform.config.webhookPollIntervalMs);
-        });
-    }, delayMs);
-    this.timer.unref?.();
+  private held(): number {
+    return this.ready.length + this.sending.size + this.finished.length + this.recording;
   }
 
-  /** Claims due deliveries into the free slots and starts them; one fill at a time per worker. */
-  private fill(): Promise<number> {
-    if (this.filling) return this.filling.then(() => this.fill());
-    this.filling = (async () => {
-      let started = 0;
-      while (this.inFlight.size < MAX_IN_FLIGHT) {
-        const claim = {
-          now: this.platform.clock.now(),
-          limit: Math.min(CLAIM_BATCH, MAX_IN_FLIGHT - this.inFlight.size),
-          leaseMs: this.leaseMs,
-          exclude: [...this.inFlightIds],
-        };
-        const claimed = await this.platform.db.transaction().execute((trx) => claimDueDeliveries(trx, claim));
-        for (const delivery of claimed) this.track(delivery);
-        started += claimed.length;
-        if (claimed.length === 0) break;
-      }
-      return started;
-    })().finally(() => (this.filling = null));
-    return this.filling;
+  /** Resolves once nothing is waiting for or using a slot (what is sent may still wait to be recorded). */
+  private settled(): Promise<void> {
+    if (this.sending.size === 0 && this.ready.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  private track(delivery: Delivery): void {
-    this.inFlightIds.add(delivery.id);
-    const attempt: Promise<void> = this.attempt(delivery)
-      .catch((error) => this.platform.logger.error({ err: error, delivery: delivery.id }, 'webhook attempt failed to record'))
-      .finally(() => {
-        this.inFlight.delete(attempt);
-        this.inFlightIds.delete(delivery.id);
-        // A finished attempt frees a slot and may unblock the transaction's next message.
-        this.wake();
+  /** One round: records what finished and claims into the free room. Answers how much it handled. */
+  private async round(): Promise<number> {
+    const recorded = await this.record(MAX_RECORDED);
+    if (this.stopping) return recorded;
+    const room = MAX_HELD - this.held();
+    if (room <= 0) return recorded;
+    const now = this.platform.clock.now();
+    const claimed = await claimDeliveries(this.platform.db, {
+      now,
+      limit: room,
+      leaseMs: this.leaseMs,
+      exclude: this.expiringClaims(now.getTime()),
+    });
+    for (const delivery of claimed) this.claimedAt.set(delivery.id, now.getTime());
+    this.ready.push(...claimed);
+    this.pump();
+    return recorded + claimed.length;
+  }
+
+  /** Records up to `limit` finished attempts in one transaction; they are kept for the next round if it fails. */
+  private async record(limit: number): Promise<number> {
+    if (this.finished.length === 0) return 0;
+    const batch = this.finished.splice(0, limit);
+    this.recording = batch.length;
+    try {
+      const { config } = this.platform;
+      const runs = foldEndpointAttempts(batch.flatMap((one) => (one.endpoint ? [one.endpoint] : [])));
+      const disabled = await this.platform.db.transaction().execute(async (trx) => {
+        const disabledNow = await recordEndpointRuns(trx, runs, config.webhookDisableAfterMs);
+        await recordAttempts(
+          trx,
+          batch.map((one) => one.outcome),
+        );
+        return disabledNow;
       });
-    this.inFlight.add(attempt);
+      for (const { outcome } of batch) this.claimedAt.delete(outcome.delivery.id);
+      for (const { run, reason } of disabled) {
+        this.platform.logger.warn(
+          { partner_id: run.partnerId, reason, delivery: run.lastFailure?.deliveryId, status_code: run.lastFailure?.statusCode },
+          'webhook endpoint disabled: its messages are kept until an operator enables it',
+        );
+      }
+      return batch.length;
+    } catch (error) {
+      this.finished.unshift(...batch);
+      throw error;
+    } finally {
+      this.recording = 0;
+    }
   }
 
-  /** The secrets a message to the partner is signed with now; null when the partner has no endpoint. */
-  private async signingSecrets(partnerId: string): Promise<string[] | null> {
-    const sealed = await findSealedSigningSecrets(this.platform.db, partnerId, this.platform.clock.now());
-    if (sealed === undefined) return null;
+  /** Ids held long enough that their lease may have run out: the claim must not hand them back. */
+  private expiringClaims(nowMs: number): string[] {
+    const ids: string[] = [];
+    for (const [id, at] of this.claimedAt) if (nowMs - at > this.leaseMs / 2) ids.push(id);
+    return ids;
+  }
+
+  /** Starts attempts from the claimed messages while slots are free. */
+  private pump(): void {
+    while (this.sending.size < MAX_IN_FLIGHT && this.ready.length > 0) {
+      const delivery = this.ready.shift()!;
+      this.sending.add(delivery.id);
+      this.attempt(delivery)
+        .then((finished) => this.finished.push(finished))
+        .catch((error) => this.platform.logger.error({ err: error, delivery: delivery.id }, 'webhook attempt failed'))
+        .finally(() => {
+          this.sending.delete(delivery.id);
+          this.pump();
+          if (this.sending.size === 0 && this.ready.length === 0) {
+            for (const resolve of this.settledWaiters.splice(0)) resolve();
+          }
+          this.loop.wake();
+        });
+    }
+  }
+
+  /** The secrets a message is signed with, as read with its claim; null when the partner has no endpoint. */
+  private signingSecrets(delivery: ClaimedDelivery, now: Date): string[] | null {
+    if (delivery.secret_enc === null) return null;
+    const previousLive =
+      delivery.previous_secret_enc !== null && delivery.previous_secret_expires_at !== null && delivery.previous_secret_expires_at > now;
+    const sealed = previousLive ? [delivery.secret_enc, delivery.previous_secret_enc!] : [delivery.secret_enc];
     return sealed.map((one) => {
       let secret = this.secrets.get(one);
       if (secret === undefined) {
@@ -150,12 +213,12 @@ export class WebhookWorker {
     });
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
+  private async attempt(delivery: ClaimedDelivery): Promise<Finished> {
     const { platform } = this;
     const now = platform.clock.now();
     let result: WebhookAttemptResult;
     try {
-      const secrets = await this.signingSecrets(delivery.partner_id);
+      const secrets = this.signingSecrets(delivery, now);
       // The signature's timestamp is real time even when the sandbox clock was moved: receivers
       // check it against their own clocks.
       result = secrets
@@ -167,42 +230,27 @@ export class WebhookWorker {
     }
     const finishedAt = platform.clock.now();
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    // 410 Gone disables the endpoint (below): the message waits with the partner's others until it is enabled.
+    // 410 Gone disables the endpoint: the message waits with the partner's others until it is enabled.
     const gone = result.statusCode === 410;
     const blocked = result.error?.startsWith('blocked:') === true;
     const delay =
       ok || gone || blocked ? null : nextDelayMs(delivery.attempts, { retryAfterMs: parseRetryAfter(result.retryAfter, finishedAt) });
-    const error = result.error ?? (ok ? null : `HTTP ${result.statusCode}`);
     platform.metrics.countWebhookAttempt(result.statusCode, result.error);
     // A failure on our side (or an endpoint that no longer exists) says nothing about the endpoint's health.
     const ours = result.error?.startsWith('internal:') === true || result.error === 'partner no longer exists';
-    const disabled = await platform.db.transaction().execute(async (trx) => {
-      const disabledNow = ours
-        ? null
-        : await recordEndpointOutcome(trx, {
-            partnerId: delivery.partner_id,
-            ok,
-            gone,
-            at: now,
-            disableAfterMs: platform.config.webhookDisableAfterMs,
-          });
-      await recordAttempt(trx, {
+    return {
+      outcome: {
         delivery,
         startedAt: now,
         finishedAt,
         statusCode: result.statusCode,
         latencyMs: result.latencyMs,
-        error,
+        error: result.error ?? (ok ? null : `HTTP ${result.statusCode}`),
         status: ok ? 'delivered' : gone ? 'pending' : delay === null ? 'failed' : 'pending',
         nextAttemptAt: gone ? finishedAt : delay === null ? delivery.next_attempt_at : new Date(finishedAt.getTime() + delay),
-      });
-      return disabledNow;
-    });
-    if (disabled) {
-      platform.logger.warn(
-        { partner_id: delivery.partner_id, reason: disabled, delivery: delivery.id, status_code: result.statusCode },
-        'webhook endpoint disabled: its messages are kept until an operator enables it',
-      );
-    }
+        claimable: !gone,
+      },
+      endpoint: ours ? null : { partnerId: delivery.partner_id, ok, gone, at: now, deliveryId: delivery.id, statusCode: result.statusCode },
+    };
   }
 }

@@ -1,0 +1,231 @@
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import type { Tables } from '../../db/tables.ts';
+import type { Delivery } from './delivery-store.ts';
+import type { DeliveryStatus } from './tables.ts';
+
+/**
+ * The webhook queue's bookkeeping, set-wise. Only the first pending message of each transaction (its
+ * head) is ever claimable, and only while its endpoint is enabled: `claimable_at` is set on heads and
+ * null on everything that waits, and the claim reads a partial index on it, so its cost does not grow
+ * with the messages waiting behind a failing one or for a disabled endpoint. `webhook_chains` counts
+ * each transaction's pending messages; queuing and finishing a message both update that row, whose
+ * lock decides which of them makes the next message the head.
+ *
+ * Locks are taken in one order everywhere (endpoint rows, then chain rows by transaction id, then
+ * message rows), so concurrent queuing, recording, replays and enabling cannot deadlock each other;
+ * the claim itself skips locked messages and waits for nothing.
+ */
+
+export interface ClaimedDelivery extends Delivery {
+  /** The endpoint's sealed secrets as read with the claim: null when the partner has no endpoint any more. */
+  secret_enc: string | null;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: Date | null;
+}
+
+export interface Claim {
+  now: Date;
+  limit: number;
+  leaseMs: number;
+  /** Messages this worker still holds (their leases may have run out meanwhile): never claimed twice. */
+  exclude: readonly string[];
+}
+
+/**
+ * Leases up to `limit` due heads, oldest first, with their endpoint's secrets; a head whose endpoint
+ * turned out disabled is parked (made unclaimable) instead, and `enableEndpoint` makes it claimable
+ * again. One statement: it runs inside the caller's transaction or alone. The lease is also the
+ * message's new `claimable_at`, so another worker can take it only once the lease has run out.
+ */
+export async function claimDeliveries(db: Kysely<Tables>, claim: Claim): Promise<ClaimedDelivery[]> {
+  if (claim.limit <= 0) return [];
+  const { now } = claim;
+  const leaseUntil = new Date(now.getTime() + claim.leaseMs);
+  const notMine = claim.exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join([...claim.exclude])})`;
+  const result = await sql<ClaimedDelivery>`
+    with due as (
+      select d.id, d.partner_id from webhook_deliveries d
+      where d.claimable_at <= ${now} and ${notMine}
+      order by d.claimable_at
+      limit ${claim.limit}
+      for update skip locked
+    ),
+    parked as (
+      update webhook_deliveries d set claimable_at = null
+      from due where d.id = due.id and ${endpointDisabled(sql.ref('due.partner_id'))}
+      returning d.id
+    ),
+    claimed as (
+      update webhook_deliveries d
+      set lease_until = ${leaseUntil}, claimable_at = ${leaseUntil}, attempts = d.attempts + 1, updated_at = ${now}
+      from due where d.id = due.id and not ${endpointDisabled(sql.ref('due.partner_id'))}
+      returning d.*
+    )
+    select c.*, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
+    from claimed c left join webhook_endpoints w on w.partner_id = c.partner_id
+    order by c.next_attempt_at, c.created_at`.execute(db);
+  return result.rows;
+}
+
+/** Gives back claims this worker will not attempt (it is stopping): claimable again at once, their attempt uncounted. */
+export async function releaseClaims(db: Kysely<Tables>, claims: ReadonlyArray<Pick<Delivery, 'id' | 'attempts'>>): Promise<void> {
+  if (claims.length === 0) return;
+  const values = sql.join(claims.map((claim) => sql`(${claim.id}::text, ${claim.attempts}::int)`));
+  await sql`
+    update webhook_deliveries d
+    set lease_until = null, claimable_at = d.next_attempt_at, attempts = d.attempts - 1
+    from (values ${values}) as v(id, attempts)
+    where d.id = v.id and d.attempts = v.attempts and d.status = 'pending'`.execute(db);
+}
+
+export interface AttemptOutcome {
+  delivery: Pick<Delivery, 'id' | 'transaction_id' | 'attempts' | 'next_trigger'>;
+  startedAt: Date;
+  finishedAt: Date;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The message's state after this attempt. */
+  status: DeliveryStatus;
+  /** When to try again (the status stays pending); the claimed message's own time otherwise. */
+  nextAttemptAt: Date;
+  /** False when the message must wait, unclaimable, for its endpoint to be enabled (it answered 410). */
+  claimable: boolean;
+}
+
+/**
+ * Records attempts and their messages' new states, in the caller's transaction so they commit
+ * together: one insert for the attempts, one update for the messages (each only if its claim is still
+ * the latest: if its lease ran out and another worker took it since, that newer attempt decides), and
+ * for every transaction whose message is finished, its next message becomes the head.
+ */
+export async function recordAttempts(trx: Transaction<Tables>, outcomes: readonly AttemptOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const finishing = [
+    ...new Set(outcomes.flatMap((o) => (o.status !== 'pending' && o.delivery.transaction_id ? [o.delivery.transaction_id] : []))),
+  ].sort();
+  if (finishing.length > 0) {
+    await sql`select 1 from webhook_chains where transaction_id in (${sql.join(finishing)}) order by transaction_id for update`.execute(
+      trx,
+    );
+  }
+  await trx
+    .insertInto('webhook_attempts')
+    .values(
+      outcomes.map((o) => ({
+        delivery_id: o.delivery.id,
+        attempt: o.delivery.attempts,
+        started_at: o.startedAt,
+        status_code: o.statusCode,
+        latency_ms: o.latencyMs,
+        error: o.error,
+        trigger: o.delivery.next_trigger,
+      })),
+    )
+    .execute();
+  const values = sql.join(
+    outcomes.map(
+      (o) =>
+        sql`(${o.delivery.id}::text, ${o.delivery.attempts}::int, ${o.status}::text, ${o.nextAttemptAt}::timestamptz, ${o.statusCode}::int, ${o.error}::text, ${o.finishedAt}::timestamptz, ${o.claimable}::boolean)`,
+    ),
+  );
+  // Only the attempt right after a replay is manual; its retries are the schedule's.
+  const updated = await sql<{ transaction_id: string | null; status: DeliveryStatus }>`
+    update webhook_deliveries d set
+      status = v.status,
+      next_attempt_at = v.next_attempt_at,
+      lease_until = null,
+      claimable_at = case when v.status = 'pending' and v.claimable and not ${earlierPending(sql.ref('d'))} then v.next_attempt_at end,
+      last_status_code = v.status_code,
+      last_error = v.error,
+      updated_at = v.finished_at,
+      delivered_at = case when v.status = 'delivered' then v.finished_at end,
+      next_trigger = 'scheduled'
+    from (values ${values}) as v(id, attempts, status, next_attempt_at, status_code, error, finished_at, claimable)
+    where d.id = v.id and d.attempts = v.attempts
+    returning d.transaction_id, d.status`.execute(trx);
+  const finished = new Map<string, number>();
+  for (const row of updated.rows) {
+    if (row.status !== 'pending' && row.transaction_id) finished.set(row.transaction_id, (finished.get(row.transaction_id) ?? 0) + 1);
+  }
+  await finishInChains(trx, finished);
+}
+
+/** Counts finished messages off their transactions' chains and makes each chain's next message its head. */
+async function finishInChains(trx: Transaction<Tables>, finished: ReadonlyMap<string, number>): Promise<void> {
+  if (finished.size === 0) return;
+  const values = sql.join([...finished].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => sql`(${id}::uuid, ${n}::int)`));
+  const left = await sql<{ transaction_id: string; pending: number }>`
+    update webhook_chains c set pending = c.pending - v.n
+    from (values ${values}) as v(transaction_id, n)
+    where c.transaction_id = v.transaction_id
+    returning c.transaction_id, c.pending`.execute(trx);
+  const empty = left.rows.filter((row) => row.pending <= 0).map((row) => row.transaction_id);
+  const continuing = left.rows.filter((row) => row.pending > 0).map((row) => row.transaction_id);
+  if (empty.length > 0) await trx.deleteFrom('webhook_chains').where('transaction_id', 'in', empty).execute();
+  if (continuing.length > 0) await promoteHeads(trx, continuing);
+}
+
+/** Makes the first pending message of each transaction claimable (parked instead when its endpoint is disabled). */
+async function promoteHeads(trx: Transaction<Tables>, transactionIds: readonly string[]): Promise<void> {
+  const ids = sql.join(transactionIds.map((id) => sql`(${id}::uuid)`));
+  await sql`
+    update webhook_deliveries d
+    set claimable_at = case when ${endpointDisabled(sql.ref('d.partner_id'))} then null else greatest(d.next_attempt_at, d.lease_until) end
+    where d.id in (
+      select head.id from (values ${ids}) as t(id)
+      cross join lateral (
+        select e.id from webhook_deliveries e where e.transaction_id = t.id and e.status = 'pending' order by e.seq limit 1
+      ) head
+    )`.execute(trx);
+}
+
+/** Adds newly pending messages to their transactions' chains; returns, per transaction, how many were pending before. */
+export async function addToChains(db: Kysely<Tables>, added: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  const before = new Map<string, number>();
+  if (added.size === 0) return before;
+  // Sorted, so chain rows are locked in the same order by every writer.
+  const rows = [...added].sort(([a], [b]) => (a < b ? -1 : 1));
+  const result = await db
+    .insertInto('webhook_chains')
+    .values(rows.map(([transaction_id, pending]) => ({ transaction_id, pending })))
+    .onConflict((oc) =>
+      oc.column('transaction_id').doUpdateSet((eb) => ({ pending: sql`${eb.ref('webhook_chains.pending')} + excluded.pending` })),
+    )
+    .returning(['transaction_id', 'pending'])
+    .execute();
+  for (const row of result) before.set(row.transaction_id, row.pending - (added.get(row.transaction_id) ?? 0));
+  return before;
+}
+
+/**
+ * Sets `claimable_at` again on the pending messages `which` selects, from scratch: heads become
+ * claimable (at their next attempt, or their lease's end while one is running), everything else
+ * waits. For replays and enabled endpoints, which change what waits for what.
+ */
+export async function recomputeHeads(
+  db: Kysely<Tables>,
+  which: { transactionIds: readonly string[] } | { partnerId: string } | { ids: readonly string[] },
+): Promise<void> {
+  let scope: RawBuilder<unknown>;
+  if ('partnerId' in which) scope = sql`d.partner_id = ${which.partnerId}`;
+  else if ('ids' in which) scope = sql`d.id in (${sql.join([...which.ids])})`;
+  else if (which.transactionIds.length > 0) scope = sql`d.transaction_id in (${sql.join([...which.transactionIds])})`;
+  else return;
+  await sql`
+    update webhook_deliveries d
+    set claimable_at = case
+      when ${endpointDisabled(sql.ref('d.partner_id'))} or ${earlierPending(sql.ref('d'))} then null
+      else greatest(d.next_attempt_at, d.lease_until) end
+    where d.status = 'pending' and ${scope}`.execute(db);
+}
+
+function endpointDisabled(partnerId: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from webhook_endpoints w where w.partner_id = ${partnerId} and not w.enabled)`;
+}
+
+/** Whether an earlier message of the row's transaction is still pending (test events belong to none). */
+function earlierPending(row: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`exists (
+    select 1 from webhook_deliveries e where e.transaction_id = ${row}.transaction_id and e.seq < ${row}.seq and e.status = 'pending')`;
+}
