@@ -1,7 +1,8 @@
-import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
-import type { Delivery } from './delivery-store.ts';
-import type { DeliveryStatus } from './tables.ts';
+import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
+
+export type Delivery = Selectable<WebhookDeliveriesTable>;
 
 /**
  * The webhook queue's bookkeeping, set-wise. Only the first pending message of each transaction (its

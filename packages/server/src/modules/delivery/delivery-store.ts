@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import { addToChains, recomputeHeads } from './delivery-queue.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
@@ -7,8 +7,6 @@ import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
  * Data access for webhook messages and their attempts. Every function runs on the `db` it is given;
  * the ones whose statements only make sense together take a `Transaction`, opened by the caller.
  */
-
-export type Delivery = Selectable<WebhookDeliveriesTable>;
 
 export async function insertDeliveries(db: Kysely<Tables>, deliveries: ReadonlyArray<Insertable<WebhookDeliveriesTable>>): Promise<void> {
   if (deliveries.length > 0) await db.insertInto('webhook_deliveries').values(deliveries).execute();
