@@ -40,10 +40,15 @@ export interface Claim {
  */
 export async function claimDeliveries(db: Kysely<Tables>, claim: Claim): Promise<ClaimedDelivery[]> {
   if (claim.limit <= 0) return [];
+  return (await claimStatement(claim).execute(db)).rows;
+}
+
+/** The claim's statement, apart so its plan can be examined. */
+export function claimStatement(claim: Claim): RawBuilder<ClaimedDelivery> {
   const { now } = claim;
   const leaseUntil = new Date(now.getTime() + claim.leaseMs);
   const notMine = claim.exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join([...claim.exclude])})`;
-  const result = await sql<ClaimedDelivery>`
+  return sql<ClaimedDelivery>`
     with due as (
       select d.id, d.partner_id from webhook_deliveries d
       where d.claimable_at <= ${now} and ${notMine}
@@ -64,8 +69,7 @@ export async function claimDeliveries(db: Kysely<Tables>, claim: Claim): Promise
     )
     select c.*, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
     from claimed c left join webhook_endpoints w on w.partner_id = c.partner_id
-    order by c.next_attempt_at, c.created_at`.execute(db);
-  return result.rows;
+    order by c.next_attempt_at, c.created_at`;
 }
 
 /** Gives back claims this worker will not attempt (it is stopping): claimable again at once, their attempt uncounted. */
