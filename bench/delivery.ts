@@ -31,6 +31,7 @@ import { eventChannel } from '../packages/server/src/bootstrap.ts';
 import { sandboxPartnerInput } from '../packages/server/src/modules/partners/sandbox-partner.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { startWebhookReceiver } from '../packages/server/test/helpers/webhook-receiver.ts';
+import { type ClaimProbe, probeClaims } from './claim-probe.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000);
 const SINGLE_UPDATES = Number(process.env.BENCH_SINGLE_UPDATES ?? 20);
@@ -348,9 +349,17 @@ interface Result {
   read: { idle: Stats; duringBurst: Stats };
   webhookLatency: Pair;
   webhookThroughput: { proof: number; baseline: number; bodyBytes: number; drained: number };
+  /** PostgreSQL only: the claim's time with nothing blocked and with messages waiting behind failing ones. */
+  claims: ClaimProbe | null;
 }
 
-async function measure(label: string, env: Record<string, string>, baseline: Baseline, listenUrl: string | null): Promise<Result> {
+async function measure(
+  label: string,
+  env: Record<string, string>,
+  baseline: Baseline,
+  listenUrl: string | null,
+  pgSchema: string | null = null,
+): Promise<Result> {
   const load = loadavg()[0]!;
   log(`\n== ${label} (load average ${load.toFixed(2)})`);
   const proof = await startProof(env);
@@ -401,7 +410,7 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
 
     // --- 1. WebSocket fan-out ------------------------------------------------------------------
     const wsPartner = await partner();
-    let result: Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall'> | null = null;
+    let result: Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall' | 'claims'> | null = null;
     if (PARTS.has('websocket')) {
       const user = `fanout-${randomBytes(3).toString('hex')}`;
       const [first] = await sessions(wsPartner.client_token, 1, () => user);
@@ -592,8 +601,19 @@ async function measure(label: string, env: Record<string, string>, baseline: Bas
       `baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`,
     );
 
+    // The claim against messages blocked behind failing ones, in this server's schema.
+    let claims: ClaimProbe | null = null;
+    if (pgSchema) {
+      claims = await probeClaims(postgresUrl, pgSchema, hookPartner.partner_id);
+      const [bare, blocked, idle] = [stats(claims.bare), stats(claims.withBlocked), stats(claims.idleWithBlocked)];
+      log(
+        `proof    claim of up to 64 due heads: p50 ${ms(bare.p50)} / p99 ${ms(bare.p99)} ms with nothing blocked; ${ms(blocked.p50)} / ${ms(blocked.p99)} ms with ${claims.blocked} blocked; nothing due: ${ms(idle.p50)} / ${ms(idle.p99)} ms`,
+      );
+    }
+
     return {
-      ...(result as Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall'>),
+      claims,
+      ...(result as Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall' | 'claims'>),
       quietStatusCall: stats(quietCallMs),
       webhookLatency: { proof: hookLatency, baseline: baseLatency },
       webhookThroughput: { proof: hookRate, baseline: baseRate, bodyBytes: Buffer.byteLength(body), drained: drained.length },
@@ -651,7 +671,7 @@ try {
       const url = `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${pgSchema.schema}`;
       const dataDir = mkdtempSync(join(tmpdir(), 'proof-bench-'));
       try {
-        results.push(await measure('PostgreSQL', { DATABASE_URL: url, DATA_DIR: dataDir }, baseline, postgresUrl));
+        results.push(await measure('PostgreSQL', { DATABASE_URL: url, DATA_DIR: dataDir }, baseline, postgresUrl, pgSchema.schema));
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -691,7 +711,19 @@ const wsRows = results.flatMap((r) => {
 const hookRows = results.flatMap((r) => [
   `| ${r.label} | throughput, backlog of ${WEBHOOK_BACKLOG} (deliveries/s) | ${r.webhookThroughput.proof.toFixed(0)} | ${r.webhookThroughput.baseline.toFixed(0)} | **${(r.webhookThroughput.proof / r.webhookThroughput.baseline).toFixed(2)}×** |`,
   `| ${r.label} | ${r.label === 'PGlite' ? 'status call' : 'commit'} to first attempt, p50 / p99 ms (${WEBHOOK_SAMPLE}, one at a time) | ${ms(r.webhookLatency.proof.p50)} / ${ms(r.webhookLatency.proof.p99)} | ${ms(r.webhookLatency.baseline.p50)} / ${ms(r.webhookLatency.baseline.p99)} | p50 +${ms(r.webhookLatency.proof.p50 - r.webhookLatency.baseline.p50)} ms |`,
+  ...claimRows(r),
 ]);
+
+/** The claim with messages blocked behind failing ones, beside the same claim with none blocked. */
+function claimRows(r: Result): string[] {
+  if (!r.claims) return [];
+  const [bare, blocked, idle] = [stats(r.claims.bare), stats(r.claims.withBlocked), stats(r.claims.idleWithBlocked)];
+  const n = r.claims.blocked.toLocaleString('en');
+  return [
+    `| ${r.label} | claim of 64 due heads with ${n} messages blocked behind failing ones, p50 / p99 ms (baseline: nothing blocked) | ${ms(blocked.p50)} / ${ms(blocked.p99)} | ${ms(bare.p50)} / ${ms(bare.p99)} | **${(blocked.p99 / bare.p99).toFixed(1)}×** p99 |`,
+    `| ${r.label} | claim finding nothing due (an idle poll) with ${n} blocked, p50 / p99 ms | ${ms(idle.p50)} / ${ms(idle.p99)} | | |`,
+  ];
+}
 
 const pgResult = results.find((r) => r.label === 'PostgreSQL');
 const liteResult = results.find((r) => r.label === 'PGlite');

@@ -17,7 +17,11 @@ export type Delivery = Selectable<WebhookDeliveriesTable>;
  * the claim itself skips locked messages and waits for nothing.
  */
 
-export interface ClaimedDelivery extends Delivery {
+/** A claimed message, with what its attempt needs. */
+export interface ClaimedDelivery
+  extends Pick<Delivery, 'id' | 'partner_id' | 'transaction_id' | 'seq' | 'url' | 'attempts' | 'next_attempt_at' | 'next_trigger'> {
+  /** The payload as stored, sent as it is: no parsing and serialising it again per attempt. */
+  body: string;
   /** The endpoint's sealed secrets as read with the claim: null when the partner has no endpoint any more. */
   secret_enc: string | null;
   previous_secret_enc: string | null;
@@ -35,8 +39,9 @@ export interface Claim {
 /**
  * Leases up to `limit` due heads, oldest first, with their endpoint's secrets; a head whose endpoint
  * turned out disabled is parked (made unclaimable) instead, and `enableEndpoint` makes it claimable
- * again. One statement: it runs inside the caller's transaction or alone. The lease is also the
- * message's new `claimable_at`, so another worker can take it only once the lease has run out.
+ * again. One statement: it runs inside the caller's transaction or alone. A leased message stays in
+ * the index (it is read past while the lease lasts: at most what the workers hold): the claim then
+ * changes no indexed column, so PostgreSQL can update the row in place (a HOT update).
  */
 export async function claimDeliveries(db: Kysely<Tables>, claim: Claim): Promise<ClaimedDelivery[]> {
   if (claim.limit <= 0) return [];
@@ -51,7 +56,7 @@ export function claimStatement(claim: Claim): RawBuilder<ClaimedDelivery> {
   return sql<ClaimedDelivery>`
     with due as (
       select d.id, d.partner_id from webhook_deliveries d
-      where d.claimable_at <= ${now} and ${notMine}
+      where d.claimable_at <= ${now} and (d.lease_until is null or d.lease_until < ${now}) and ${notMine}
       order by d.claimable_at
       limit ${claim.limit}
       for update skip locked
@@ -63,9 +68,9 @@ export function claimStatement(claim: Claim): RawBuilder<ClaimedDelivery> {
     ),
     claimed as (
       update webhook_deliveries d
-      set lease_until = ${leaseUntil}, claimable_at = ${leaseUntil}, attempts = d.attempts + 1, updated_at = ${now}
+      set lease_until = ${leaseUntil}, attempts = d.attempts + 1, updated_at = ${now}
       from due where d.id = due.id and not ${endpointDisabled(sql.ref('due.partner_id'))}
-      returning d.*
+      returning d.id, d.partner_id, d.transaction_id, d.seq, d.url, d.attempts, d.next_attempt_at, d.next_trigger, d.created_at, d.payload::text as body
     )
     select c.*, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
     from claimed c left join webhook_endpoints w on w.partner_id = c.partner_id
@@ -78,7 +83,7 @@ export async function releaseClaims(db: Kysely<Tables>, claims: ReadonlyArray<Pi
   const values = sql.join(claims.map((claim) => sql`(${claim.id}::text, ${claim.attempts}::int)`));
   await sql`
     update webhook_deliveries d
-    set lease_until = null, claimable_at = d.next_attempt_at, attempts = d.attempts - 1
+    set lease_until = null, attempts = d.attempts - 1
     from (values ${values}) as v(id, attempts)
     where d.id = v.id and d.attempts = v.attempts and d.status = 'pending'`.execute(db);
 }
@@ -100,42 +105,36 @@ export interface AttemptOutcome {
 
 /**
  * Records attempts and their messages' new states, in the caller's transaction so they commit
- * together: one insert for the attempts, one update for the messages (each only if its claim is still
- * the latest: if its lease ran out and another worker took it since, that newer attempt decides), and
- * for every transaction whose message is finished, its next message becomes the head.
+ * together, in two statements whatever the batch's size (columns go as arrays): first the chain rows
+ * of the transactions whose message is finishing are locked (in transaction id order), the attempts
+ * inserted and the messages updated (each only if its claim is still the latest: if its lease ran out
+ * and another worker took it since, that newer attempt decides); then each finished message is
+ * counted off its chain and the chain's next message becomes the head. The lock comes a statement
+ * before the head is looked for, so a message queued meanwhile has committed and is seen.
  */
 export async function recordAttempts(trx: Transaction<Tables>, outcomes: readonly AttemptOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   const finishing = [
     ...new Set(outcomes.flatMap((o) => (o.status !== 'pending' && o.delivery.transaction_id ? [o.delivery.transaction_id] : []))),
   ].sort();
-  if (finishing.length > 0) {
-    await sql`select 1 from webhook_chains where transaction_id in (${sql.join(finishing)}) order by transaction_id for update`.execute(
-      trx,
-    );
-  }
-  await trx
-    .insertInto('webhook_attempts')
-    .values(
-      outcomes.map((o) => ({
-        delivery_id: o.delivery.id,
-        attempt: o.delivery.attempts,
-        started_at: o.startedAt,
-        status_code: o.statusCode,
-        latency_ms: o.latencyMs,
-        error: o.error,
-        trigger: o.delivery.next_trigger,
-      })),
-    )
-    .execute();
-  const values = sql.join(
-    outcomes.map(
-      (o) =>
-        sql`(${o.delivery.id}::text, ${o.delivery.attempts}::int, ${o.status}::text, ${o.nextAttemptAt}::timestamptz, ${o.statusCode}::int, ${o.error}::text, ${o.finishedAt}::timestamptz, ${o.claimable}::boolean)`,
-    ),
-  );
+  const column = <T>(pick: (o: AttemptOutcome) => T) => outcomes.map(pick);
   // Only the attempt right after a replay is manual; its retries are the schedule's.
   const updated = await sql<{ transaction_id: string | null; status: DeliveryStatus }>`
+    with locked as (
+      select transaction_id from webhook_chains where transaction_id = any(${finishing}::uuid[]) order by transaction_id for update
+    ),
+    v as (
+      select * from unnest(
+        ${column((o) => o.delivery.id)}::text[], ${column((o) => o.delivery.attempts)}::int[], ${column((o) => o.status)}::text[],
+        ${column((o) => o.nextAttemptAt)}::timestamptz[], ${column((o) => o.statusCode)}::int[], ${column((o) => o.error)}::text[],
+        ${column((o) => o.startedAt)}::timestamptz[], ${column((o) => o.finishedAt)}::timestamptz[], ${column((o) => o.latencyMs)}::int[],
+        ${column((o) => o.delivery.next_trigger)}::text[], ${column((o) => o.claimable)}::boolean[]
+      ) as v(id, attempts, status, next_attempt_at, status_code, error, started_at, finished_at, latency_ms, trigger, claimable)
+    ),
+    attempts as (
+      insert into webhook_attempts (delivery_id, attempt, started_at, status_code, latency_ms, error, trigger)
+      select id, attempts, started_at, status_code, latency_ms, error, trigger from v
+    )
     update webhook_deliveries d set
       status = v.status,
       next_attempt_at = v.next_attempt_at,
@@ -146,43 +145,39 @@ export async function recordAttempts(trx: Transaction<Tables>, outcomes: readonl
       updated_at = v.finished_at,
       delivered_at = case when v.status = 'delivered' then v.finished_at end,
       next_trigger = 'scheduled'
-    from (values ${values}) as v(id, attempts, status, next_attempt_at, status_code, error, finished_at, claimable)
+    -- Joined with the count of locked chains so the locks are all taken before any message is updated.
+    from v cross join (select count(*) from locked) as chains_locked
     where d.id = v.id and d.attempts = v.attempts
     returning d.transaction_id, d.status`.execute(trx);
   const finished = new Map<string, number>();
   for (const row of updated.rows) {
     if (row.status !== 'pending' && row.transaction_id) finished.set(row.transaction_id, (finished.get(row.transaction_id) ?? 0) + 1);
   }
-  await finishInChains(trx, finished);
+  if (finished.size > 0) await finishInChains(trx, finished);
 }
 
-/** Counts finished messages off their transactions' chains and makes each chain's next message its head. */
+/**
+ * Counts finished messages off their transactions' chains (a chain left empty is deleted) and makes
+ * each continuing chain's first pending message its head (parked instead when its endpoint is disabled).
+ */
 async function finishInChains(trx: Transaction<Tables>, finished: ReadonlyMap<string, number>): Promise<void> {
-  if (finished.size === 0) return;
-  const values = sql.join([...finished].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => sql`(${id}::uuid, ${n}::int)`));
-  const left = await sql<{ transaction_id: string; pending: number }>`
-    update webhook_chains c set pending = c.pending - v.n
-    from (values ${values}) as v(transaction_id, n)
-    where c.transaction_id = v.transaction_id
-    returning c.transaction_id, c.pending`.execute(trx);
-  const empty = left.rows.filter((row) => row.pending <= 0).map((row) => row.transaction_id);
-  const continuing = left.rows.filter((row) => row.pending > 0).map((row) => row.transaction_id);
-  if (empty.length > 0) await trx.deleteFrom('webhook_chains').where('transaction_id', 'in', empty).execute();
-  if (continuing.length > 0) await promoteHeads(trx, continuing);
-}
-
-/** Makes the first pending message of each transaction claimable (parked instead when its endpoint is disabled). */
-async function promoteHeads(trx: Transaction<Tables>, transactionIds: readonly string[]): Promise<void> {
-  const ids = sql.join(transactionIds.map((id) => sql`(${id}::uuid)`));
   await sql`
+    with v as (select * from unnest(${[...finished.keys()]}::uuid[], ${[...finished.values()]}::int[]) as v(transaction_id, n)),
+    emptied as (
+      delete from webhook_chains c using v where c.transaction_id = v.transaction_id and c.pending <= v.n
+    ),
+    continuing as (
+      update webhook_chains c set pending = c.pending - v.n from v
+      where c.transaction_id = v.transaction_id and c.pending > v.n
+      returning c.transaction_id
+    )
     update webhook_deliveries d
-    set claimable_at = case when ${endpointDisabled(sql.ref('d.partner_id'))} then null else greatest(d.next_attempt_at, d.lease_until) end
-    where d.id in (
-      select head.id from (values ${ids}) as t(id)
-      cross join lateral (
-        select e.id from webhook_deliveries e where e.transaction_id = t.id and e.status = 'pending' order by e.seq limit 1
-      ) head
-    )`.execute(trx);
+    set claimable_at = case when ${endpointDisabled(sql.ref('d.partner_id'))} then null else d.next_attempt_at end
+    from continuing
+    cross join lateral (
+      select e.id from webhook_deliveries e where e.transaction_id = continuing.transaction_id and e.status = 'pending' order by e.seq limit 1
+    ) head
+    where d.id = head.id`.execute(trx);
 }
 
 /** Adds newly pending messages to their transactions' chains; returns, per transaction, how many were pending before. */
@@ -205,8 +200,8 @@ export async function addToChains(db: Kysely<Tables>, added: ReadonlyMap<string,
 
 /**
  * Sets `claimable_at` again on the pending messages `which` selects, from scratch: heads become
- * claimable (at their next attempt, or their lease's end while one is running), everything else
- * waits. For replays and enabled endpoints, which change what waits for what.
+ * claimable at their next attempt (a lease still running keeps them from being claimed meanwhile),
+ * everything else waits. For replays and enabled endpoints, which change what waits for what.
  */
 export async function recomputeHeads(
   db: Kysely<Tables>,
@@ -221,7 +216,7 @@ export async function recomputeHeads(
     update webhook_deliveries d
     set claimable_at = case
       when ${endpointDisabled(sql.ref('d.partner_id'))} or ${earlierPending(sql.ref('d'))} then null
-      else greatest(d.next_attempt_at, d.lease_until) end
+      else d.next_attempt_at end
     where d.status = 'pending' and ${scope}`.execute(db);
 }
 

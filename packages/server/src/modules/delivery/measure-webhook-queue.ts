@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.ts';
 /**
  * How many webhook messages wait in the outbox (every node's), how long the oldest has waited and
  * how many partner endpoints are disabled, for the metrics scrape. One statement: the outbox part
- * reads the pending rows only (webhook_deliveries_due_idx leads with `status`, so the delivered
+ * reads the pending rows only (webhook_deliveries_pending_chain_idx holds only those, so the delivered
  * history, most of the table, is never read: the cost grows with the backlog, not with retention);
  * the endpoints table has one row per partner.
  */

@@ -1,8 +1,8 @@
 import { lookup as dnsLookup } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
 import { BlockedTargetError, guardedLookup, isPublicAddress } from './ssrf.ts';
+import { createWebhookSigner } from './webhook-signer.ts';
 
 export interface WebhookAttemptResult {
   statusCode: number | null;
@@ -13,7 +13,7 @@ export interface WebhookAttemptResult {
 
 export interface WebhookSender {
   /** `secrets`: every secret to sign with (the current one, and a rotated-out one during its grace period). */
-  send(message: { id: string; url: string; secrets: string[]; payload: Record<string, unknown>; now: Date }): Promise<WebhookAttemptResult>;
+  send(message: { id: string; url: string; secrets: string[]; body: string; now: Date }): Promise<WebhookAttemptResult>;
   close(): Promise<void>;
 }
 
@@ -30,9 +30,10 @@ export function createWebhookSender(options: { timeoutMs: number; allowPrivateTa
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
   });
+  const sign = createWebhookSigner();
   return {
     async send(message) {
-      const body = JSON.stringify(message.payload);
+      const { body } = message;
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       try {
@@ -46,7 +47,7 @@ export function createWebhookSender(options: { timeoutMs: number; allowPrivateTa
             'user-agent': 'ProofRamp-Webhooks/1',
             'webhook-id': message.id,
             'webhook-timestamp': String(Math.floor(message.now.getTime() / 1000)),
-            'webhook-signature': message.secrets.map((secret) => new Webhook(secret).sign(message.id, message.now, body)).join(' '),
+            'webhook-signature': sign({ id: message.id, secrets: message.secrets, now: message.now, body }),
           },
           body,
           signal: AbortSignal.timeout(options.timeoutMs),

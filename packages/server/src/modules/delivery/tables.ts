@@ -32,9 +32,9 @@ export interface WebhookDeliveriesTable {
   /** What the next attempt is: `manual` once an operator replays it, `scheduled` again after that attempt. */
   next_trigger: ColumnType<AttemptTrigger, AttemptTrigger | undefined, AttemptTrigger>;
   /**
-   * When a worker may claim it: set only on the first pending message of its transaction (the head;
-   * every test event is one) while its endpoint is enabled, to its next attempt or, while leased, to
-   * the lease's end; null on every message that waits behind another or for its endpoint. The claim
+   * When a worker may claim it (once no lease holds it): set only on the first pending message of its
+   * transaction (the head; every test event is one) while its endpoint is enabled, to its next
+   * attempt; null on every message that waits behind another or for its endpoint. The claim
    * reads a partial index on it, so messages that wait cost it nothing.
    */
   claimable_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -198,6 +198,17 @@ export const deliveryMigrations: Record<string, Migration> = {
       await sql`create index webhook_deliveries_claimable_idx on webhook_deliveries (claimable_at) where claimable_at is not null`.execute(
         db,
       );
+      // A transaction's pending messages in order: finding the next head, and whether one waits for
+      // another. It replaces the index by status, which the planner combined with the transaction's
+      // index to read every pending message for each head it looked for.
+      await sql`create index webhook_deliveries_pending_chain_idx on webhook_deliveries (transaction_id, seq) where status = 'pending'`.execute(
+        db,
+      );
+      await db.schema.dropIndex('webhook_deliveries_due_idx').execute();
+      // Nothing reads a transaction's delivered messages by transaction any more.
+      await db.schema.dropIndex('webhook_deliveries_tx_idx').execute();
+      // Room on each page, so a claim (which changes no indexed column) updates its row in place.
+      await sql`alter table webhook_deliveries set (fillfactor = 80)`.execute(db);
       await db.schema
         .createTable('webhook_chains')
         .addColumn('transaction_id', 'uuid', (c) => c.primaryKey())
@@ -208,7 +219,7 @@ export const deliveryMigrations: Record<string, Migration> = {
         select transaction_id, count(*) from webhook_deliveries
         where status = 'pending' and transaction_id is not null group by transaction_id`.execute(db);
       await sql`
-        update webhook_deliveries d set claimable_at = greatest(d.next_attempt_at, d.lease_until)
+        update webhook_deliveries d set claimable_at = d.next_attempt_at
         where d.status = 'pending'
           and not exists (select 1 from webhook_endpoints w where w.partner_id = d.partner_id and not w.enabled)
           and not exists (

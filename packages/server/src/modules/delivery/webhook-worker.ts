@@ -9,8 +9,13 @@ import { recordEndpointRuns } from './webhook-endpoint-store.ts';
 
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
-/** Claimed messages one node holds at most: those being sent, those waiting for a slot, those being recorded. */
-const MAX_HELD = 2 * MAX_IN_FLIGHT;
+/** Claimed messages one node holds unsent at most: those being sent and those waiting for a slot. */
+const MAX_UNSENT = 2 * MAX_IN_FLIGHT;
+/**
+ * Sent messages waiting to be recorded, at most: past this the worker claims nothing more until the
+ * database catches up (while it is unreachable, say), rather than keeping ever more in memory.
+ */
+const MAX_UNRECORDED = 2048;
 /** Attempts recorded in one database transaction at most. */
 const MAX_RECORDED = 512;
 /**
@@ -28,33 +33,33 @@ interface Finished {
 }
 
 /**
- * Sends due webhooks, keeping up to MAX_IN_FLIGHT attempts going. Its bookkeeping runs in rounds, one
- * database transaction each, apart from the sending: a round records every attempt that finished
- * since the last one (and their endpoints' health), which makes each finished transaction's next
- * message its head, then claims due heads into the free room (FOR UPDATE SKIP LOCKED on leases, so
- * the workers of several nodes never take the same one). Sends start as soon as a slot is free, from
- * messages already claimed, so the HTTP side never waits for a round. A transaction's messages go
- * out in order: the next becomes claimable only when the previous one's attempt has committed.
- * Sending never happens inside a request: status changes only queue, then wake the worker.
+ * Sends due webhooks, keeping up to MAX_IN_FLIGHT attempts going. Three things run side by side, so
+ * none waits for another: claiming (one statement: due heads into the free room, FOR UPDATE SKIP
+ * LOCKED on leases, so the workers of several nodes never take the same one), sending (as soon as a
+ * slot is free, from messages already claimed), and recording (one database transaction for every
+ * attempt that finished since the last one, with their endpoints' health; it makes each finished
+ * transaction's next message its head). A transaction's messages go out in order: the next becomes
+ * claimable only when the previous one's attempt has committed. Sending never happens inside a
+ * request: status changes only queue, then wake the worker.
  */
 export class WebhookWorker {
   private readonly platform: Platform;
   private readonly sender: WebhookSender;
   /** How long a claimed message belongs to this worker; after a crash, another retries it then. */
   private readonly leaseMs: number;
-  private readonly loop: WorkerLoop;
+  private readonly claims: WorkerLoop;
+  private readonly records: WorkerLoop;
   /** Claimed, waiting for a slot. */
   private ready: ClaimedDelivery[] = [];
   /** Being sent, by id. */
   private readonly sending = new Set<string>();
-  /** Sent, waiting to be recorded by the next round. */
+  /** Sent, waiting to be recorded. */
   private finished: Finished[] = [];
-  /** Taken by the round under way. */
+  /** Taken by the recording under way. */
   private recording = 0;
   private readonly claimedAt = new Map<string, number>();
   private readonly secrets = new LRUCache<string, string>({ max: SECRET_CACHE_ENTRIES, ttl: SECRET_CACHE_MS });
   private settledWaiters: Array<() => void> = [];
-  private stopping = false;
 
   constructor(platform: Platform, sender?: WebhookSender) {
     this.platform = platform;
@@ -62,24 +67,31 @@ export class WebhookWorker {
       sender ??
       createWebhookSender({ timeoutMs: platform.config.webhookTimeoutMs, allowPrivateTargets: platform.config.webhookAllowPrivateTargets });
     this.leaseMs = 2 * platform.config.webhookTimeoutMs + 5_000;
-    this.loop = new WorkerLoop({
-      failure: 'webhook worker round failed',
+    const pollIntervalMs = () => platform.config.webhookPollIntervalMs;
+    this.claims = new WorkerLoop({
+      failure: 'webhook worker claim failed',
       logger: platform.logger,
-      round: () => this.round(),
-      pollIntervalMs: () => platform.config.webhookPollIntervalMs,
+      round: () => this.claim(),
+      pollIntervalMs,
       notifier: platform.outboxNotifier,
+    });
+    this.records = new WorkerLoop({
+      failure: 'webhook worker could not record attempts (kept, tried again)',
+      logger: platform.logger,
+      round: () => this.record(MAX_RECORDED),
+      pollIntervalMs,
     });
   }
 
   start(): void {
-    this.stopping = false;
-    this.loop.start();
+    this.claims.start();
+    this.records.start();
   }
 
   /** Lets the attempts under way finish and records them; claimed messages not yet sent are given back. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.loop.stop();
+    await this.claims.stop();
+    await this.records.stop();
     const unsent = this.ready;
     this.ready = [];
     await this.settled();
@@ -94,19 +106,20 @@ export class WebhookWorker {
   }
 
   wake(): void {
-    this.loop.wake();
+    this.claims.wake();
   }
 
   /**
    * Sends until nothing is due and nothing is held; exposed so tests can drive delivery
-   * deterministically. Returns how many attempts it saw recorded.
+   * deterministically. Returns how many messages it claimed.
    */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      total += await this.loop.drain();
+      total += await this.claims.drain();
       if (this.held() === 0) return total;
       await this.settled();
+      await this.records.drain();
     }
   }
 
@@ -120,12 +133,11 @@ export class WebhookWorker {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** One round: records what finished and claims into the free room. Answers how much it handled. */
-  private async round(): Promise<number> {
-    const recorded = await this.record(MAX_RECORDED);
-    if (this.stopping) return recorded;
-    const room = MAX_HELD - this.held();
-    if (room <= 0) return recorded;
+  /** Claims due heads into the free room and starts sending them. Answers how many. */
+  private async claim(): Promise<number> {
+    // Attempts waiting to be recorded take no room: the recording runs beside the sending.
+    const room = MAX_UNSENT - this.ready.length - this.sending.size;
+    if (room <= 0 || this.finished.length + this.recording > MAX_UNRECORDED) return 0;
     const now = this.platform.clock.now();
     const claimed = await claimDeliveries(this.platform.db, {
       now,
@@ -136,10 +148,10 @@ export class WebhookWorker {
     for (const delivery of claimed) this.claimedAt.set(delivery.id, now.getTime());
     this.ready.push(...claimed);
     this.pump();
-    return recorded + claimed.length;
+    return claimed.length;
   }
 
-  /** Records up to `limit` finished attempts in one transaction; they are kept for the next round if it fails. */
+  /** Records up to `limit` finished attempts in one transaction; they are kept for the next try if it fails. */
   private async record(limit: number): Promise<number> {
     if (this.finished.length === 0) return 0;
     const batch = this.finished.splice(0, limit);
@@ -162,6 +174,8 @@ export class WebhookWorker {
           'webhook endpoint disabled: its messages are kept until an operator enables it',
         );
       }
+      // Room was freed, and the transactions' next messages may now be claimable.
+      this.claims.wake();
       return batch.length;
     } catch (error) {
       this.finished.unshift(...batch);
@@ -192,7 +206,9 @@ export class WebhookWorker {
           if (this.sending.size === 0 && this.ready.length === 0) {
             for (const resolve of this.settledWaiters.splice(0)) resolve();
           }
-          this.loop.wake();
+          this.records.wake();
+          // Claim more before the slots run dry, not once they have.
+          if (this.ready.length < MAX_IN_FLIGHT / 2) this.claims.wake();
         });
     }
   }
@@ -222,7 +238,7 @@ export class WebhookWorker {
       // The signature's timestamp is real time even when the sandbox clock was moved: receivers
       // check it against their own clocks.
       result = secrets
-        ? await this.sender.send({ id: delivery.id, url: delivery.url, secrets, payload: delivery.payload, now: new Date() })
+        ? await this.sender.send({ id: delivery.id, url: delivery.url, secrets, body: delivery.body, now: new Date() })
         : { statusCode: null, latencyMs: 0, error: 'partner no longer exists', retryAfter: null };
     } catch (error) {
       // Whatever went wrong on our side still counts as an attempt, so the schedule ends.
