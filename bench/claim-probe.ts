@@ -55,31 +55,34 @@ const queued = (partnerId: string, transactionId: string, seq: number, now: Date
 /** Queues the blocked chains; answers how many messages wait behind their failing heads. */
 async function blockChains(db: Db, partnerId: string): Promise<number> {
   const now = new Date();
+  const retry = new Date(now.getTime() + HOUR);
   await db.transaction().execute(async (trx) => {
-    const chains = Array.from({ length: BLOCKED_CHAINS }, () => randomUUID());
-    await enqueueWebhooks(
-      trx,
-      chains.flatMap((id) => Array.from({ length: BEHIND + 1 }, (_, seq) => queued(partnerId, id, seq + 1, now))),
-    );
-    const heads = await claimDeliveries(trx, { now, limit: BLOCKED_CHAINS, leaseMs: HOUR, exclude: [] });
-    if (heads.length !== BLOCKED_CHAINS) throw new Error(`claimed ${heads.length} heads, expected ${BLOCKED_CHAINS}`);
-    const retry = new Date(now.getTime() + HOUR);
-    await recordAttempts(
-      trx,
-      heads.map(
-        (head): AttemptOutcome => ({
-          delivery: head,
-          startedAt: now,
-          finishedAt: now,
-          statusCode: 503,
-          latencyMs: 1,
-          error: 'HTTP 503',
-          status: 'pending',
-          nextAttemptAt: retry,
-          claimable: true,
-        }),
-      ),
-    );
+    // In slices: one insert of every message would pass PostgreSQL's limit on parameters.
+    for (let done = 0; done < BLOCKED_CHAINS; done += 100) {
+      const chains = Array.from({ length: Math.min(100, BLOCKED_CHAINS - done) }, () => randomUUID());
+      await enqueueWebhooks(
+        trx,
+        chains.flatMap((id) => Array.from({ length: BEHIND + 1 }, (_, seq) => queued(partnerId, id, seq + 1, now))),
+      );
+      const heads = await claimDeliveries(trx, { now, limit: chains.length, leaseMs: HOUR, exclude: [] });
+      if (heads.length !== chains.length) throw new Error(`claimed ${heads.length} heads, expected ${chains.length}`);
+      await recordAttempts(
+        trx,
+        heads.map(
+          (head): AttemptOutcome => ({
+            delivery: head,
+            startedAt: now,
+            finishedAt: now,
+            statusCode: 503,
+            latencyMs: 1,
+            error: 'HTTP 503',
+            status: 'pending',
+            nextAttemptAt: retry,
+            claimable: true,
+          }),
+        ),
+      );
+    }
   });
   return BLOCKED_CHAINS * BEHIND;
 }
@@ -92,7 +95,11 @@ async function timeClaims(db: Db, partnerId: string, due: number): Promise<numbe
       .transaction()
       .execute(async (trx) => {
         const now = new Date();
-        if (due > 0) await enqueueWebhooks(trx, Array.from({ length: due }, () => queued(partnerId, randomUUID(), 1, now)));
+        if (due > 0)
+          await enqueueWebhooks(
+            trx,
+            Array.from({ length: due }, () => queued(partnerId, randomUUID(), 1, now)),
+          );
         const started = performance.now();
         const claimed = await claimDeliveries(trx, { now, limit: 64, leaseMs: 25_000, exclude: [] });
         times.push(performance.now() - started);

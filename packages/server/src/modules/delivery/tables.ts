@@ -19,6 +19,7 @@ export interface WebhookDeliveriesTable {
   seq: number;
   event_type: string;
   url: string;
+  /** The body as sent (json: kept as the text it was given); read back parsed. */
   payload: ColumnType<Record<string, unknown>, string, string>;
   status: DeliveryStatus;
   attempts: number;
@@ -209,6 +210,9 @@ export const deliveryMigrations: Record<string, Migration> = {
       await db.schema.dropIndex('webhook_deliveries_tx_idx').execute();
       // Room on each page, so a claim (which changes no indexed column) updates its row in place.
       await sql`alter table webhook_deliveries set (fillfactor = 80)`.execute(db);
+      // The payload is kept as the exact text that is sent (json, not jsonb): nothing queries inside
+      // it, and an attempt then sends it as stored, without converting it back to text.
+      await sql`alter table webhook_deliveries alter column payload type json using payload::json`.execute(db);
       await db.schema
         .createTable('webhook_chains')
         .addColumn('transaction_id', 'uuid', (c) => c.primaryKey())

@@ -10,7 +10,7 @@ import { recordEndpointRuns } from './webhook-endpoint-store.ts';
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
 /** Claimed messages one node holds unsent at most: those being sent and those waiting for a slot. */
-const MAX_UNSENT = 2 * MAX_IN_FLIGHT;
+const MAX_UNSENT = 4 * MAX_IN_FLIGHT;
 /**
  * Sent messages waiting to be recorded, at most: past this the worker claims nothing more until the
  * database catches up (while it is unreachable, say), rather than keeping ever more in memory.
@@ -137,6 +137,8 @@ export class WebhookWorker {
   private async claim(): Promise<number> {
     // Attempts waiting to be recorded take no room: the recording runs beside the sending.
     const room = MAX_UNSENT - this.ready.length - this.sending.size;
+    // A claim is a statement: worth making for a batch, or when the slots are about to run dry.
+    if (room < MAX_IN_FLIGHT && this.ready.length > 0) return 0;
     if (room <= 0 || this.finished.length + this.recording > MAX_UNRECORDED) return 0;
     const now = this.platform.clock.now();
     const claimed = await claimDeliveries(this.platform.db, {
@@ -208,7 +210,7 @@ export class WebhookWorker {
           }
           this.records.wake();
           // Claim more before the slots run dry, not once they have.
-          if (this.ready.length < MAX_IN_FLIGHT / 2) this.claims.wake();
+          if (this.ready.length < MAX_IN_FLIGHT) this.claims.wake();
         });
     }
   }
