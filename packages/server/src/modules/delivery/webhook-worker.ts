@@ -60,6 +60,8 @@ export class WebhookWorker {
   private readonly claimedAt = new Map<string, number>();
   private readonly secrets = new LRUCache<string, string>({ max: SECRET_CACHE_ENTRIES, ttl: SECRET_CACHE_MS });
   private settledWaiters: Array<() => void> = [];
+  /** The last claim filled all its room: more is probably due, so a freed slot is worth a claim. */
+  private claimFilled = true;
 
   constructor(platform: Platform, sender?: WebhookSender) {
     this.platform = platform;
@@ -147,6 +149,7 @@ export class WebhookWorker {
       leaseMs: this.leaseMs,
       exclude: this.expiringClaims(now.getTime()),
     });
+    this.claimFilled = claimed.length === room;
     for (const delivery of claimed) this.claimedAt.set(delivery.id, now.getTime());
     this.ready.push(...claimed);
     this.pump();
@@ -209,8 +212,11 @@ export class WebhookWorker {
             for (const resolve of this.settledWaiters.splice(0)) resolve();
           }
           this.records.wake();
-          // Claim more before the slots run dry, not once they have.
-          if (this.ready.length < MAX_IN_FLIGHT) this.claims.wake();
+          // Claim more before the slots run dry, not once they have; but when the last claim found
+          // less than it had room for, what becomes due next comes from a recording (which wakes the
+          // claim itself), a new message (the notifier) or the poll: a claim per finished send would
+          // mostly find nothing.
+          if (this.claimFilled && this.ready.length < MAX_IN_FLIGHT) this.claims.wake();
         });
     }
   }
