@@ -28,8 +28,6 @@ export interface ClaimProbe {
   idleWithBlocked: number[];
 }
 
-class RolledBack extends Error {}
-
 export async function probeClaims(url: string, schema: string, partnerId: string): Promise<ClaimProbe> {
   const { db, close } = await openDatabase({ url, schema, poolSize: 2 });
   try {
@@ -91,24 +89,21 @@ async function blockChains(db: Db, partnerId: string): Promise<number> {
 async function timeClaims(db: Db, partnerId: string, due: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
-    await db
-      .transaction()
-      .execute(async (trx) => {
-        const now = new Date();
-        if (due > 0)
-          await enqueueWebhooks(
-            trx,
-            Array.from({ length: due }, () => queued(partnerId, randomUUID(), 1, now)),
-          );
-        const started = performance.now();
-        const claimed = await claimDeliveries(trx, { now, limit: 64, leaseMs: 25_000, exclude: [] });
-        times.push(performance.now() - started);
-        if (claimed.length < due) throw new Error(`claimed ${claimed.length} of ${due} due heads`);
-        throw new RolledBack();
-      })
-      .catch((error) => {
-        if (!(error instanceof RolledBack)) throw error;
-      });
+    const trx = await db.startTransaction().execute();
+    try {
+      const now = new Date();
+      if (due > 0)
+        await enqueueWebhooks(
+          trx,
+          Array.from({ length: due }, () => queued(partnerId, randomUUID(), 1, now)),
+        );
+      const started = performance.now();
+      const claimed = await claimDeliveries(trx, { now, limit: 64, leaseMs: 25_000, exclude: [] });
+      times.push(performance.now() - started);
+      if (claimed.length < due) throw new Error(`claimed ${claimed.length} of ${due} due heads`);
+    } finally {
+      await trx.rollback().execute();
+    }
   }
   return times;
 }

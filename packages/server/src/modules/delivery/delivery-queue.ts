@@ -12,9 +12,10 @@ export type Delivery = Selectable<WebhookDeliveriesTable>;
  * each transaction's pending messages; queuing and finishing a message both update that row, whose
  * lock decides which of them makes the next message the head.
  *
- * Locks are taken in one order everywhere (endpoint rows, then chain rows by transaction id, then
- * message rows), so concurrent queuing, recording, replays and enabling cannot deadlock each other;
- * the claim itself skips locked messages and waits for nothing.
+ * Locks are taken in one order (endpoint rows, then chain rows by transaction id, then pending
+ * message rows), so concurrent queuing, recording, replays and enabling cannot deadlock each other.
+ * A replay takes its finished messages before the chains, but no recording ever locks a finished
+ * message; the claim skips locked messages and waits for nothing.
  */
 
 /** A claimed message, with what its attempt needs. */
@@ -149,10 +150,7 @@ export async function recordAttempts(trx: Transaction<Tables>, outcomes: readonl
     from v cross join (select count(*) from locked) as chains_locked
     where d.id = v.id and d.attempts = v.attempts
     returning d.transaction_id, d.status`.execute(trx);
-  const finished = new Map<string, number>();
-  for (const row of updated.rows) {
-    if (row.status !== 'pending' && row.transaction_id) finished.set(row.transaction_id, (finished.get(row.transaction_id) ?? 0) + 1);
-  }
+  const finished = countByTransaction(updated.rows.filter((row) => row.status !== 'pending').map((row) => row.transaction_id));
   if (finished.size > 0) await finishInChains(trx, finished);
 }
 
@@ -199,25 +197,36 @@ export async function addToChains(db: Kysely<Tables>, added: ReadonlyMap<string,
 }
 
 /**
- * Sets `claimable_at` again on the pending messages `which` selects, from scratch: heads become
+ * Sets `claimable_at` again on the pending messages `which` selects (a partner's; or every one of
+ * some transactions, and some messages by id), from scratch: heads become
  * claimable at their next attempt (a lease still running keeps them from being claimed meanwhile),
  * everything else waits. For replays and enabled endpoints, which change what waits for what.
  */
 export async function recomputeHeads(
   db: Kysely<Tables>,
-  which: { transactionIds: readonly string[] } | { partnerId: string } | { ids: readonly string[] },
+  which: { partnerId: string } | { transactionIds: readonly string[]; ids?: readonly string[] },
 ): Promise<void> {
   let scope: RawBuilder<unknown>;
   if ('partnerId' in which) scope = sql`d.partner_id = ${which.partnerId}`;
-  else if ('ids' in which) scope = sql`d.id in (${sql.join([...which.ids])})`;
-  else if (which.transactionIds.length > 0) scope = sql`d.transaction_id in (${sql.join([...which.transactionIds])})`;
-  else return;
+  else {
+    const ids = which.ids ?? [];
+    if (which.transactionIds.length === 0 && ids.length === 0) return;
+    const inTransactions = which.transactionIds.length > 0 ? sql`d.transaction_id in (${sql.join([...which.transactionIds])})` : sql`false`;
+    scope = ids.length > 0 ? sql`(${inTransactions} or d.id in (${sql.join([...ids])}))` : inTransactions;
+  }
   await sql`
     update webhook_deliveries d
     set claimable_at = case
       when ${endpointDisabled(sql.ref('d.partner_id'))} or ${earlierPending(sql.ref('d'))} then null
       else d.next_attempt_at end
     where d.status = 'pending' and ${scope}`.execute(db);
+}
+
+/** How many of the messages belong to each transaction (test events, which belong to none, are left out). */
+export function countByTransaction(transactionIds: ReadonlyArray<string | null>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const id of transactionIds) if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
 }
 
 function endpointDisabled(partnerId: RawBuilder<unknown>): RawBuilder<boolean> {

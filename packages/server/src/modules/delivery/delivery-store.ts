@@ -1,6 +1,6 @@
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
-import { addToChains, recomputeHeads } from './delivery-queue.ts';
+import { addToChains, countByTransaction, recomputeHeads } from './delivery-queue.ts';
 import type { DeliveryStatus, WebhookDeliveriesTable } from './tables.ts';
 
 /**
@@ -89,12 +89,10 @@ export async function requeueDeliveries(
     if (which.failedOf) query = query.where('partner_id', '=', which.failedOf);
   }
   const replayed = await query.returning(['id', 'transaction_id']).execute();
-  const added = new Map<string, number>();
-  for (const { transaction_id } of replayed) if (transaction_id) added.set(transaction_id, (added.get(transaction_id) ?? 0) + 1);
+  const added = countByTransaction(replayed.map((row) => row.transaction_id));
   await addToChains(trx, added);
-  await recomputeHeads(trx, { transactionIds: [...added.keys()] });
   const events = replayed.filter((row) => row.transaction_id === null).map((row) => row.id);
-  if (events.length > 0) await recomputeHeads(trx, { ids: events });
+  await recomputeHeads(trx, { transactionIds: [...added.keys()], ids: events });
   return replayed.length;
 }
 

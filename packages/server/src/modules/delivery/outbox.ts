@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import { randomBase62 } from '../../lib/ids.ts';
-import { addToChains } from './delivery-queue.ts';
+import { addToChains, countByTransaction } from './delivery-queue.ts';
 import { insertDeliveries } from './delivery-store.ts';
 import { findWebhookTarget } from './webhook-endpoint-store.ts';
 
@@ -36,10 +36,7 @@ export async function enqueueWebhooks(trx: Kysely<Tables>, deliveries: readonly 
     const target = targets.get(delivery.partnerId);
     return target ? [{ delivery, target, id: `msg_${randomBase62(24)}` }] : [];
   });
-  const added = new Map<string, number>();
-  for (const { delivery } of queued) {
-    if (delivery.transactionId) added.set(delivery.transactionId, (added.get(delivery.transactionId) ?? 0) + 1);
-  }
+  const added = countByTransaction(queued.map(({ delivery }) => delivery.transactionId));
   // A message is its transaction's head when nothing of the transaction was pending before this call
   // and it is the earliest of the ones queued now; the chain row's lock makes that answer exact.
   const pendingBefore = await addToChains(trx, added);
