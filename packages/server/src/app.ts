@@ -15,7 +15,7 @@ import { registerWebSocket } from './http/websocket-api.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { registerCallbackRoutes } from './modules/callbacks/callback-routes.ts';
-import { rateLimitStoreFor } from './modules/limits/rate-limit-store.ts';
+import { rateLimitStoreFor } from './modules/limits/rate-limit-store-for.ts';
 import { followAccessChanges } from './modules/partners/token-cache.ts';
 import { registerWidgetAssetRoutes } from './modules/widget-assets/widget-asset-routes.ts';
 import type { Platform } from './platform.ts';
@@ -89,13 +89,17 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     return reply.status(503).send({ status: 'unavailable' });
   });
 
-  // Rate limits and the failed-authentication throttle count here: on PostgreSQL in one table every
-  // node shares, on the embedded database (one process) in memory.
-  const limits = rateLimitStoreFor({
+  // Rate limits and the failed-authentication throttle count here: in Redis when REDIS_URL is set, else
+  // on PostgreSQL in one table every node shares, on the embedded database (one process) in memory.
+  const { redisUrl, redisKeyPrefix } = platform.config;
+  const limits = await rateLimitStoreFor({
     dbKind: platform.dbKind,
     db: platform.db,
+    redis: redisUrl === undefined ? undefined : { url: redisUrl, keyPrefix: `${redisKeyPrefix}limit:` },
+    logger: platform.logger,
     onPurgeError: (error) => platform.logger.warn({ err: error }, 'rate limits: could not delete ended windows'),
   });
+  app.addHook('onClose', async () => limits.close());
   // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.
   const throttle = new FailedAuthThrottle({ clock: platform.clock, store: limits, logger: platform.logger });
   // Before the WebSocket hub subscribes: on an access change the cache is cleared first, so the

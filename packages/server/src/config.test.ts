@@ -218,6 +218,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow('"10.0.0.0/33" is none of these');
   });
 
+  it('reads REDIS_URL, and refuses one that is not a Redis URL without repeating it (it may hold a password)', () => {
+    expect(loadConfig({})).toMatchObject({ redisUrl: undefined, redisKeyPrefix: 'proof:' });
+    expect(loadConfig({ REDIS_URL: 'redis://:s3cret@redis.internal:6379/2', REDIS_KEY_PREFIX: 'staging:' })).toMatchObject({
+      redisUrl: 'redis://:s3cret@redis.internal:6379/2',
+      redisKeyPrefix: 'staging:',
+    });
+    expect(loadConfig({ REDIS_URL: 'rediss://redis.internal' }).redisUrl).toBe('rediss://redis.internal');
+    for (const wrong of ['http://:s3cret@redis.internal:6379', 'redis.internal:6379', 'redis://:s3cret@']) {
+      expect(() => loadConfig({ REDIS_URL: wrong })).toThrow('REDIS_URL must be a redis:// or rediss:// URL with a host');
+      expect(() => loadConfig({ REDIS_URL: wrong })).not.toThrow('s3cret');
+    }
+  });
+
   it('reads TRUST_PROXY as off, a hop count or a list of proxies, and refuses "trust everything" in production', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);

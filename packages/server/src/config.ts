@@ -21,6 +21,13 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /**
+   * Where rate limits are counted when set (redis:// or rediss://), instead of the database: every node
+   * on this Redis shares them. It may carry a password: it is never logged or echoed in an error.
+   */
+  redisUrl: string | undefined;
+  /** Put before every key this deployment writes to Redis, so deployments sharing one Redis stay apart. */
+  redisKeyPrefix: string;
   adminToken: string | undefined;
   /** Keys the platform signs with (session signatures, init tokens). Generated in DATA_DIR when unset in development. */
   signingSecret: string | undefined;
@@ -129,6 +136,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR ?? './.data',
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10),
+    redisUrl: redisUrl(env.REDIS_URL),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'proof:',
     adminToken: env.ADMIN_TOKEN || undefined,
     signingSecret: env.SIGNING_SECRET || undefined,
     encryptionKey: env.ENCRYPTION_KEY || undefined,
@@ -291,6 +300,15 @@ function url(env: Env, name: string): string | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol)) throw new Error(`${name} must be an http(s) URL, got "${text}"`);
+  return text;
+}
+
+/** A redis:// or rediss:// URL; the refusal never repeats the value, which may hold a password. */
+function redisUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!URL.canParse(text) || !/^rediss?:$/.test(new URL(text).protocol) || new URL(text).hostname === '') {
+    throw new Error('REDIS_URL must be a redis:// or rediss:// URL with a host (e.g. redis://:password@redis.internal:6379/0)');
+  }
   return text;
 }
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CreatedPartner, childDatabase, createPartner, type ProofChild, startProofServe } from './helpers/proof-child.ts';
@@ -8,15 +10,28 @@ import { ADMIN_TOKEN, expectError, request } from './helpers/test-platform.ts';
 
 /**
  * The limits of a deployment, not of a process: two `proof serve` nodes on one PostgreSQL schema
- * count the per-token rate limit and the failed-authentication throttle in the same rows, so a
- * client spreading its requests over both nodes meets the configured total (not twice it), and
- * guessing tokens on one node is throttled on the other. The embedded database is one process by
- * construction (it counts in memory), so this only runs on PostgreSQL.
+ * count the per-token rate limit and the failed-authentication throttle in the same rows (or, with
+ * REDIS_URL, in the same Redis keys), so a client spreading its requests over both nodes meets the
+ * configured total (not twice it), and guessing tokens on one node is throttled on the other. The
+ * embedded database is one process by construction (it counts in memory), so this only runs on
+ * PostgreSQL; the Redis run also needs TEST_REDIS_URL, and takes a key prefix of its own.
  */
 
 const LIMIT = 10;
+const REDIS_URL = process.env.TEST_REDIS_URL;
+const onPostgres = process.env.PROOF_TEST_DB === 'postgres';
 
-describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('limits shared by two nodes on one PostgreSQL', () => {
+/** Where the two nodes count: [name, settings for both nodes, whether to skip]. */
+const stores: Array<[string, Record<string, string>, boolean]> = [
+  ['the PostgreSQL table', {}, !onPostgres],
+  ['Redis', { REDIS_URL: REDIS_URL ?? '', REDIS_KEY_PREFIX: `proof-test:${randomBytes(6).toString('hex')}:` }, !onPostgres || !REDIS_URL],
+];
+
+describe.each(stores)('limits shared by two nodes on one PostgreSQL, counted in %s', (_store, storeEnv, skip) => {
+  if (skip) {
+    it.skip(onPostgres ? 'needs TEST_REDIS_URL' : 'needs PostgreSQL (TEST_DATABASE_URL)');
+    return;
+  }
   const dataDirs: string[] = [];
   let env: Record<string, string>;
   let dropDatabase: () => Promise<void> = async () => {};
@@ -28,7 +43,7 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('limits shared by two 
   beforeAll(async () => {
     const database = await childDatabase();
     dropDatabase = database.drop;
-    env = { ...database.env, LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: String(LIMIT) };
+    env = { ...database.env, ...storeEnv, LOG_LEVEL: 'error', RATE_LIMIT_PER_MINUTE: String(LIMIT) };
     const started = await Promise.allSettled(
       [0, 1].map(() => {
         const dataDir = mkdtempSync(join(tmpdir(), 'proof-limits-'));
@@ -98,17 +113,37 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('limits shared by two 
   });
 
   it('stores hashes only: no token or address appears in the shared counts', async () => {
-    const client = new pg.Client({ connectionString: env.DATABASE_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ key: string; count: number }>('select key, count from rate_limit_windows');
-      expect(rows.length).toBeGreaterThanOrEqual(3);
-      for (const row of rows) expect(row.key).toMatch(/^[0-9a-f]{64}$/);
-      const text = JSON.stringify(rows);
-      expect(text).not.toContain(partner.client_token);
-      expect(text).not.toContain('127.0.0.1');
-    } finally {
-      await client.end();
-    }
+    const table = await tableCounts(env.DATABASE_URL!);
+    // With REDIS_URL the table stays empty: the counts live in Redis alone.
+    if (storeEnv.REDIS_URL) expect(table).toEqual([]);
+    const rows = storeEnv.REDIS_URL ? await redisCounts(storeEnv) : table;
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const row of rows) expect(row.key).toMatch(/^[0-9a-f]{64}$/);
+    const text = JSON.stringify(rows);
+    expect(text).not.toContain(partner.client_token);
+    expect(text).not.toContain('127.0.0.1');
   });
 });
+
+/** The windows in the rate_limit_windows table. */
+async function tableCounts(databaseUrl: string): Promise<Array<{ key: string; count: number }>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<{ key: string; count: number }>('select key, count from rate_limit_windows')).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The windows the nodes keep in Redis (under REDIS_KEY_PREFIX, then `limit:`), keys without their prefix. */
+async function redisCounts(storeEnv: Record<string, string>): Promise<Array<{ key: string; count: number }>> {
+  const prefix = `${storeEnv.REDIS_KEY_PREFIX!}limit:`;
+  const redis = new Redis(storeEnv.REDIS_URL!);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    return Promise.all(keys.map(async (key) => ({ key: key.slice(prefix.length), count: Number(await redis.hget(key, 'count')) })));
+  } finally {
+    await redis.quit();
+  }
+}

@@ -1,9 +1,10 @@
 /**
  * Fixed-window counting, the arithmetic every rate-limit store follows (the PostgreSQL store runs the
- * same rules as one SQL statement; see rate-limit-store.ts). A window opens at a key's first hit and
- * lasts `windowMs`; hits inside it add up; the first hit after it ends opens a new one at 1. This is
- * what @fastify/rate-limit's own in-memory store and the earlier per-process throttle did, so the
- * answers (429 after `max`, Retry-After = the window's remaining time) stay as they were.
+ * same rules as one SQL statement, the Redis store as one script; see rate-limit-store.ts and
+ * redis-rate-limit-store.ts). A window opens at a key's first hit and lasts `windowMs`; hits inside it
+ * add up; the first hit after it ends opens a new one at 1. This is what @fastify/rate-limit's own
+ * in-memory store and the earlier per-process throttle did, so the answers (429 after `max`,
+ * Retry-After = the window's remaining time) stay as they were.
  *
  * Rationing (the failed-authentication throttle): once a window holds `rationFrom` hits, each further
  * hit, and each granted turn, stamps `rationedAt`; one turn is granted per `intervalMs`. Pure: times

@@ -7,9 +7,10 @@ import { countHit, takeTurn, type WindowState } from './fixed-window.ts';
  * Where rate-limit windows are counted (fixed windows, fixed-window.ts). Keys arrive hashed
  * (hashLimitKey): no store ever holds a token, credential or address in clear.
  *
- * Two stores: memory, for the embedded database (one process by construction: see the embedded lock),
- * and PostgreSQL, where every node of a deployment counts in the same rows, each hit one atomic upsert.
- * Redis (REDIS_URL) is not supported yet.
+ * Three stores: memory, for the embedded database (one process by construction: see the embedded lock);
+ * PostgreSQL, where every node of a deployment counts in the same rows, each hit one atomic upsert; and
+ * Redis when REDIS_URL is set (redis-rate-limit-store.ts), each operation one script. Which one a node
+ * uses: rate-limit-store-for.ts.
  */
 export interface RateLimitStore {
   /**
@@ -24,6 +25,8 @@ export interface RateLimitStore {
    * @example if ((await store.takeTurn(key, { now: Date.now(), intervalMs: 1_000 })).granted) lookUp();
    */
   takeTurn(key: string, options: { now: number; intervalMs: number }): Promise<{ granted: boolean; state: WindowState | undefined }>;
+  /** Lets go of what the store holds of its own (Redis's connection); the database's pool is the platform's to close. */
+  close(): Promise<void>;
 }
 
 /** The stored key for `value` (a token hash, a credential's transaction, an address) limited in `scope`: a SHA-256, never the value. */
@@ -52,6 +55,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     else this.windows.set(key, turn.state);
     return turn;
   }
+
+  async close(): Promise<void> {}
 }
 
 /** How often a node deletes ended windows, after a hit (off the request's path). */
@@ -123,6 +128,8 @@ export class PostgresRateLimitStore implements RateLimitStore {
     return { granted: row.granted, state: toState(row) };
   }
 
+  async close(): Promise<void> {}
+
   /** Deletes ended windows, at most once a minute per node, without making the caller wait. */
   private purgeNow(now: number): void {
     if (now - this.lastPurge < PURGE_INTERVAL_MS && now >= this.lastPurge) return;
@@ -137,13 +144,4 @@ function toState(row: WindowRow): WindowState {
     endsAt: new Date(row.ends_at).getTime(),
     rationedAt: row.rationed_at === null ? null : new Date(row.rationed_at).getTime(),
   };
-}
-
-/** The store for this database: PostgreSQL's table when nodes may share it, memory for the embedded one. */
-export function rateLimitStoreFor(options: {
-  dbKind: 'pglite' | 'postgres';
-  db: Kysely<Tables>;
-  onPurgeError: (error: unknown) => void;
-}): RateLimitStore {
-  return options.dbKind === 'postgres' ? new PostgresRateLimitStore(options) : new MemoryRateLimitStore();
 }
