@@ -80,16 +80,20 @@ async function handle(command: Command): Promise<unknown> {
     case 'ws-broadcast': {
       // Sends each payload to every client, at the given offsets from the first (the schedule the
       // server under test committed its changes on), or back to back.
+      // Answers when each payload was due (its instant on the schedule, like a commit for the server
+      // under test) and when the loop got round to sending it (later, once the sends fall behind).
       const sentAt: number[] = [];
+      const dueAt: number[] = [];
       const start = now();
       for (let i = 0; i < command.payloads.length; i++) {
         const due = start + (command.offsetsMs?.[i] ?? 0);
         const wait = due - now();
         if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        dueAt.push(Math.min(due, now()));
         sentAt.push(now());
         for (const client of wss!.clients) client.send(command.payloads[i]!);
       }
-      return { sentAt };
+      return { sentAt, dueAt };
     }
     case 'listen': {
       listener = new pg.Client({ connectionString: command.url });

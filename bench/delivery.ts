@@ -5,9 +5,11 @@
  *    for the same user, so every change goes to all of them. Latency from the commit to each
  *    client's receipt, for single updates (one at a time) and for a burst of changes. Baseline: a
  *    bare `ws` server broadcasting the same payloads to the same number of clients, on the same
- *    schedule, timed from its send call.
- *    A probe in the baseline process times `GET /widget/transactions/{id}`, one call after another,
- *    with the subscribers connected and idle, and again while the burst is being fanned out.
+ *    schedule, timed from the instant each payload was due on it (as the node's receipts count from
+ *    the commit), and also from its send call (which leaves out the bare server's own backlog).
+ *    A probe in a process of its own times `GET /widget/transactions/{id}`, one call after another,
+ *    with the subscribers connected and idle, while the node fans the burst out, and (the control:
+ *    what the machine's contention alone does to a read) while the bare server fans it out.
  * 2. Webhooks: throughput draining a backlog, and commit-to-first-attempt latency, to a local
  *    receiver. Baseline: a bare undici POST loop with the same body and the worker's concurrency.
  *
@@ -344,9 +346,13 @@ interface Result {
   statusCall: Stats;
   quietStatusCall: Stats;
   single: Pair;
-  burst: Pair & { proofSpanMs: number };
-  /** GET /widget/transactions/{id}, one after another: subscribers connected and idle, and during the burst. */
-  read: { idle: Stats; duringBurst: Stats };
+  /** The bare burst timed from its schedule (`baseline`) and, as earlier runs did, from each send call. */
+  burst: Pair & { baselineFromSend: Stats; proofSpanMs: number };
+  /**
+   * GET /widget/transactions/{id}, one after another: subscribers connected and idle, during the
+   * node's burst, and (the control) during the bare server's burst, while the node has nothing to send.
+   */
+  read: { idle: Stats; duringBurst: Stats; duringBareBurst: Stats };
   webhookLatency: Pair;
   webhookThroughput: { proof: number; baseline: number; bodyBytes: number; drained: number };
   /** PostgreSQL only: the claim's time with nothing blocked and with messages waiting behind failing ones. */
@@ -426,8 +432,8 @@ async function measure(
 
       // The read probe, idle: subscribers connected, nothing being sent.
       const probeTarget = { url: `${proof.url}/widget/transactions/${first}`, token: wsPartner.client_token };
-      await baseline.call({ cmd: 'probe-start', ...probeTarget, count: PROBE_IDLE });
-      const readIdle = stats((await baseline.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
+      await prober.call({ cmd: 'probe-start', ...probeTarget, count: PROBE_IDLE });
+      const readIdle = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
       log(`proof    GET /widget/transactions/{id} idle: p50 ${ms(readIdle.p50)} ms, p99 ${ms(readIdle.p99)} ms (${readIdle.n})`);
 
       const singleKeys: string[] = [];
@@ -443,7 +449,7 @@ async function measure(
         }
       }
       const burstKeys: string[] = [];
-      await baseline.call({ cmd: 'probe-start', ...probeTarget });
+      await prober.call({ cmd: 'probe-start', ...probeTarget });
       await lanes(burstTxs, BURST_CONCURRENCY, async (id) => {
         for (const status of STEPS) {
           const key = `${id}/${status}`;
@@ -453,7 +459,7 @@ async function measure(
         }
       });
       await subscribers.waitFor(burstKeys, SUBSCRIBERS);
-      const readDuringBurst = stats((await baseline.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
+      const readDuringBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
       const committed = await commits();
       const latencies = (keys: string[], start: (key: string) => number) =>
         keys.flatMap((key) => subscribers.byKey.get(key)!.times.map((at) => at - start(key)));
@@ -488,15 +494,26 @@ async function measure(
         sentAt.set(singleKeys[i]!, reply.sentAt[0]!);
         await subscribers.waitFor([singleKeys[i]!], SUBSCRIBERS);
       }
-      const burstReply = await baseline.call<{ sentAt: number[] }>({
+      // The control: the same read of the (now idle) node while the bare server fans the burst out,
+      // which is what the machine's contention alone (the clients, the bare server) does to a read.
+      await prober.call({ cmd: 'probe-start', ...probeTarget });
+      const burstReply = await baseline.call<{ sentAt: number[]; dueAt: number[] }>({
         cmd: 'ws-broadcast',
         payloads: burstTexts,
         offsetsMs: burstOrder.map((key) => commitOf(committed, key) - burstStart),
       });
-      for (const [i, key] of burstOrder.entries()) sentAt.set(key, burstReply.sentAt[i]!);
+      const dueAt = new Map<string, number>();
+      for (const [i, key] of burstOrder.entries()) {
+        sentAt.set(key, burstReply.sentAt[i]!);
+        dueAt.set(key, burstReply.dueAt[i]!);
+      }
       await subscribers.waitFor(burstOrder, SUBSCRIBERS);
+      const readDuringBareBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
       const baseSingle = stats(latencies(singleKeys, (key) => sentAt.get(key)!));
-      const baseBurst = stats(latencies(burstKeys, (key) => sentAt.get(key)!));
+      // From the instant each payload was due on the schedule, as Proof Ramp's receipts count from the
+      // commit: a bare server that falls behind its schedule is charged for it, as the node is.
+      const baseBurst = stats(latencies(burstKeys, (key) => dueAt.get(key)!));
+      const baseBurstFromSend = stats(latencies(burstKeys, (key) => sentAt.get(key)!));
       const lastReceipt = (keys: string[]) => Math.max(...keys.map((key) => Math.max(...subscribers.byKey.get(key)!.times)));
       const proofRate = (burstKeys.length * SUBSCRIBERS) / ((proofBurstLast - burstStart) / 1000);
       // Capacity: the same payloads again, back to back, no schedule.
@@ -508,7 +525,12 @@ async function measure(
         `fan-out capacity: proof ${proofRate.toFixed(0)} messages/s (burst, first commit to last receipt), bare ws back to back ${baselineRate.toFixed(0)} messages/s`,
       );
       log(`baseline single updates: p50 ${ms(baseSingle.p50)} ms, p99 ${ms(baseSingle.p99)} ms`);
-      log(`baseline burst of ${BURST}: p50 ${ms(baseBurst.p50)} ms, p99 ${ms(baseBurst.p99)} ms`);
+      log(
+        `baseline burst of ${BURST}: p50 ${ms(baseBurst.p50)} ms, p99 ${ms(baseBurst.p99)} ms from the schedule (from each send call: p50 ${ms(baseBurstFromSend.p50)} ms, p99 ${ms(baseBurstFromSend.p99)} ms)`,
+      );
+      log(
+        `control  GET /widget/transactions/{id} of the idle node during the bare burst: p50 ${ms(readDuringBareBurst.p50)} ms, p99 ${ms(readDuringBareBurst.p99)} ms (${readDuringBareBurst.n}); ${(readDuringBareBurst.p99 / readIdle.p99).toFixed(2)}× the idle p99`,
+      );
       log(`burst p99 ratio ${(burst.p99 / baseBurst.p99).toFixed(2)}×, p50 ratio ${(burst.p50 / baseBurst.p50).toFixed(2)}×`);
       await subscribers.close();
       await baseline.call({ cmd: 'ws-stop' });
@@ -519,8 +541,8 @@ async function measure(
         connectMs: { proof: proofConnectMs, baseline: baselineConnectMs },
         statusCall: stats(callMs),
         single: { proof: single, baseline: baseSingle },
-        burst: { proof: burst, baseline: baseBurst, proofSpanMs: burstSpan },
-        read: { idle: readIdle, duringBurst: readDuringBurst },
+        burst: { proof: burst, baseline: baseBurst, baselineFromSend: baseBurstFromSend, proofSpanMs: burstSpan },
+        read: { idle: readIdle, duringBurst: readDuringBurst, duringBareBurst: readDuringBareBurst },
       };
     }
     if (!PARTS.has('webhooks')) return result as Result;
@@ -660,6 +682,8 @@ if (fdLimit !== 'unlimited' && Number(fdLimit) < SUBSCRIBERS + 1000) {
 
 const runStarted = Date.now();
 const baseline = startBaseline();
+/** The read probe's own process, so that it times reads the same way while the bare server is busy broadcasting. */
+const prober = startBaseline();
 const results: Result[] = [];
 let postgresVersion: string | null = null;
 try {
@@ -688,7 +712,7 @@ try {
     }
   }
 } finally {
-  await baseline.stop();
+  await Promise.all([baseline.stop(), prober.stop()]);
 }
 const elapsed = (Date.now() - runStarted) / 1000;
 log(`\nwhole run ${elapsed.toFixed(0)} s`);
@@ -736,7 +760,7 @@ if (pgResult) {
       `Most of it is the same work in both: ${SUBSCRIBERS.toLocaleString('en')} socket writes from one process (a write system call each) and as many receipts in the load generator, on 2 cores, so the last client waits for all the others. ` +
       `Fan-out capacity (messages/s in the burst) was ${x(r.fanOutRate.proof, r.fanOutRate.baseline)} the bare server's; Proof Ramp's own work per message (a filter and a sequence check per subscriber, the message's serialisation, one NOTIFY parse per change) is small next to the write, and the rest of the gap is the database and HTTP work the node does beside it.`,
     `The fan-out runs on the node's event loop beside everything else it does, in slices of about 2 ms (each change framed once, every subscriber's waiting messages in one write), with other work between slices: the sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}, and a read during the burst took p99 ${ms(r.read.duringBurst.p99)} ms against ${ms(r.read.idle.p99)} ms idle (p50 ${ms(r.read.duringBurst.p50)} against ${ms(r.read.idle.p50)} ms). ` +
-      `The burst's changes committed over ${(r.burst.proofSpanMs / 1000).toFixed(1)} s; receipts p99 ${ms(r.burst.proof.p99)} ms against ${ms(r.burst.baseline.p99)} ms for the bare server on the same schedule, which has nothing else to do. ` +
+      `The burst's changes committed over ${(r.burst.proofSpanMs / 1000).toFixed(1)} s; receipts p99 ${ms(r.burst.proof.p99)} ms against ${ms(r.burst.baseline.p99)} ms for the bare server on the same schedule, which has nothing else to do but falls behind it (its \`send\` per client costs more than the node's one prepared frame per message); from each of its send calls, which leaves its backlog out, it took ${ms(r.burst.baselineFromSend.p99)} ms. ` +
       `On 2 cores the load generator (${SUBSCRIBERS.toLocaleString('en')} client sockets), PostgreSQL, the baselines' process and the node share the CPU, so every figure includes time spent waiting for a CPU, and the p99s move most from run to run.`,
     `Webhooks: the worker drains a backlog at ${r.webhookThroughput.proof.toFixed(0)} deliveries/s, ${(r.webhookThroughput.proof / r.webhookThroughput.baseline).toFixed(2)}× the bare POST loop at the same concurrency (${r.webhookThroughput.baseline.toFixed(0)}/s), which does no bookkeeping at all. ` +
       `Each delivery is still durable work: leased by a claim (one statement for a batch, FOR UPDATE SKIP LOCKED), signed, and its attempt recorded; the recording runs beside the sending, one database transaction for every attempt that finished since the last one, and a transaction's next message becomes claimable when that commits. Only each transaction's first pending message is claimable (a partial index), so ${r.claims ? `a claim of 64 due messages took p50 ${ms(stats(r.claims.withBlocked).p50)} ms with ${r.claims.blocked.toLocaleString('en')} messages blocked behind failing ones, against ${ms(stats(r.claims.bare).p50)} ms with none` : 'a claim does not read what waits behind a failing message'} (decision 0023). ` +
@@ -762,19 +786,19 @@ const section = [
   '',
   `### WebSocket fan-out: ${SUBSCRIBERS.toLocaleString('en')} subscriptions on one node`,
   '',
-  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Baseline: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from its send call.`,
+  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Baseline: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from the instant each payload was due on that schedule, as the node's receipts are timed from the commit. Timed instead from each of its send calls, which leaves out the time a payload waits for the sends before it, the bare burst took ${results.map((r) => `p50 ${ms(r.burst.baselineFromSend.p50)} / p99 ${ms(r.burst.baselineFromSend.p99)} ms (${r.label})`).join(', ')}.`,
   '',
   '| database | updates | from | p50 ms | p99 ms | baseline p50 ms | baseline p99 ms | p50 ratio | p99 ratio | receipts |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...wsRows,
   '',
-  `A read during the fan-out: \`GET /widget/transactions/{id}\`, one call after another from the baselines' process, first with the ${SUBSCRIBERS.toLocaleString('en')} subscribers connected and nothing being sent (${PROBE_IDLE} calls), then for as long as the burst is being committed and delivered.`,
+  `A read during the fan-out: \`GET /widget/transactions/{id}\`, one call after another from a process of its own, first with the ${SUBSCRIBERS.toLocaleString('en')} subscribers connected and nothing being sent (${PROBE_IDLE} calls), then for as long as the node's burst is being committed and delivered, and last (the control) while the bare server fans the same burst out to the same clients and the node has nothing to send: what the load generator and the other processes alone do to a read on this machine.`,
   '',
-  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst |',
-  '|---|---|---|---|---|',
+  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst | control: during the bare burst p50 / p99 ms | control p99 ratio |',
+  '|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} |`,
+      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} | ${ms(r.read.duringBareBurst.p50)} / ${ms(r.read.duringBareBurst.p99)} | ${(r.read.duringBareBurst.p99 / r.read.idle.p99).toFixed(1)}× |`,
   ),
   '',
   `Fan-out capacity: Proof Ramp delivered the burst's ${(BURST * SUBSCRIBERS).toLocaleString('en')} messages at ${results.map((r) => `${Math.round(r.fanOutRate.proof).toLocaleString('en')}/s (${r.label})`).join(', ')}, from its first commit to the last receipt; the bare server pushing the same payloads back to back: ${results.map((r) => `${Math.round(r.fanOutRate.baseline).toLocaleString('en')}/s`).join(', ')}.`,

@@ -101,6 +101,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     outboxNotifier: new OutboxNotifier(),
     metrics,
     inboxNotifier: new Notifier(),
+    transferNotifier: new Notifier(),
     close: async () => {
       await bus.stop();
       await database.close();

@@ -37,8 +37,7 @@ export async function retryTransferNow(platform: Platform, id: string): Promise<
     .where('status', 'in', ACTIVE_TRANSFER_STATUSES)
     .executeTakeFirst();
   const retried = result.numUpdatedRows > 0n;
-  // The worker is woken by status-change notices; this one carries no change, only the hint.
-  if (retried) platform.outboxNotifier.notify();
+  if (retried) platform.transferNotifier.notify();
   return retried;
 }
 
