@@ -6,7 +6,7 @@ import type { TransactionEvent } from '../modules/delivery/event-bus.ts';
 import { getKycStatus } from '../modules/kyc/identity-store.ts';
 import { authenticatePartner, type CallerContext } from '../modules/partners/authenticate.ts';
 import { isTerminal } from '../modules/transactions/state-machine.ts';
-import { findTransaction, listRecentTransactionsOfUser } from '../modules/transactions/transaction-store.ts';
+import { findTransaction, listRecentTransactionsOfUser, type TransactionRow } from '../modules/transactions/transaction-store.ts';
 import { toUpdateMessage } from '../modules/transactions/transaction-view.ts';
 import type { Platform } from '../platform.ts';
 import type { FailedAuthThrottle } from './failed-auth-throttle.ts';
@@ -41,7 +41,13 @@ interface Subscriber extends Outlet {
   /** The merchant_transaction_id for ?tx_id=…, null for ?user_id=… */
   merchantTransactionId: string | null;
   partnerUserId: string | null;
-  /** Highest seq sent per transaction: updates are never sent twice or out of order. */
+  /**
+   * Highest seq sent per transaction whose state was read for the subscriber (its snapshot): an event
+   * committed before that read may arrive after it, and must not be sent again. Only those are kept,
+   * so the map stays as small as the snapshot: every other event arrives once, in commit order (the
+   * bus delivers in that order, and a transaction's changes commit in seq order under its row lock;
+   * a bus that lost events makes every subscriber reconnect), so it has nothing to be checked against.
+   */
   sent: Map<string, number>;
   /** Events that arrived while the current state was being read; sent right after it. */
   pending: TransactionEvent[] | null;
@@ -200,15 +206,13 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       if (query.tx_id) {
         const row = await findTransaction(platform.db, partnerId, query.tx_id);
         if (!row) return socket.close(CLOSE.notFound, 'not_found');
-        send(subscriber, row.id, row.version, new PreparedMessage(JSON.stringify(toUpdateMessage(row, row.updated_at))));
+        sendState(subscriber, row);
         if (isTerminal(row.status)) return fanOut.closeWhenSent(subscriber, CLOSE.done, row.status);
       } else if (query.user_id) {
         if (!(await getKycStatus(platform.db, { partnerId, partnerUserId: query.user_id })))
           return socket.close(CLOSE.notFound, 'not_found');
         const rows = await listRecentTransactionsOfUser(platform.db, partnerId, query.user_id, USER_SNAPSHOT_LIMIT);
-        for (const row of rows) {
-          send(subscriber, row.id, row.version, new PreparedMessage(JSON.stringify(toUpdateMessage(row, row.updated_at))));
-        }
+        for (const row of rows) sendState(subscriber, row);
       } else {
         return socket.close(CLOSE.badRequest, 'tx_id or user_id is required');
       }
@@ -227,12 +231,21 @@ export async function registerWebSocket(app: FastifyInstance, platform: Platform
       fanOut.closeWhenSent(subscriber, CLOSE.done, String(event.message.status));
   }
 
+  /** Queues a transaction's current state (read for this subscriber), remembering its seq against later arrivals of older events. */
+  function sendState(subscriber: Subscriber, row: TransactionRow): void {
+    if (!subscriber.sent.has(row.id)) subscriber.sent.set(row.id, 0);
+    send(subscriber, row.id, row.version, new PreparedMessage(JSON.stringify(toUpdateMessage(row, row.updated_at))));
+  }
+
   /** Queues the message unless this subscriber already has it or a later one of its transaction; true when queued. */
   function send(subscriber: Subscriber, transactionId: string, seq: number, message: PreparedMessage): boolean {
     const { socket } = subscriber;
     if (socket.readyState !== socket.OPEN || subscriber.closeAfter !== null) return false;
-    if ((subscriber.sent.get(transactionId) ?? 0) >= seq) return false;
-    subscriber.sent.set(transactionId, seq);
+    const known = subscriber.sent.get(transactionId);
+    if (known !== undefined) {
+      if (known >= seq) return false;
+      subscriber.sent.set(transactionId, seq);
+    }
     fanOut.enqueue(subscriber, message);
     return true;
   }
