@@ -31,7 +31,7 @@ export interface Platform {
   outboxNotifier: OutboxNotifier;
   /** This platform's Prometheus metrics (served at /metrics; docs/operations.md). */
   metrics: Metrics;
-  /** Told when an operator made a crypto transfer due again: this node's settlement worker takes it without waiting for its next poll. */
+  /** Told when a crypto transfer became due (a capture queued it, an operator retried it): this node's settlement worker takes it without waiting for its next poll. */
   transferNotifier: Notifier;
   /** Told when a provider callback was stored: this node's callback worker applies it without waiting for its next poll. */
   inboxNotifier: Notifier;

@@ -3,13 +3,13 @@ import { WorkerLoop } from '../src/lib/worker-loop.ts';
 import type { TransactionEvent } from '../src/modules/delivery/event-bus.ts';
 import { retryTransferNow } from '../src/modules/settlement/settlement-operations.ts';
 import { SettlementWorker } from '../src/modules/settlement/settlement-worker.ts';
+import { payBuy, SETTLEMENT_ENV, transferOf } from './helpers/settlement-kit.ts';
 import { useServerWithPartner } from './helpers/use-server-with-partner.ts';
 
 /**
- * What wakes the settlement worker before its next poll: a committed move to processing (a buy's
- * capture queues its transfer in that same database transaction) and an operator's retry, never
- * the other status changes, each of which would otherwise cost a claim (a burst of a hundred
- * changes cost a hundred). The poll interval is an hour here, so only a wake-up can run a round.
+ * What wakes the settlement worker before its next poll: a capture that queued a transfer, and an
+ * operator's retry, never a status change as such (a burst of a hundred changes cost a hundred
+ * claims when every change woke it). The poll interval is an hour here, so only a wake-up runs a round.
  */
 
 const change = (status: string, seq: number): TransactionEvent => ({
@@ -22,50 +22,48 @@ const change = (status: string, seq: number): TransactionEvent => ({
 });
 
 describe('waking the settlement worker', () => {
-  const server = useServerWithPartner({ env: { SETTLEMENT_POLL_INTERVAL: '1h' } });
+  const server = useServerWithPartner({ background: true, env: { ...SETTLEMENT_ENV, SETTLEMENT_POLL_INTERVAL: '1h' } });
   let worker: SettlementWorker | null = null;
-  const publish = async (events: TransactionEvent[]) => {
-    const { platform } = server;
-    await platform.db.transaction().execute((trx) => platform.bus.publishInTransaction(trx, events));
-    platform.bus.afterCommit(events);
-  };
 
   afterEach(async () => {
     await worker?.stop();
+    worker = null;
     vi.restoreAllMocks();
   });
 
-  it('wakes on a move to processing and on a retry, not on other status changes', async () => {
-    worker = new SettlementWorker(server.platform);
-    worker.start();
-    const wakes = vi.spyOn(WorkerLoop.prototype, 'wake');
-
-    // Published as a status change is, in one database transaction; events arrive in commit order, so
-    // once the processing one has woken the worker, the three before it have been heard (and ignored).
-    await publish([change('pending', 1), change('completed', 2), change('failed', 3)]);
-    server.platform.outboxNotifier.notify();
-    await publish([change('processing', 4)]);
-    await vi.waitFor(() => expect(wakes).toHaveBeenCalled(), { timeout: 5_000 });
-    expect(wakes).toHaveBeenCalledTimes(1);
-
-    // A retry of a transfer that does not exist changes nothing and wakes nobody; one that is due would.
-    expect(await retryTransferNow(server.platform, 'trf_none')).toBe(false);
-    expect(wakes).toHaveBeenCalledTimes(1);
-    server.platform.transferNotifier.notify();
-    expect(wakes).toHaveBeenCalledTimes(2);
+  it('a captured payment wakes the worker, which sends the transfer at once', async () => {
+    const buy = await payBuy(server);
+    await vi.waitFor(async () => expect((await transferOf(server, buy.id)).status).not.toBe('queued'), { timeout: 10_000 });
   });
 
-  it('stops listening when stopped', async () => {
+  it('status changes do not wake it; the transfer notifier (a capture, a retry) does', async () => {
+    await server.background!.settlement.stop();
     worker = new SettlementWorker(server.platform);
     worker.start();
-    await worker.stop();
     const wakes = vi.spyOn(WorkerLoop.prototype, 'wake');
+    const events = ['pending', 'processing', 'completed', 'failed'].map((status, index) => change(status, index + 1));
+    await server.platform.db.transaction().execute((trx) => server.platform.bus.publishInTransaction(trx, events));
+    server.platform.bus.afterCommit(events);
+    server.platform.outboxNotifier.notify();
     const heard: TransactionEvent[] = [];
     const unsubscribe = server.platform.bus.subscribe((event) => heard.push(event));
-    await publish([change('processing', 5)]);
-    server.platform.transferNotifier.notify();
-    await vi.waitFor(() => expect(heard).toHaveLength(1), { timeout: 5_000 });
+    const last = [change('completed', 9)];
+    await server.platform.db.transaction().execute((trx) => server.platform.bus.publishInTransaction(trx, last));
+    server.platform.bus.afterCommit(last);
+    // Events arrive in commit order: once the last one is heard, every one before it has been too.
+    await vi.waitFor(() => expect(heard.map((event) => event.seq)).toContain(9), { timeout: 5_000 });
     unsubscribe();
-    expect(wakes).not.toHaveBeenCalled();
+    expect(wakes.mock.contexts.filter((loop) => loop === workerLoop(worker!))).toHaveLength(0);
+
+    // A retry of a transfer that does not exist changes nothing and wakes nobody.
+    expect(await retryTransferNow(server.platform, 'trf_none')).toBe(false);
+    expect(wakes.mock.contexts.filter((loop) => loop === workerLoop(worker!))).toHaveLength(0);
+    server.platform.transferNotifier.notify();
+    expect(wakes.mock.contexts.filter((loop) => loop === workerLoop(worker!))).toHaveLength(1);
   });
 });
+
+/** The worker's loop, to tell its wake-ups from the other workers' (the webhook worker's run here too). */
+function workerLoop(worker: SettlementWorker): WorkerLoop {
+  return (worker as unknown as { loop: WorkerLoop }).loop;
+}

@@ -81,6 +81,8 @@ export async function applyPaymentUpdate(platform: Platform, event: InboundEvent
     });
   });
   announceStatusChanges(platform, events);
+  // A capture that paid the buy queued its crypto transfer in the transaction that just committed.
+  if (events.some((event) => event.message.status === 'processing')) platform.transferNotifier.notify();
   await requestRefundIfDue(platform, result.attemptId);
   return result;
 }

@@ -9,8 +9,8 @@ import { findTransferOfTransaction, insertTransferIntent, type TransferIntent } 
  * Queues the crypto transfer of a buy that has just reached `processing`, inside the caller's
  * database transaction (the one that records the capture and the status change), so a buy is
  * processing if and only if its transfer exists. One transfer per transaction, held by a unique key:
- * a second call, however concurrent, finds the first one's. The settlement worker (woken by the
- * status change's notification) takes it from there. A sell, or a buy in another status, gets none.
+ * a second call, however concurrent, finds the first one's. The settlement worker (woken once the
+ * capture commits) takes it from there. A sell, or a buy in another status, gets none.
  *
  * @param transaction the transaction's row as the status change left it (`settled_crypto_minor` set).
  * @returns the transfer, or null when the transaction is not a processing buy.

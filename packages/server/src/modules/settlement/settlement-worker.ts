@@ -1,6 +1,5 @@
 import { WorkerLoop } from '../../lib/worker-loop.ts';
 import type { Platform } from '../../platform.ts';
-import type { TransactionEvent } from '../delivery/event-bus.ts';
 import { advanceTransfer } from './advance-transfer.ts';
 import { claimDueTransfers, endClaim, type TransferIntent } from './transfer-store.ts';
 
@@ -19,15 +18,14 @@ const LEASE_MS = 15_000;
  * Sends the crypto of paid buys and follows each transfer to its confirmation depth (or its refund).
  * Transfers are leased (FOR UPDATE SKIP LOCKED: the workers of several nodes never take the same one
  * at once), worked on a round at a time (advance-transfer.ts) and scheduled again in the database:
- * nothing waits in memory, so a restart loses nothing. Woken by a committed move to processing, on
- * any node (a capture queues its transfer in the same database transaction), and by an operator's
- * retry on this one; other status changes leave it alone (a burst of them would otherwise cost a
- * claim each). Polls every SETTLEMENT_POLL_INTERVAL for confirmations.
+ * nothing waits in memory, so a restart loses nothing. Woken (platform.transferNotifier) when this
+ * node committed a capture, which queues its transfer in the same database transaction, or an
+ * operator's retry; status changes leave it alone (a burst of them cost a claim each when they woke
+ * it). Polls every SETTLEMENT_POLL_INTERVAL for confirmations, and for transfers queued elsewhere.
  */
 export class SettlementWorker {
   private readonly platform: Platform;
   private readonly loop: WorkerLoop;
-  private unsubscribe: (() => void) | null = null;
 
   constructor(platform: Platform) {
     this.platform = platform;
@@ -42,14 +40,9 @@ export class SettlementWorker {
 
   start(): void {
     this.loop.start();
-    this.unsubscribe = this.platform.bus.subscribe((event) => {
-      if (queuesTransfer(event)) this.loop.wake();
-    });
   }
 
   stop(): Promise<void> {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
     return this.loop.stop();
   }
 
@@ -85,9 +78,4 @@ export class SettlementWorker {
       platform.logger.error({ err: error, transferId: transfer.id }, 'settlement round could not be recorded');
     }
   }
-}
-
-/** A buy's move to processing: its capture queued the transfer (a sell's deposit wakes the worker too, harmlessly). */
-function queuesTransfer(event: TransactionEvent): boolean {
-  return event.message.status === 'processing';
 }
