@@ -724,7 +724,7 @@ if (!ALL_PARTS) {
 // ---------------------------------------------------------------------------------------------
 // docs/benchmarks.md
 
-const ratio = (a: number, b: number) => `**${(a / b).toFixed(1)}×**`;
+const ratio = (a: number, b: number) => `**${(a / b).toFixed(a / b < 0.1 ? 2 : 1)}×**`;
 const wsRows = results.flatMap((r) => {
   const from = r.label === 'PGlite' ? 'status call sent' : 'commit (NOTIFY)';
   return [
