@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeStatus, changeStatusWithin } from '../src/modules/transactions/change-status.ts';
 import { connect, DELIVERY_ENV } from './helpers/delivery-kit.ts';
 import { freePort } from './helpers/net.ts';
 import { childDatabase, type ProofChild, startProofServe, waitUntil } from './helpers/proof-child.ts';
@@ -82,6 +83,22 @@ describe('metrics on the main port, behind the admin token', () => {
     const before = sample(await scrape(), 'proof_provider_call_duration_seconds_count', labels);
     await server.newSession();
     expect(sample(await scrape(), 'proof_provider_call_duration_seconds_count', labels)).toBeGreaterThan(before);
+  });
+
+  it('counts a status change once it has committed, never one rolled back', async () => {
+    const id = await server.newSession();
+    const changed = { type: 'buy', status: 'processing', reason: 'none' };
+    const before = sample(await scrape(), 'proof_transaction_status_changes_total', changed);
+    const who = { partnerId: server.partner.partner_id, merchantTransactionId: id, to: 'processing' as const };
+    await expect(
+      server.platform.db.transaction().execute(async (trx) => {
+        await changeStatusWithin(server.platform, trx, who);
+        throw new Error('rolled back after the change was recorded');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(sample(await scrape(), 'proof_transaction_status_changes_total', changed)).toBe(before);
+    await changeStatus(server.platform, who);
+    expect(sample(await scrape(), 'proof_transaction_status_changes_total', changed)).toBe(before + 1);
   });
 
   it('moves with a status change, the webhook queue, failed and delivered attempts', async () => {

@@ -100,7 +100,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
   });
   const statusChanges = new Counter({
     name: `${METRIC_PREFIX}transaction_status_changes_total`,
-    help: 'Transaction status changes recorded by this node, by transaction type, new status and reason ("none" without one).',
+    help: 'Transaction status changes committed by this node, by transaction type, new status and reason ("none" without one).',
     labelNames: ['type', 'status', 'reason'] as const,
     registers,
   });

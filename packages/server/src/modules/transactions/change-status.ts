@@ -3,7 +3,7 @@ import type { Tables } from '../../db/tables.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
-import { recordStatusChanges } from './record-status-changes.ts';
+import { recordStatusChanges, takeStatusChangeLabels } from './record-status-changes.ts';
 import { checkTransition } from './state-machine.ts';
 import type { TransactionStatus } from './transaction-status.ts';
 
@@ -77,9 +77,13 @@ export async function changeStatusWithin(platform: Platform, trx: Kysely<Tables>
   return event!;
 }
 
-/** Tells every node's subscribers and this node's webhook worker about changes that have committed. */
-export function announceStatusChanges(platform: Platform, events: TransactionEvent[]): void {
+/** Tells every node's subscribers and this node's webhook worker about changes that have committed, and counts them. */
+export function announceStatusChanges(platform: Platform, events: readonly TransactionEvent[]): void {
   if (events.length === 0) return;
+  for (const event of events) {
+    const labels = takeStatusChangeLabels(event);
+    if (labels) platform.metrics.statusChanges.inc(labels);
+  }
   platform.bus.afterCommit(events);
   platform.outboxNotifier.notify();
 }

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToOtherWork } from 'node:timers/promises';
 import type { Platform } from '../../platform.ts';
+import { announceStatusChanges } from './change-status.ts';
 import { recordStatusChanges } from './record-status-changes.ts';
 import { checkTransition } from './state-machine.ts';
 import type { TransactionType } from './transaction-status.ts';
@@ -51,10 +52,7 @@ export async function expireTransactions(platform: Platform, options: ExpiryOpti
         now,
       );
     });
-    if (events.length > 0) {
-      platform.bus.afterCommit(events);
-      platform.outboxNotifier.notify();
-    }
+    announceStatusChanges(platform, events);
     total += events.length;
     await options.afterBatch?.(events.length);
     if (events.length < limit) return total;

@@ -7,6 +7,20 @@ import { isTerminal } from './state-machine.ts';
 import type { TransactionViewRow } from './transaction-store.ts';
 import { toTransactionView, toUpdateMessage } from './transaction-view.ts';
 
+/**
+ * What each recorded change is counted under (proof_transaction_status_changes_total), kept until its
+ * database transaction has committed: announceStatusChanges counts it then, so a change rolled back
+ * after it was recorded is never counted. Weak, so the events of a rolled-back batch leave nothing behind.
+ */
+const uncounted = new WeakMap<TransactionEvent, { type: string; status: string; reason: string }>();
+
+/** The labels a committed change is counted under, once (undefined for an event another node recorded, or one already counted). */
+export function takeStatusChangeLabels(event: TransactionEvent): { type: string; status: string; reason: string } | undefined {
+  const labels = uncounted.get(event);
+  uncounted.delete(event);
+  return labels;
+}
+
 /** A transaction row just updated to its new status (its version is the change's `seq`). */
 export type ChangedRow = TransactionViewRow & { id: string; partner_id: string; version: number };
 
@@ -14,7 +28,7 @@ export type ChangedRow = TransactionViewRow & { id: string; partner_id: string; 
  * What every status change writes beside the row, in the same database transaction: the history
  * event, the queued webhook and the notification to every node. Set-wise for jobs that change many
  * rows at once (one statement per table for the batch); a single change is a batch of one.
- * The caller hands the returned events to `platform.bus.afterCommit` once the transaction commits.
+ * The caller hands the returned events to announceStatusChanges once the transaction commits.
  */
 export async function recordStatusChanges(
   platform: Platform,
@@ -60,8 +74,8 @@ export async function recordStatusChanges(
     }),
   );
   await platform.bus.publishInTransaction(trx, events);
-  // Counted as recorded: a caller's transaction that rolls back after this (a database failure) still counts.
-  for (const { row, reason } of changes)
-    platform.metrics.statusChanges.inc({ type: row.type, status: row.status, reason: reason ?? 'none' });
+  for (const [index, { row, reason }] of changes.entries()) {
+    uncounted.set(events[index]!, { type: row.type, status: row.status, reason: reason ?? 'none' });
+  }
   return events;
 }
