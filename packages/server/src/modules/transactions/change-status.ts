@@ -3,7 +3,7 @@ import type { Tables } from '../../db/tables.ts';
 import { ApiError } from '../../lib/errors.ts';
 import type { Platform } from '../../platform.ts';
 import type { TransactionEvent } from '../delivery/event-bus.ts';
-import { recordStatusChanges, takeStatusChangeLabels } from './record-status-changes.ts';
+import { recordStatusChanges, takeAfterCommit } from './record-status-changes.ts';
 import { checkTransition } from './state-machine.ts';
 import type { TransactionStatus } from './transaction-status.ts';
 
@@ -77,13 +77,19 @@ export async function changeStatusWithin(platform: Platform, trx: Kysely<Tables>
   return event!;
 }
 
-/** Tells every node's subscribers and this node's webhook worker about changes that have committed, and counts them. */
+/**
+ * Tells every node's subscribers about changes that have committed, counts them, and wakes this node's
+ * webhook worker when they queued webhooks (a partner without an endpoint costs it no claim).
+ */
 export function announceStatusChanges(platform: Platform, events: readonly TransactionEvent[]): void {
   if (events.length === 0) return;
+  let webhookQueued = false;
   for (const event of events) {
-    const labels = takeStatusChangeLabels(event);
-    if (labels) platform.metrics.statusChanges.inc(labels);
+    const left = takeAfterCommit(event);
+    if (!left) continue;
+    platform.metrics.statusChanges.inc(left.labels);
+    webhookQueued ||= left.webhookQueued;
   }
   platform.bus.afterCommit(events);
-  platform.outboxNotifier.notify();
+  if (webhookQueued) platform.outboxNotifier.notify();
 }

@@ -7,18 +7,25 @@ import { isTerminal } from './state-machine.ts';
 import type { TransactionViewRow } from './transaction-store.ts';
 import { toTransactionView, toUpdateMessage } from './transaction-view.ts';
 
-/**
- * What each recorded change is counted under (proof_transaction_status_changes_total), kept until its
- * database transaction has committed: announceStatusChanges counts it then, so a change rolled back
- * after it was recorded is never counted. Weak, so the events of a rolled-back batch leave nothing behind.
- */
-const uncounted = new WeakMap<TransactionEvent, { type: string; status: string; reason: string }>();
+/** What is left to do about a recorded change once its database transaction has committed. */
+export interface AfterCommit {
+  /** Its labels in proof_transaction_status_changes_total. */
+  labels: { type: string; status: string; reason: string };
+  /** Whether it queued a webhook (its partner has an endpoint): only then is the webhook worker woken. */
+  webhookQueued: boolean;
+}
 
-/** The labels a committed change is counted under, once (undefined for an event another node recorded, or one already counted). */
-export function takeStatusChangeLabels(event: TransactionEvent): { type: string; status: string; reason: string } | undefined {
-  const labels = uncounted.get(event);
-  uncounted.delete(event);
-  return labels;
+/**
+ * Kept for each recorded change until announceStatusChanges takes it after the commit, so a change
+ * rolled back after it was recorded is never counted. Weak: a rolled-back batch leaves nothing behind.
+ */
+const afterCommit = new WeakMap<TransactionEvent, AfterCommit>();
+
+/** What is left to do about a committed change, once (undefined for an event recorded elsewhere or already announced). */
+export function takeAfterCommit(event: TransactionEvent): AfterCommit | undefined {
+  const left = afterCommit.get(event);
+  afterCommit.delete(event);
+  return left;
 }
 
 /** A transaction row just updated to its new status (its version is the change's `seq`). */
@@ -52,7 +59,7 @@ export async function recordStatusChanges(
       })),
     )
     .execute();
-  await enqueueWebhooks(
+  const queued = await enqueueWebhooks(
     trx,
     changes.map(({ row }) => ({
       partnerId: row.partner_id,
@@ -75,7 +82,10 @@ export async function recordStatusChanges(
   );
   await platform.bus.publishInTransaction(trx, events);
   for (const [index, { row, reason }] of changes.entries()) {
-    uncounted.set(events[index]!, { type: row.type, status: row.status, reason: reason ?? 'none' });
+    afterCommit.set(events[index]!, {
+      labels: { type: row.type, status: row.status, reason: reason ?? 'none' },
+      webhookQueued: queued[index] !== null,
+    });
   }
   return events;
 }
