@@ -101,7 +101,12 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => limits.close());
   // Failed authentications count the same whether they come over HTTP, as a WebSocket upgrade or to /admin.
-  const throttle = new FailedAuthThrottle({ clock: platform.clock, store: limits, logger: platform.logger });
+  const throttle = new FailedAuthThrottle({
+    clock: platform.clock,
+    store: limits,
+    logger: platform.logger,
+    keySecret: platform.keys.rateLimitKeys,
+  });
   // Before the WebSocket hub subscribes: on an access change the cache is cleared first, so the
   // hub's re-check of open sockets reads the database.
   const stopFollowing = followAccessChanges(platform);

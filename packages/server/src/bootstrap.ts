@@ -94,6 +94,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
       initToken: deriveKey(secrets.signingSecret, 'init-token'),
       sessionSignature: deriveKey(secrets.signingSecret, 'session-signature'),
       widgetCredential: deriveKey(secrets.signingSecret, 'widget-credential'),
+      rateLimitKeys: deriveKey(secrets.signingSecret, 'rate-limit-keys'),
     },
     sealer: new Sealer(secrets.encryptionKey),
     providers: instrumentProviders(providers, metrics),

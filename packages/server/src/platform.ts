@@ -20,7 +20,7 @@ export interface Platform {
   clock: Clock;
   logger: Logger;
   /** Keys derived from the signing secret (SIGNING_SECRET), one per purpose; the root secret itself stays in bootstrap. */
-  keys: { initToken: Buffer; sessionSignature: Buffer; widgetCredential: Buffer };
+  keys: { initToken: Buffer; sessionSignature: Buffer; widgetCredential: Buffer; rateLimitKeys: Buffer };
   /** Encrypts secrets and PII at rest. */
   sealer: Sealer;
   /** The adapters to the outside world (rates, deposit addresses …), built from configuration in providers.ts. */

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { sha256Hex } from '../src/lib/crypto.ts';
 import { limitKey, MemoryRateLimitStore, PostgresRateLimitStore, type RateLimitStore } from '../src/modules/limits/rate-limit-store.ts';
 import { RedisRateLimitStore } from '../src/modules/limits/redis-rate-limit-store.ts';
 import { logCollector } from './helpers/log-collector.ts';
@@ -20,6 +21,7 @@ import { testDatabase } from './helpers/test-platform.ts';
 
 const T0 = Date.parse('2026-11-21T12:00:00Z');
 const MINUTE = 60_000;
+const KEY_SECRET = Buffer.alloc(32, 7);
 
 let database: Database;
 let drop: () => Promise<void> = async () => {};
@@ -62,7 +64,7 @@ describe.skipIf(!REDIS_URL)('the redis store', () => sameAnswers('redis', theRed
 
 /** What every store must answer, given a way to make (or reach) one. */
 function sameAnswers(name: string, make: () => RateLimitStore | Promise<RateLimitStore>): void {
-  const key = (label: string) => limitKey(`test-${name}`, label);
+  const key = (label: string) => limitKey(KEY_SECRET, `test-${name}`, label);
 
   it('counts hits in a window from the first hit, and starts again at 1 from its end on', async () => {
     const store = await make();
@@ -106,16 +108,27 @@ function sameAnswers(name: string, make: () => RateLimitStore | Promise<RateLimi
   });
 }
 
+describe('stored keys', () => {
+  it('are HMACs of scope and value under the deployment’s key: the same on every node, unknown without it', () => {
+    const key = limitKey(KEY_SECRET, 'auth', '203.0.113.7');
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(limitKey(Buffer.from(KEY_SECRET), 'auth', '203.0.113.7')).toBe(key);
+    expect(limitKey(Buffer.alloc(32, 8), 'auth', '203.0.113.7')).not.toBe(key);
+    expect(limitKey(KEY_SECRET, 'widget', '203.0.113.7')).not.toBe(key);
+    expect(key).not.toBe(sha256Hex('auth:203.0.113.7'));
+  });
+});
+
 describe('the table store’s rows', () => {
   it('keeps only hashes, and deletes ended windows as it goes', async () => {
     const store = new PostgresRateLimitStore({ db: database.db, onPurgeError: (error) => purgeErrors.push(error) });
-    const ended = limitKey('purge', '203.0.113.7');
+    const ended = limitKey(KEY_SECRET, 'purge', '203.0.113.7');
     await store.hit(ended, { now: T0 - 10 * MINUTE, windowMs: MINUTE });
     const { rows } = await sql<{ key: string }>`select key from rate_limit_windows`.execute(database.db);
     for (const row of rows) expect(row.key).toMatch(/^[0-9a-f]{64}$/);
     expect(rows.map((row) => row.key)).toContain(ended);
     // A hit twenty minutes of the clock later purges (in the background) what ended before it.
-    await store.hit(limitKey('purge', 'later'), { now: T0 + 10 * MINUTE, windowMs: MINUTE });
+    await store.hit(limitKey(KEY_SECRET, 'purge', 'later'), { now: T0 + 10 * MINUTE, windowMs: MINUTE });
     await expect
       .poll(async () => (await sql<{ key: string }>`select key from rate_limit_windows where key = ${ended}`.execute(database.db)).rows)
       .toEqual([]);
@@ -126,7 +139,7 @@ describe('the table store’s rows', () => {
 describe.skipIf(!REDIS_URL)('the redis store’s keys', () => {
   it('are hashes under the prefix, each expiring when its window ends on the caller’s clock', async () => {
     const store = await theRedisStore();
-    const k = limitKey('expiry', '203.0.113.7');
+    const k = limitKey(KEY_SECRET, 'expiry', '203.0.113.7');
     await store.hit(k, { now: T0, windowMs: MINUTE });
     await store.hit(k, { now: T0 + 45_000, windowMs: MINUTE });
     const redis = new Redis(REDIS_URL!);
@@ -152,8 +165,8 @@ describe('a redis store whose server does not answer', () => {
     try {
       expect(await store.ready(300)).toBe(false);
       const started = Date.now();
-      await expect(store.hit(limitKey('down', 'x'), { now: T0, windowMs: MINUTE })).rejects.toThrow();
-      await expect(store.takeTurn(limitKey('down', 'x'), { now: T0, intervalMs: 1_000 })).rejects.toThrow();
+      await expect(store.hit(limitKey(KEY_SECRET, 'down', 'x'), { now: T0, windowMs: MINUTE })).rejects.toThrow();
+      await expect(store.takeTurn(limitKey(KEY_SECRET, 'down', 'x'), { now: T0, intervalMs: 1_000 })).rejects.toThrow();
       expect(Date.now() - started).toBeLessThan(500);
       await expect.poll(() => lines.length).toBeGreaterThan(0);
       expect(lines[0]).toMatchObject({ redis: '127.0.0.1:1', msg: expect.stringContaining('Redis does not answer') });

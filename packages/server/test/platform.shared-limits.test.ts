@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../src/lib/crypto.ts';
 import { type CreatedPartner, childDatabase, createPartner, type ProofChild, startProofServe } from './helpers/proof-child.ts';
 import { ADMIN_TOKEN, expectError, request } from './helpers/test-platform.ts';
 
@@ -122,6 +123,9 @@ describe.each(stores)('limits shared by two nodes on one PostgreSQL, counted in 
     const text = JSON.stringify(rows);
     expect(text).not.toContain(partner.client_token);
     expect(text).not.toContain('127.0.0.1');
+    // Keyed hashes: hashing the address the guesses came from does not find its window.
+    const keys = rows.map((row) => row.key);
+    for (const address of ['127.0.0.1', '::ffff:127.0.0.1']) expect(keys).not.toContain(sha256Hex(`auth:${address}`));
   });
 });
 

@@ -72,7 +72,13 @@ export async function embedApi(
     max: platform.config.embedRateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    store: sharedRateLimitStore({ store: limits, clock: platform.clock, logger: platform.logger, scope: 'embed' }),
+    store: sharedRateLimitStore({
+      store: limits,
+      clock: platform.clock,
+      logger: platform.logger,
+      scope: 'embed',
+      keySecret: platform.keys.rateLimitKeys,
+    }),
     skipOnError: true,
     keyGenerator: (request) => (request.embed ? `tx:${request.embed.tid}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>

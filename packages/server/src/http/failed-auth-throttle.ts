@@ -40,11 +40,14 @@ export class FailedAuthThrottle {
   private readonly clock: Clock;
   private readonly store: RateLimitStore;
   private readonly logger: Logger;
+  private readonly keySecret: Buffer;
 
-  constructor(options: { clock: Clock; store: RateLimitStore; logger: Logger }) {
+  /** `keySecret` hashes the addresses before they are stored (limitKey). */
+  constructor(options: { clock: Clock; store: RateLimitStore; logger: Logger; keySecret: Buffer }) {
     this.clock = options.clock;
     this.store = options.store;
     this.logger = options.logger;
+    this.keySecret = options.keySecret;
   }
 
   /** authenticatePartner behind the throttle. */
@@ -78,7 +81,11 @@ export class FailedAuthThrottle {
   private async recordFailure(address: string): Promise<void> {
     const now = this.clock.now().getTime();
     try {
-      const state = await this.store.hit(limitKey('auth', address), { now, windowMs: WINDOW_MS, rationFrom: FAILED_AUTH_PER_MINUTE });
+      const state = await this.store.hit(limitKey(this.keySecret, 'auth', address), {
+        now,
+        windowMs: WINDOW_MS,
+        rationFrom: FAILED_AUTH_PER_MINUTE,
+      });
       this.learn(address, state);
     } catch (error) {
       // The answer stays 401; only the count is lost (the database is failing the lookups too).
@@ -99,7 +106,7 @@ export class FailedAuthThrottle {
     if (now < entry.nextTurnAt) return Math.min(entry.endsAt, entry.nextTurnAt) - now;
     let turn: Awaited<ReturnType<RateLimitStore['takeTurn']>>;
     try {
-      turn = await this.store.takeTurn(limitKey('auth', address), { now, intervalMs: BLOCKED_LOOKUP_INTERVAL_MS });
+      turn = await this.store.takeTurn(limitKey(this.keySecret, 'auth', address), { now, intervalMs: BLOCKED_LOOKUP_INTERVAL_MS });
     } catch (error) {
       this.logger.warn({ err: error }, 'failed-authentication throttle: could not ask for a rationed lookup');
       return 0;

@@ -67,7 +67,13 @@ export async function partnerApi(
     max: platform.config.rateLimitPerMinute,
     timeWindow: 60_000,
     hook: 'onRequest',
-    store: sharedRateLimitStore({ store: limits, clock: platform.clock, logger: platform.logger, scope: 'widget' }),
+    store: sharedRateLimitStore({
+      store: limits,
+      clock: platform.clock,
+      logger: platform.logger,
+      scope: 'widget',
+      keySecret: platform.keys.rateLimitKeys,
+    }),
     skipOnError: true,
     // Runs after authentication (route hooks follow the scope's), so every request here has a token.
     keyGenerator: (request) => request.tokenHash!,

@@ -9,7 +9,8 @@ const MAX_OVER_KEYS = 10_000;
 /**
  * @fastify/rate-limit's store, counting in the platform's rate-limit store (on PostgreSQL, shared by
  * every node), so the plugin's answers stay exactly as they were: 429 with Retry-After and the
- * x-ratelimit-* headers. `scope` keeps each API's counts apart; keys are hashed before they are stored.
+ * x-ratelimit-* headers. `scope` keeps each API's counts apart; keys are hashed under `keySecret`
+ * (limitKey) before they are stored.
  *
  * One store round trip per request at most, and none once a key is over its limit: this node then
  * answers 429 from memory until the window ends (those refused requests are not counted, as they
@@ -21,8 +22,9 @@ export function sharedRateLimitStore(options: {
   clock: Clock;
   logger: Logger;
   scope: string;
+  keySecret: Buffer;
 }): FastifyRateLimitStoreCtor {
-  const { store, clock, logger, scope } = options;
+  const { store, clock, logger, scope, keySecret } = options;
   return class SharedRateLimitStore implements FastifyRateLimitStore {
     /** Hashed key → when its window ends, for keys over their limit. */
     private readonly over = new Map<string, number>();
@@ -34,7 +36,7 @@ export function sharedRateLimitStore(options: {
       max: number,
     ): void {
       const now = clock.now().getTime();
-      const stored = limitKey(scope, key);
+      const stored = limitKey(keySecret, scope, key);
       const overUntil = this.over.get(stored);
       if (overUntil !== undefined) {
         if (overUntil > now) {

@@ -1,6 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
-import { sha256Hex } from '../../lib/crypto.ts';
 import { countHit, takeTurn, type WindowState } from './fixed-window.ts';
 
 /**
@@ -29,9 +29,14 @@ export interface RateLimitStore {
   close(): Promise<void>;
 }
 
-/** The stored key for `value` (a token hash, a credential's transaction, an address) limited in `scope`: a SHA-256, never the value. */
-export function limitKey(scope: string, value: string): string {
-  return sha256Hex(`${scope}:${value}`);
+/**
+ * The stored key for `value` (a token hash, a credential's transaction, an address) limited in `scope`:
+ * an HMAC-SHA256 under `secret` (derived from the signing secret, so every node computes the same
+ * key), never the value. Keyed, so that a stored key cannot be traced back by trying every value:
+ * there are only 2^32 IPv4 addresses.
+ */
+export function limitKey(secret: Buffer, scope: string, value: string): string {
+  return createHmac('sha256', secret).update(`${scope}:${value}`).digest('hex');
 }
 
 /** Memory grows with the keys of one window; past this many it forgets all (a flood of addresses) rather than grow. */
