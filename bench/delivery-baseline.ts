@@ -29,7 +29,8 @@ type Command =
   | { cmd: 'probe-start'; url: string; token: string; count?: number }
   | { cmd: 'probe-stop' }
   | { cmd: 'post-sequential'; url: string; body: string; count: number; prefix: string }
-  | { cmd: 'post-concurrent'; url: string; body: string; count: number; concurrency: number; prefix: string };
+  | { cmd: 'post-concurrent'; url: string; body: string; count: number; concurrency: number; prefix: string }
+  | { cmd: 'post-durable'; url: string; body: string; count: number; concurrency: number; prefix: string; databaseUrl: string };
 
 const post = (url: string, body: string, id: string) =>
   request(url, {
@@ -134,6 +135,8 @@ async function handle(command: Command): Promise<unknown> {
       }
       return { sentAt };
     }
+    case 'post-durable':
+      return postDurable(command);
     case 'post-concurrent': {
       let next = 0;
       const startedAt = now();
@@ -164,3 +167,93 @@ process.stdin.on('end', async () => {
   await probeAgent.close();
   process.exit(0);
 });
+
+/**
+ * The floor of a durable queue on this machine: the POST loop at the same concurrency, with the least
+ * bookkeeping that survives a crash and keeps one node from sending what another has: each batch of
+ * messages leased in one statement (FOR UPDATE SKIP LOCKED), each attempt inserted and its message
+ * marked delivered, a batch of them per transaction, beside the sending. No signing, no ordering per
+ * transaction, no retry schedule, no endpoint health: the part of Proof Ramp's worker that any
+ * durable queue must pay for. In its own tables in the schema of `databaseUrl`, dropped after.
+ */
+async function postDurable(command: Extract<Command, { cmd: 'post-durable' }>): Promise<{ startedAt: number }> {
+  const db = new pg.Pool({ connectionString: command.databaseUrl, max: 4 });
+  try {
+    await db.query(`drop table if exists bare_attempts; drop table if exists bare_queue;
+      create table bare_queue (id text primary key, status text not null, lease_until timestamptz, attempts int not null default 0);
+      create table bare_attempts (id bigserial primary key, message_id text not null references bare_queue (id), attempt int not null,
+        status_code int, started_at timestamptz not null);
+      create index on bare_attempts (message_id)`);
+    await db.query(`insert into bare_queue (id, status) select $1 || g, 'pending' from generate_series(0, $2::int - 1) g`, [
+      command.prefix,
+      command.count,
+    ]);
+    const startedAt = now();
+    const ready: Array<{ id: string; attempts: number }> = [];
+    const finished: Array<{ id: string; attempts: number; status: number; at: Date }> = [];
+    let inFlight = 0;
+    let claiming = false;
+    let recording: Promise<void> | null = null;
+    let recorded = 0;
+    let exhausted = false;
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: unknown) => reject(error);
+      const record = () => {
+        if (recording || finished.length === 0) return;
+        const batch = finished.splice(0, 512);
+        recording = (async () => {
+          await db.query(
+            `with v as (select * from unnest($1::text[], $2::int[], $3::int[], $4::timestamptz[]) as v(id, attempts, status_code, started_at)),
+             attempts as (insert into bare_attempts (message_id, attempt, status_code, started_at) select id, attempts, status_code, started_at from v)
+             update bare_queue q set status = 'delivered', lease_until = null from v where q.id = v.id and q.attempts = v.attempts`,
+            [batch.map((f) => f.id), batch.map((f) => f.attempts), batch.map((f) => f.status), batch.map((f) => f.at)],
+          );
+          recorded += batch.length;
+        })()
+          .then(() => {
+            recording = null;
+            if (recorded === command.count) resolve();
+            else {
+              record();
+              pump();
+            }
+          })
+          .catch(fail);
+      };
+      const pump = () => {
+        while (inFlight < command.concurrency && ready.length > 0) {
+          const message = ready.shift()!;
+          inFlight++;
+          const at = new Date();
+          post(command.url, command.body, message.id).then(() => {
+            inFlight--;
+            finished.push({ ...message, status: 200, at });
+            record();
+            pump();
+          }, fail);
+        }
+        const room = 4 * command.concurrency - ready.length - inFlight;
+        if (!claiming && !exhausted && room >= command.concurrency) {
+          claiming = true;
+          db.query<{ id: string; attempts: number }>(
+            `update bare_queue set lease_until = now() + interval '1 minute', attempts = attempts + 1
+             where id in (select id from bare_queue where status = 'pending' and (lease_until is null or lease_until < now())
+               order by id limit $1 for update skip locked)
+             returning id, attempts`,
+            [room],
+          ).then((result) => {
+            claiming = false;
+            if (result.rows.length === 0) exhausted = true;
+            ready.push(...result.rows);
+            pump();
+          }, fail);
+        }
+      };
+      pump();
+    });
+    return { startedAt };
+  } finally {
+    await db.query('drop table if exists bare_attempts; drop table if exists bare_queue').catch(() => {});
+    await db.end();
+  }
+}

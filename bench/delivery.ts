@@ -11,7 +11,9 @@
  *    with the subscribers connected and idle, while the node fans the burst out, and (the control:
  *    what the machine's contention alone does to a read) while the bare server fans it out.
  * 2. Webhooks: throughput draining a backlog, and commit-to-first-attempt latency, to a local
- *    receiver. Baseline: a bare undici POST loop with the same body and the worker's concurrency.
+ *    receiver. Baseline: a bare undici POST loop with the same body and the worker's concurrency;
+ *    on PostgreSQL also that loop leasing and recording each message there, the floor of any
+ *    durable queue on the machine.
  *
  * The server under test is the real binary in its own process; the baselines run in another
  * (delivery-baseline.ts); this process holds the clients and the receiver. On PostgreSQL (fresh
@@ -354,7 +356,8 @@ interface Result {
    */
   read: { idle: Stats; duringBurst: Stats; duringBareBurst: Stats };
   webhookLatency: Pair;
-  webhookThroughput: { proof: number; baseline: number; bodyBytes: number; drained: number };
+  /** `durable`: the bare loop leasing and recording in PostgreSQL (post-durable), PostgreSQL only. */
+  webhookThroughput: { proof: number; baseline: number; durable: number | null; bodyBytes: number; drained: number };
   /** PostgreSQL only: the claim's time with nothing blocked and with messages waiting behind failing ones. */
   claims: ClaimProbe | null;
 }
@@ -622,6 +625,24 @@ async function measure(
     log(
       `baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`,
     );
+    // The floor of any durable queue here: the same loop, leasing and recording in PostgreSQL.
+    let durableRate: number | null = null;
+    if (env.DATABASE_URL) {
+      const durable = await baseline.call<{ startedAt: number }>({
+        cmd: 'post-durable',
+        url: `${receiverUrl}/base`,
+        body,
+        count: WEBHOOK_BACKLOG,
+        concurrency: WORKER_CONCURRENCY,
+        prefix: `${prefix}d`,
+        databaseUrl: env.DATABASE_URL,
+      });
+      const durableLast = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${prefix}d${i}`)!));
+      durableRate = WEBHOOK_BACKLOG / ((durableLast - durable.startedAt) / 1000);
+      log(
+        `baseline durable loop (lease and record in PostgreSQL, nothing else): ${durableRate.toFixed(0)}/s, ${(durableRate / baseRate).toFixed(2)}× the bare loop`,
+      );
+    }
 
     // The claim against messages blocked behind failing ones, in this server's schema.
     let claims: ClaimProbe | null = null;
@@ -638,7 +659,13 @@ async function measure(
       ...(result as Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall' | 'claims'>),
       quietStatusCall: stats(quietCallMs),
       webhookLatency: { proof: hookLatency, baseline: baseLatency },
-      webhookThroughput: { proof: hookRate, baseline: baseRate, bodyBytes: Buffer.byteLength(body), drained: drained.length },
+      webhookThroughput: {
+        proof: hookRate,
+        baseline: baseRate,
+        durable: durableRate,
+        bodyBytes: Buffer.byteLength(body),
+        drained: drained.length,
+      },
     };
   } finally {
     await subscribers.close().catch(() => {});
@@ -734,6 +761,11 @@ const wsRows = results.flatMap((r) => {
 });
 const hookRows = results.flatMap((r) => [
   `| ${r.label} | throughput, backlog of ${WEBHOOK_BACKLOG} (deliveries/s) | ${r.webhookThroughput.proof.toFixed(0)} | ${r.webhookThroughput.baseline.toFixed(0)} | **${(r.webhookThroughput.proof / r.webhookThroughput.baseline).toFixed(2)}×** |`,
+  ...(r.webhookThroughput.durable === null
+    ? []
+    : [
+        `| ${r.label} | the floor: the bare loop leasing and recording in PostgreSQL (deliveries/s; baseline: the bare loop) | ${r.webhookThroughput.durable.toFixed(0)} | ${r.webhookThroughput.baseline.toFixed(0)} | ${(r.webhookThroughput.durable / r.webhookThroughput.baseline).toFixed(2)}× (Proof Ramp: ${(r.webhookThroughput.proof / r.webhookThroughput.durable).toFixed(2)}× the floor) |`,
+      ]),
   `| ${r.label} | ${r.label === 'PGlite' ? 'status call' : 'commit'} to first attempt, p50 / p99 ms (${WEBHOOK_SAMPLE}, one at a time) | ${ms(r.webhookLatency.proof.p50)} / ${ms(r.webhookLatency.proof.p99)} | ${ms(r.webhookLatency.baseline.p50)} / ${ms(r.webhookLatency.baseline.p99)} | p50 +${ms(r.webhookLatency.proof.p50 - r.webhookLatency.baseline.p50)} ms |`,
   ...claimRows(r),
 ]);
@@ -806,7 +838,7 @@ const section = [
   '',
   '### Webhooks to a local receiver',
   '',
-  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival).`,
+  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival). The floor (PostgreSQL): the same loop leasing each batch of messages in one statement (FOR UPDATE SKIP LOCKED) and recording each attempt and its message's new state, a batch per transaction beside the sending, in tables of its own: what any durable queue pays here, without signing, ordering, retries or endpoint health.`,
   '',
   '| database | measure | Proof Ramp | baseline | ratio or difference |',
   '|---|---|---|---|---|',
