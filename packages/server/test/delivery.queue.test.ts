@@ -8,6 +8,7 @@ import {
   claimDeliveries,
   claimStatement,
   recordAttempts,
+  releaseClaims,
 } from '../src/modules/delivery/delivery-queue.ts';
 import { requeueDeliveries } from '../src/modules/delivery/delivery-store.ts';
 import { enqueueWebhooks, type WebhookToQueue } from '../src/modules/delivery/outbox.ts';
@@ -70,6 +71,30 @@ describe('webhook queue', () => {
   });
   const record = (outcomes: AttemptOutcome[], on: Db = db) => on.transaction().execute((trx) => recordAttempts(trx, outcomes));
   const seqsOf = (claimed: ClaimedDelivery[]) => claimed.map((delivery) => `${delivery.transaction_id}/${delivery.seq}`).sort();
+
+  it('gives back claims a stopping worker did not send: claimable again at once, its attempt not counted; a newer claim is left alone', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await queue([
+      { transactionId: a, seq: 1 },
+      { transactionId: b, seq: 1 },
+    ]);
+    const first = await claim();
+    expect(first).toHaveLength(2);
+    expect(await claim()).toEqual([]); // both leased
+    const [ofA, ofB] = [first.find((d) => d.transaction_id === a)!, first.find((d) => d.transaction_id === b)!];
+    // b's claim is stale (its lease ran out and another worker claimed it since): releasing it changes nothing.
+    await releaseClaims(db, [ofA, { ...ofB, attempts: ofB.attempts - 1 }]);
+    const again = await claim();
+    expect(again.map((d) => d.transaction_id)).toEqual([a]);
+    expect(again[0]!.attempts).toBe(ofA.attempts);
+    const rowOfB = await db
+      .selectFrom('webhook_deliveries')
+      .select(['attempts', 'lease_until'])
+      .where('id', '=', ofB.id)
+      .executeTakeFirstOrThrow();
+    expect(rowOfB.attempts).toBe(ofB.attempts);
+    expect(rowOfB.lease_until).not.toBeNull();
+  });
 
   it('hands out one message per transaction at a time, in order; a retry keeps the later ones waiting', async () => {
     const [a, b] = [randomUUID(), randomUUID()];

@@ -81,11 +81,11 @@ export function claimStatement(claim: Claim): RawBuilder<ClaimedDelivery> {
 /** Gives back claims this worker will not attempt (it is stopping): claimable again at once, their attempt uncounted. */
 export async function releaseClaims(db: Kysely<Tables>, claims: ReadonlyArray<Pick<Delivery, 'id' | 'attempts'>>): Promise<void> {
   if (claims.length === 0) return;
-  const values = sql.join(claims.map((claim) => sql`(${claim.id}::text, ${claim.attempts}::int)`));
+  // Two array parameters whatever the count (a VALUES list took two parameters per claim).
   await sql`
     update webhook_deliveries d
     set lease_until = null, attempts = d.attempts - 1
-    from (values ${values}) as v(id, attempts)
+    from unnest(${claims.map((claim) => claim.id)}::text[], ${claims.map((claim) => claim.attempts)}::int[]) as v(id, attempts)
     where d.id = v.id and d.attempts = v.attempts and d.status = 'pending'`.execute(db);
 }
 
