@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
 import { ApiError } from '../lib/errors.ts';
 import { nextTurnAt, retryAfterSeconds, type WindowState } from '../modules/limits/fixed-window.ts';
+import { OutageLog } from '../modules/limits/outage-log.ts';
 import { limitKey, type RateLimitStore } from '../modules/limits/rate-limit-store.ts';
 import { authenticatePartner, type CallerContext, presentedTokenHash } from '../modules/partners/authenticate.ts';
 import type { Platform } from '../platform.ts';
@@ -39,15 +40,15 @@ export class FailedAuthThrottle {
   private readonly knownTokens = new LRUCache<string, true>({ max: 10_000, ttl: KNOWN_TOKEN_TTL_MS });
   private readonly clock: Clock;
   private readonly store: RateLimitStore;
-  private readonly logger: Logger;
   private readonly keySecret: Buffer;
+  private readonly outage: OutageLog;
 
   /** `keySecret` hashes the addresses before they are stored (limitKey). */
   constructor(options: { clock: Clock; store: RateLimitStore; logger: Logger; keySecret: Buffer }) {
     this.clock = options.clock;
     this.store = options.store;
-    this.logger = options.logger;
     this.keySecret = options.keySecret;
+    this.outage = new OutageLog(options.logger, 'failed-authentication throttle');
   }
 
   /** authenticatePartner behind the throttle. */
@@ -86,10 +87,11 @@ export class FailedAuthThrottle {
         windowMs: WINDOW_MS,
         rationFrom: FAILED_AUTH_PER_MINUTE,
       });
+      this.outage.answered();
       this.learn(address, state);
     } catch (error) {
       // The answer stays 401; only the count is lost (the database is failing the lookups too).
-      this.logger.warn({ err: error }, 'failed-authentication throttle: could not count a failure');
+      this.outage.failed(error, 'counting a failed authentication');
     }
   }
 
@@ -108,9 +110,10 @@ export class FailedAuthThrottle {
     try {
       turn = await this.store.takeTurn(limitKey(this.keySecret, 'auth', address), { now, intervalMs: BLOCKED_LOOKUP_INTERVAL_MS });
     } catch (error) {
-      this.logger.warn({ err: error }, 'failed-authentication throttle: could not ask for a rationed lookup');
+      this.outage.failed(error, 'asking for a rationed lookup');
       return 0;
     }
+    this.outage.answered();
     if (turn.state === undefined) {
       this.blocked.delete(address);
       return 0;

@@ -1,6 +1,7 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Logger } from 'pino';
 import type { Clock } from '../lib/clock.ts';
+import { OutageLog } from '../modules/limits/outage-log.ts';
 import { limitKey, type RateLimitStore } from '../modules/limits/rate-limit-store.ts';
 
 /** Keys this node remembers as over their limit; past this many it forgets them all rather than grow. */
@@ -25,6 +26,7 @@ export function sharedRateLimitStore(options: {
   keySecret: Buffer;
 }): FastifyRateLimitStoreCtor {
   const { store, clock, logger, scope, keySecret } = options;
+  const outage = new OutageLog(logger, `rate limit (${scope})`);
   return class SharedRateLimitStore implements FastifyRateLimitStore {
     /** Hashed key → when its window ends, for keys over their limit. */
     private readonly over = new Map<string, number>();
@@ -51,10 +53,11 @@ export function sharedRateLimitStore(options: {
             if (this.over.size >= MAX_OVER_KEYS) this.over.clear();
             this.over.set(stored, state.endsAt);
           }
+          outage.answered();
           callback(null, { current: state.count, ttl: state.endsAt - now });
         },
         (error: Error) => {
-          logger.warn({ err: error, scope }, 'rate limit: the store did not answer; the request goes through');
+          outage.failed(error, 'counting a request');
           callback(error);
         },
       );
