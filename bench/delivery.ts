@@ -612,33 +612,28 @@ async function measure(
       prefix: `${prefix}s`,
     });
     const baseLatency = stats(sequential.sentAt.map((at, i) => receiver.ids.get(`${prefix}s${i}`)! - at));
-    const concurrent = await baseline.call<{ startedAt: number; endedAt: number }>({
-      cmd: 'post-concurrent',
-      url: `${receiverUrl}/base`,
-      body,
-      count: WEBHOOK_BACKLOG,
-      concurrency: WORKER_CONCURRENCY,
-      prefix: `${prefix}c`,
-    });
-    const baseLast = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${prefix}c${i}`)!));
-    const baseRate = WEBHOOK_BACKLOG / ((baseLast - concurrent.startedAt) / 1000);
+    // A baseline loop over a backlog (post-concurrent or post-durable): deliveries per second from its
+    // start to the receiver's last arrival.
+    const backlogRate = async (command: Record<string, unknown>, ids: string): Promise<number> => {
+      const { startedAt } = await baseline.call<{ startedAt: number }>({
+        ...command,
+        url: `${receiverUrl}/base`,
+        body,
+        count: WEBHOOK_BACKLOG,
+        concurrency: WORKER_CONCURRENCY,
+        prefix: ids,
+      });
+      const last = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${ids}${i}`)!));
+      return WEBHOOK_BACKLOG / ((last - startedAt) / 1000);
+    };
+    const baseRate = await backlogRate({ cmd: 'post-concurrent' }, `${prefix}c`);
     log(
       `baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`,
     );
     // The floor of any durable queue here: the same loop, leasing and recording in PostgreSQL.
     let durableRate: number | null = null;
     if (env.DATABASE_URL) {
-      const durable = await baseline.call<{ startedAt: number }>({
-        cmd: 'post-durable',
-        url: `${receiverUrl}/base`,
-        body,
-        count: WEBHOOK_BACKLOG,
-        concurrency: WORKER_CONCURRENCY,
-        prefix: `${prefix}d`,
-        databaseUrl: env.DATABASE_URL,
-      });
-      const durableLast = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${prefix}d${i}`)!));
-      durableRate = WEBHOOK_BACKLOG / ((durableLast - durable.startedAt) / 1000);
+      durableRate = await backlogRate({ cmd: 'post-durable', databaseUrl: env.DATABASE_URL }, `${prefix}d`);
       log(
         `baseline durable loop (lease and record in PostgreSQL, nothing else): ${durableRate.toFixed(0)}/s, ${(durableRate / baseRate).toFixed(2)}× the bare loop`,
       );

@@ -5,7 +5,7 @@ import { countHit, takeTurn, type WindowState } from './fixed-window.ts';
 
 /**
  * Where rate-limit windows are counted (fixed windows, fixed-window.ts). Keys arrive hashed
- * (hashLimitKey): no store ever holds a token, credential or address in clear.
+ * (limitKey): no store ever holds a token, credential or address in clear.
  *
  * Three stores: memory, for the embedded database (one process by construction: see the embedded lock);
  * PostgreSQL, where every node of a deployment counts in the same rows, each hit one atomic upsert; and
