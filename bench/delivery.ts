@@ -49,7 +49,7 @@ const WAIT_MS = 120_000;
 /** Which parts to run: `websocket`, `webhooks` (both by default). docs/benchmarks.md is written only when both ran. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'websocket,webhooks').split(',').map((part) => part.trim()));
 const ALL_PARTS = PARTS.has('websocket') && PARTS.has('webhooks');
-const PROBE_IDLE = 200;
+const PROBE_IDLE = 1000;
 const postgresUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_TOKEN = `adm_bench_${randomBytes(12).toString('hex')}`;
 const BIN = new URL('../packages/server/bin/proof.js', import.meta.url).pathname;
@@ -149,6 +149,8 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
       WEBHOOK_TIMEOUT: '120s',
       // e.g. BENCH_SERVER_NODE_OPTIONS=--cpu-prof to profile the server under test
       ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+      // e.g. BENCH_WS_PROCESS=inline to measure WebSockets served on the API's own event loop
+      ...(process.env.BENCH_WS_PROCESS ? { WS_PROCESS: process.env.BENCH_WS_PROCESS } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -786,7 +788,7 @@ if (pgResult) {
     `Reading (PostgreSQL). A single update reaches all ${SUBSCRIBERS.toLocaleString('en')} subscribers p50 ${ms(r.single.proof.p50)} / p99 ${ms(r.single.proof.p99)} ms after its commit; the bare broadcast of the same text to as many clients takes ${ms(r.single.baseline.p50)} / ${ms(r.single.baseline.p99)} ms. ` +
       `Most of it is the same work in both: ${SUBSCRIBERS.toLocaleString('en')} socket writes from one process (a write system call each) and as many receipts in the load generator, on 2 cores, so the last client waits for all the others. ` +
       `Fan-out capacity (messages/s in the burst) was ${x(r.fanOutRate.proof, r.fanOutRate.baseline)} the bare server's; Proof Ramp's own work per message (a filter and a sequence check per subscriber, the message's serialisation, one NOTIFY parse per change) is small next to the write, and the rest of the gap is the database and HTTP work the node does beside it.`,
-    `The fan-out runs on the node's event loop beside everything else it does, in slices of about 2 ms (each change framed once, every subscriber's waiting messages in one write), with other work between slices: the sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}, and a read during the burst took p99 ${ms(r.read.duringBurst.p99)} ms against ${ms(r.read.idle.p99)} ms idle (p50 ${ms(r.read.duringBurst.p50)} against ${ms(r.read.idle.p50)} ms). ` +
+    `On PostgreSQL the subscribers are served by the node's WebSocket process (WS_PROCESS=separate, the default there): the fan-out has an event loop of its own, at a lower CPU priority than the API's (nice 10), in slices of about 2 ms (each change framed once, every subscriber's waiting messages in one write); the API's process only hands each upgrade over. The sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}, and a read during the burst took p99 ${ms(r.read.duringBurst.p99)} ms against ${ms(r.read.idle.p99)} ms idle (p50 ${ms(r.read.duringBurst.p50)} against ${ms(r.read.idle.p50)} ms) and ${ms(r.read.duringBareBurst.p99)} ms in the control, where the node sends nothing and only the load generator's ${(BURST * SUBSCRIBERS).toLocaleString('en')} receipts and the bare server compete with it for the 2 cores. ` +
       `The burst's changes committed over ${(r.burst.proofSpanMs / 1000).toFixed(1)} s; receipts p99 ${ms(r.burst.proof.p99)} ms against ${ms(r.burst.baseline.p99)} ms for the bare server on the same schedule, which has nothing else to do but falls behind it (its \`send\` per client costs more than the node's one prepared frame per message); from each of its send calls, which leaves its backlog out, it took ${ms(r.burst.baselineFromSend.p99)} ms. ` +
       `On 2 cores the load generator (${SUBSCRIBERS.toLocaleString('en')} client sockets), PostgreSQL, the baselines' process and the node share the CPU, so every figure includes time spent waiting for a CPU, and the p99s move most from run to run.`,
     `Webhooks: the worker drains a backlog at ${r.webhookThroughput.proof.toFixed(0)} deliveries/s, ${(r.webhookThroughput.proof / r.webhookThroughput.baseline).toFixed(2)}× the bare POST loop at the same concurrency (${r.webhookThroughput.baseline.toFixed(0)}/s), which does no bookkeeping at all. ` +
@@ -809,7 +811,7 @@ const section = [
   '## Status delivery: WebSocket fan-out and webhooks (`npm run bench:delivery`)',
   '',
   `Run on ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${postgresVersion ? `, PostgreSQL ${postgresVersion}` : ''}, open files limit ${fdLimit}; 1-minute load average before each database's run ${results.map((r) => `${r.load.toFixed(1)} (${r.label})`).join(', ')}; whole run ${elapsed.toFixed(0)} s.`,
-  `Three processes: \`proof serve\` (the real binary; a fresh PostgreSQL schema, dropped after, or a fresh PGlite data folder), the bare baselines (\`bench/delivery-baseline.ts\`), and the load generator holding every client socket and the webhook receiver.`,
+  `Three processes: \`proof serve\` (the real binary; a fresh PostgreSQL schema, dropped after, with its WebSocket process beside it, or a fresh PGlite data folder, WebSockets served inline), the bare baselines (\`bench/delivery-baseline.ts\`), and the load generator holding every client socket and the webhook receiver.`,
   '',
   `### WebSocket fan-out: ${SUBSCRIBERS.toLocaleString('en')} subscriptions on one node`,
   '',
@@ -821,11 +823,11 @@ const section = [
   '',
   `A read during the fan-out: \`GET /widget/transactions/{id}\`, one call after another from a process of its own, first with the ${SUBSCRIBERS.toLocaleString('en')} subscribers connected and nothing being sent (${PROBE_IDLE} calls), then for as long as the node's burst is being committed and delivered, and last (the control) while the bare server fans the same burst out to the same clients and the node has nothing to send: what the load generator and the other processes alone do to a read on this machine.`,
   '',
-  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst | control: during the bare burst p50 / p99 ms | control p99 ratio |',
-  '|---|---|---|---|---|---|---|',
+  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst | control: during the bare burst p50 / p99 ms | control p99 ratio | burst p99 over the control p99 |',
+  '|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} | ${ms(r.read.duringBareBurst.p50)} / ${ms(r.read.duringBareBurst.p99)} | ${(r.read.duringBareBurst.p99 / r.read.idle.p99).toFixed(1)}× |`,
+      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} | ${ms(r.read.duringBareBurst.p50)} / ${ms(r.read.duringBareBurst.p99)} | ${(r.read.duringBareBurst.p99 / r.read.idle.p99).toFixed(1)}× | ${(r.read.duringBurst.p99 / r.read.duringBareBurst.p99).toFixed(1)}× |`,
   ),
   '',
   `Fan-out capacity: Proof Ramp delivered the burst's ${(BURST * SUBSCRIBERS).toLocaleString('en')} messages at ${results.map((r) => `${Math.round(r.fanOutRate.proof).toLocaleString('en')}/s (${r.label})`).join(', ')}, from its first commit to the last receipt; the bare server pushing the same payloads back to back: ${results.map((r) => `${Math.round(r.fanOutRate.baseline).toLocaleString('en')}/s`).join(', ')}.`,

@@ -12,6 +12,7 @@ import { openapiDocument } from './http/openapi-document.ts';
 import { partnerApi } from './http/partner-api.ts';
 import { refuseRepeatedAuthorization } from './http/repeated-authorization.ts';
 import { registerWebSocket } from './http/websocket-api.ts';
+import type { WebSocketProcess } from './http/ws-process.ts';
 import { ApiError } from './lib/errors.ts';
 import { randomBase62 } from './lib/ids.ts';
 import { registerCallbackRoutes } from './modules/callbacks/callback-routes.ts';
@@ -21,8 +22,16 @@ import { registerWidgetAssetRoutes } from './modules/widget-assets/widget-asset-
 import type { Platform } from './platform.ts';
 import { callbackSources } from './providers.ts';
 
+export interface AppOptions {
+  /**
+   * Where WebSocket upgrades go: handed to the WebSocket process (http/ws-process.ts) when given,
+   * else served here.
+   */
+  webSockets?: Pick<WebSocketProcess, 'forward'>;
+}
+
 /** Builds the HTTP server from the platform's modules; listening is the caller's business. */
-export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+export async function buildApp(platform: Platform, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.logger as FastifyBaseLogger,
     genReqId: () => `req_${randomBase62(20)}`,
@@ -111,10 +120,16 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   // hub's re-check of open sockets reads the database.
   const stopFollowing = followAccessChanges(platform);
   app.addHook('onClose', async () => stopFollowing());
-  await app.register(async (scope) => {
-    const unsubscribe = await registerWebSocket(scope, platform, throttle);
-    scope.addHook('onClose', async () => unsubscribe());
-  });
+  const { webSockets } = options;
+  if (webSockets) {
+    // Every upgrade, whatever its path: the other process answers it as this one would.
+    app.server.on('upgrade', (request, socket, head) => webSockets.forward(request, socket, head));
+  } else {
+    await app.register(async (scope) => {
+      const unsubscribe = await registerWebSocket(scope, platform, throttle);
+      scope.addHook('onClose', async () => unsubscribe());
+    });
+  }
   await app.register(async (scope) => partnerApi(scope, platform, throttle, limits));
   await app.register(async (scope) => adminApi(scope, platform, throttle));
   await app.register(async (scope) => metricsApi(scope, platform, throttle));

@@ -117,6 +117,12 @@ export interface Config {
   webhookDisableAfterMs: number;
   wsPingIntervalMs: number;
   wsMaxConnectionsPerToken: number;
+  /**
+   * Where WebSocket subscribers are served: `separate`, a child process the node hands each /ws
+   * upgrade to, so a broadcast to thousands of sockets never holds the API's event loop; `inline`,
+   * the API's own process (the only choice on the embedded database, which one process holds).
+   */
+  wsProcess: 'separate' | 'inline';
   /** The sandbox operator calls (force a status, move the clock); never in production. */
   sandboxTools: boolean;
 }
@@ -192,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookDisableAfterMs: duration(env, 'WEBHOOK_DISABLE_AFTER', '5d'),
     wsPingIntervalMs: duration(env, 'WS_PING_INTERVAL', '30s'),
     wsMaxConnectionsPerToken: integer(env, 'WS_MAX_CONNECTIONS_PER_TOKEN', 100),
+    wsProcess: choice(env, 'WS_PROCESS', ['separate', 'inline'], env.DATABASE_URL ? 'separate' : 'inline'),
     sandboxTools: flag(env, 'SANDBOX_TOOLS', mode === 'development'),
   };
   const { cacheTtlMs, maxAgeMs } = config.rates;
@@ -205,6 +212,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (!ipaddr.isValid(config.metricsHost) && !/^[a-z0-9.-]+$/i.test(config.metricsHost)) {
     throw new Error(`METRICS_HOST must be an address or a host name, got "${config.metricsHost}"`);
+  }
+  if (config.wsProcess === 'separate' && !config.databaseUrl) {
+    throw new Error(
+      'WS_PROCESS=separate needs DATABASE_URL: the embedded database is held by one process, so WebSockets are served inline',
+    );
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
-import { startPlatform } from './bootstrap.ts';
+import { loadSecrets, type PlatformSecrets, type RunningPlatform, startPlatform } from './bootstrap.ts';
 import { type Config, loadConfig } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { acquireEmbeddedLock, isEmbeddedLockHeld } from './db/embedded-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { buildMetricsServer } from './http/metrics-api.ts';
+import { WebSocketProcess } from './http/ws-process.ts';
 import { createAdminClient } from './lib/admin-client.ts';
 import { OffsetClock } from './lib/clock.ts';
 import { ConfigurationError } from './lib/errors.ts';
@@ -109,8 +110,12 @@ async function serve(baseConfig: Config): Promise<number> {
   }
   const config = { ...baseConfig, adminToken: adminToken(baseConfig) };
   // The sandbox can move this clock forward (POST /admin/sandbox/clock) to trigger expiry and retries.
-  const platform = await startPlatform(config, config.sandboxTools ? { clock: new OffsetClock() } : {});
-  const app = await buildApp(platform);
+  const clock = config.sandboxTools ? new OffsetClock() : null;
+  const secrets = loadSecrets(config);
+  const platform = await startPlatform(config, { secrets, ...(clock ? { clock } : {}) });
+  const webSockets = config.wsProcess === 'separate' ? webSocketProcess(platform, secrets, clock) : null;
+  await webSockets?.start();
+  const app = await buildApp(platform, webSockets ? { webSockets } : {});
   const sandbox = config.mode === 'development' ? await ensureSandboxPartner(platform) : null;
   await app.listen({ host: config.host, port: config.port });
   const metricsServer = config.metricsPort === undefined ? null : buildMetricsServer(platform);
@@ -154,6 +159,7 @@ async function serve(baseConfig: Config): Promise<number> {
     if (stopping) return;
     stopping = true;
     await background.stop();
+    await webSockets?.stop();
     await app.close();
     await metricsServer?.close();
     await platform.close();
@@ -162,6 +168,23 @@ async function serve(baseConfig: Config): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   return new Promise<number>(() => {});
+}
+
+/** The child serving /ws (WS_PROCESS=separate), with what it needs to be the same node. */
+function webSocketProcess(platform: RunningPlatform, secrets: PlatformSecrets, clock: OffsetClock | null): WebSocketProcess {
+  const { config } = platform;
+  return new WebSocketProcess({
+    logger: platform.logger,
+    init: {
+      signingSecret: secrets.signingSecret,
+      encryptionKey: secrets.encryptionKey.toString('base64'),
+      adminToken: config.adminToken,
+      // Its database work is an authentication and a state read per subscription: half the node's pool.
+      poolSize: Math.max(2, Math.ceil(config.databasePoolSize / 2)),
+    },
+    clock,
+    onConnections: (count) => platform.metrics.websocketConnections.set(count),
+  });
 }
 
 async function migrate(config: Config): Promise<number> {

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { eventChannel } from '../src/bootstrap.ts';
+import { connectionOwner } from './helpers/proc-sockets.ts';
 import {
   type CreatedPartner,
   childDatabase,
@@ -27,34 +28,6 @@ import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-re
 const TRANSACTIONS = 150; // × (processing, completed) = 300 status changes
 const CONCURRENCY = 8;
 const STEPS = ['processing', 'completed'] as const;
-
-/** Which process owns the client end of a local TCP connection (Linux /proc); null when unknown. */
-function connectionOwner(localPort: number, remotePort: number, pids: number[]): number | null {
-  let inode: string | undefined;
-  const port = (address: string) => Number.parseInt(address.split(':').pop()!, 16);
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    if (!existsSync(table)) continue;
-    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length > 9 && fields[9] !== '0' && port(fields[1]!) === localPort && port(fields[2]!) === remotePort) inode = fields[9];
-    }
-  }
-  if (!inode) return null;
-  for (const pid of pids) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        try {
-          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`) return pid;
-        } catch {
-          // the descriptor closed meanwhile
-        }
-      }
-    } catch {
-      // not Linux, or the process is gone
-    }
-  }
-  return null;
-}
 
 interface Socket {
   messages: any[];

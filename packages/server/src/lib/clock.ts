@@ -24,11 +24,24 @@ export class ManualClock implements Clock {
 
 /** The system clock plus an offset the sandbox can move forward (expiry and retries without waiting). */
 export class OffsetClock implements Clock {
-  private offsetMs = 0;
+  private offsetMs: number;
+  private readonly listeners = new Set<(offsetMs: number) => void>();
+  constructor(offsetMs = 0) {
+    this.offsetMs = offsetMs;
+  }
   now(): Date {
     return new Date(Date.now() + this.offsetMs);
   }
+  get offset(): number {
+    return this.offsetMs;
+  }
   advance(ms: number): void {
     this.offsetMs += ms;
+    for (const listener of this.listeners) listener(this.offsetMs);
+  }
+  /** Called with the new offset after each move (another process keeping the same time follows it). */
+  onAdvance(listener: (offsetMs: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

@@ -77,6 +77,7 @@ export const SETTINGS = [
   'WIDGET_CREDENTIAL_TTL',
   'WS_MAX_CONNECTIONS_PER_TOKEN',
   'WS_PING_INTERVAL',
+  'WS_PROCESS',
   // Per network (CHAIN_ADAPTER_TRC20, EVM_RPC_URL_ERC20 …), read by modules/settlement/chain-settings.ts.
   ...chainSettingNames(),
 ];
