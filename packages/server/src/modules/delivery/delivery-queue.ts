@@ -54,28 +54,30 @@ export function claimStatement(claim: Claim): RawBuilder<ClaimedDelivery> {
   const { now } = claim;
   const leaseUntil = new Date(now.getTime() + claim.leaseMs);
   const notMine = claim.exclude.length === 0 ? sql`true` : sql`d.id not in (${sql.join([...claim.exclude])})`;
+  // The endpoint is read once per due message, with it: whether it is disabled, and its secrets.
   return sql<ClaimedDelivery>`
     with due as (
-      select d.id, d.partner_id from webhook_deliveries d
+      select d.id, coalesce(not w.enabled, false) as disabled,
+        w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
+      from webhook_deliveries d left join webhook_endpoints w on w.partner_id = d.partner_id
       where d.claimable_at <= ${now} and (d.lease_until is null or d.lease_until < ${now}) and ${notMine}
       order by d.claimable_at
       limit ${claim.limit}
-      for update skip locked
+      for update of d skip locked
     ),
     parked as (
       update webhook_deliveries d set claimable_at = null
-      from due where d.id = due.id and ${endpointDisabled(sql.ref('due.partner_id'))}
+      from due where d.id = due.id and due.disabled
       returning d.id
     ),
     claimed as (
       update webhook_deliveries d
       set lease_until = ${leaseUntil}, attempts = d.attempts + 1, updated_at = ${now}
-      from due where d.id = due.id and not ${endpointDisabled(sql.ref('due.partner_id'))}
-      returning d.id, d.partner_id, d.transaction_id, d.seq, d.url, d.attempts, d.next_attempt_at, d.next_trigger, d.created_at, d.payload::text as body
+      from due where d.id = due.id and not due.disabled
+      returning d.id, d.partner_id, d.transaction_id, d.seq, d.url, d.attempts, d.next_attempt_at, d.next_trigger, d.created_at,
+        d.payload::text as body, due.secret_enc, due.previous_secret_enc, due.previous_secret_expires_at
     )
-    select c.*, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at
-    from claimed c left join webhook_endpoints w on w.partner_id = c.partner_id
-    order by c.next_attempt_at, c.created_at`;
+    select * from claimed order by next_attempt_at, created_at`;
 }
 
 /** Gives back claims this worker will not attempt (it is stopping): claimable again at once, their attempt uncounted. */

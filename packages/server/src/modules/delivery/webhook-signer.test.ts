@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { createWebhookSigner } from './webhook-signer.ts';
@@ -28,5 +28,17 @@ describe('createWebhookSigner', () => {
     const both = sign({ id: 'msg_2', secrets: [a, b], now, body }).split(' ');
     expect(both).toEqual([new Webhook(a).sign('msg_2', now, body), new Webhook(b).sign('msg_2', now, body)]);
     expect(sign({ id: 'msg_2', secrets: [a.slice('whsec_'.length)], now, body })).toBe(both[0]);
+  });
+
+  it('agrees with Node’s HMAC for keys of every length around the block (a longer key is hashed first) and bodies of any size', () => {
+    for (const length of [1, 24, 32, 63, 64, 65, 100]) {
+      const key = randomBytes(length);
+      for (const text of ['', body, 'x'.repeat(100_000)]) {
+        const expected = `v1,${createHmac('sha256', key)
+          .update(`msg_3.${Math.floor(now.getTime() / 1000)}.${text}`)
+          .digest('base64')}`;
+        expect(sign({ id: 'msg_3', secrets: [`whsec_${key.toString('base64')}`], now, body: text })).toBe(expected);
+      }
+    }
   });
 });

@@ -49,7 +49,7 @@ export class WebhookWorker {
   private readonly leaseMs: number;
   private readonly claims: WorkerLoop;
   private readonly records: WorkerLoop;
-  /** Claimed, waiting for a slot. */
+  /** Claimed, waiting for a slot; the next one to send is the last (taking it is then O(1), not a shift). */
   private ready: ClaimedDelivery[] = [];
   /** Being sent, by id. */
   private readonly sending = new Set<string>();
@@ -151,7 +151,8 @@ export class WebhookWorker {
     });
     this.claimFilled = claimed.length === room;
     for (const delivery of claimed) this.claimedAt.set(delivery.id, now.getTime());
-    this.ready.push(...claimed);
+    // Behind the ones already waiting, so at the front: messages leave in the order they were claimed.
+    this.ready = [...claimed.reverse(), ...this.ready];
     this.pump();
     return claimed.length;
   }
@@ -200,7 +201,7 @@ export class WebhookWorker {
   /** Starts attempts from the claimed messages while slots are free. */
   private pump(): void {
     while (this.sending.size < MAX_IN_FLIGHT && this.ready.length > 0) {
-      const delivery = this.ready.shift()!;
+      const delivery = this.ready.pop()!;
       this.sending.add(delivery.id);
       this.attempt(delivery)
         .then((finished) => this.finished.push(finished))
