@@ -175,8 +175,13 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('WebSockets served by 
     });
     expect(rotated.status).toBe(200);
     partner.client_token = rotated.body.client_token;
-    // Within the grace period it stays open (pinged every 100 ms, the token checked each time).
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Within the grace period it stays open: each ping comes right after the token was checked again.
+    await new Promise<void>((resolve) => {
+      let pings = 0;
+      old.socket.on('ping', () => {
+        if (++pings === 3) resolve();
+      });
+    });
     expect(old.socket.readyState).toBe(WebSocket.OPEN);
     const moved = await request(`${node.url}/admin/sandbox/clock`, { token: ADMIN_TOKEN, body: { advance_seconds: 3601 } });
     expect(moved.status).toBe(200);

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Tables } from '../../db/tables.ts';
 import { countHit, takeTurn, type WindowState } from './fixed-window.ts';
@@ -36,8 +36,16 @@ export interface RateLimitStore {
  * there are only 2^32 IPv4 addresses.
  */
 export function limitKey(secret: Buffer, scope: string, value: string): string {
-  return createHmac('sha256', secret).update(`${scope}:${value}`).digest('hex');
+  let key = keyObjects.get(secret);
+  if (key === undefined) keyObjects.set(secret, (key = createSecretKey(secret)));
+  return createHmac('sha256', key).update(`${scope}:${value}`).digest('hex');
 }
+
+/**
+ * A key object per secret, made once: handing HMAC the raw bytes makes one on every call, which costs
+ * several times the HMAC itself, and limitKey runs on every rate-limited request.
+ */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
 
 /** Memory grows with the keys of one window; past this many it forgets all (a flood of addresses) rather than grow. */
 const MEMORY_MAX_KEYS = 100_000;
