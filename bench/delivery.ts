@@ -36,6 +36,7 @@ import { sandboxPartnerInput } from '../packages/server/src/modules/partners/san
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { startWebhookReceiver } from '../packages/server/test/helpers/webhook-receiver.ts';
 import { type ClaimProbe, probeClaims } from './claim-probe.ts';
+import { cpuPerItem, sampleCpu } from './cpu.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000);
 const SINGLE_UPDATES = Number(process.env.BENCH_SINGLE_UPDATES ?? 20);
@@ -128,6 +129,7 @@ const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? v
 
 interface Proof {
   url: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -171,6 +173,7 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -181,6 +184,7 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
 }
 
 interface Baseline {
+  pid: number | undefined;
   call<T = any>(command: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
@@ -193,6 +197,7 @@ function startBaseline(): Baseline {
   createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(line));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
+    pid: child.pid,
     call: (command) =>
       new Promise((resolve, reject) => {
         waiting.push((line) => {
@@ -588,19 +593,28 @@ async function measure(
     await lanes(backlogTxs, 10, async (id) => {
       for (const status of STEPS) await move(id, status);
     });
+    const cpuBefore = sampleCpu({ node: proof.pid });
     const releasedAt = now();
     const heldCount = receiver.release();
+    // Arrivals are never undone, so each check starts where the last one stopped: the wait costs
+    // this process (the receiver's) no more than the baseline loops' wait does.
+    let arrived = 0;
     await until(
-      () => backlogKeys.every((key) => receiver.keys.has(key)),
+      () => {
+        while (arrived < backlogKeys.length && receiver.keys.has(backlogKeys[arrived]!)) arrived++;
+        return arrived === backlogKeys.length;
+      },
       WAIT_MS,
       () => `${backlogKeys.filter((key) => receiver.keys.has(key)).length} of ${backlogKeys.length} backlog webhooks`,
     );
     const drained = backlogKeys.filter((key) => receiver.keys.get(key)! > releasedAt);
     const lastAt = Math.max(...drained.map((key) => receiver.keys.get(key)!));
     const hookRate = drained.length / ((lastAt - releasedAt) / 1000);
+    const hookCpu = cpuPerItem(cpuBefore, sampleCpu({ node: proof.pid }), drained.length);
     log(
       `proof    webhook backlog of ${backlogKeys.length} (${heldCount} held): ${drained.length} drained in ${(lastAt - releasedAt).toFixed(0)} ms = ${hookRate.toFixed(0)}/s`,
     );
+    log(`proof    ${hookCpu}`);
     await commits();
 
     // Baseline: the same body, one at a time, then WORKER_CONCURRENCY at a time.
@@ -617,6 +631,7 @@ async function measure(
     // A baseline loop over a backlog (post-concurrent or post-durable): deliveries per second from its
     // start to the receiver's last arrival.
     const backlogRate = async (command: Record<string, unknown>, ids: string): Promise<number> => {
+      const cpuBefore = sampleCpu({ loop: baseline.pid });
       const { startedAt } = await baseline.call<{ startedAt: number }>({
         ...command,
         url: `${receiverUrl}/base`,
@@ -626,6 +641,7 @@ async function measure(
         prefix: ids,
       });
       const last = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${ids}${i}`)!));
+      log(`baseline ${String(command.cmd)}: ${cpuPerItem(cpuBefore, sampleCpu({ loop: baseline.pid }), WEBHOOK_BACKLOG)}`);
       return WEBHOOK_BACKLOG / ((last - startedAt) / 1000);
     };
     const baseRate = await backlogRate({ cmd: 'post-concurrent' }, `${prefix}c`);

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+/**
+ * CPU time spent by the processes of a measurement, read from /proc (Linux): where a run's work went,
+ * so a throughput ratio can be told apart into the node's, the database's and the load generator's
+ * share. Elsewhere every figure is null and the bench says so.
+ */
+export interface CpuSample {
+  /** Milliseconds of user + system time, per group of processes. */
+  groups: Record<string, number>;
+  /** Milliseconds the machine's cores spent idle. */
+  idle: number;
+  at: number;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
+
+function ticksOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields are counted after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, and the same of children it has waited for: PostgreSQL's postmaster thereby
+    // keeps the time of a connection's backend that ended during the measurement.
+    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return 0;
+  }
+}
+
+function processes(): Array<{ pid: number; ppid: number; name: string }> {
+  const found: Array<{ pid: number; ppid: number; name: string }> = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      found.push({ pid, ppid, name });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** A process and its descendants (the node and its WebSocket process, say). */
+function tree(root: number, all: ReturnType<typeof processes>): number[] {
+  const pids = [root];
+  for (let i = 0; i < pids.length; i++) for (const p of all) if (p.ppid === pids[i]) pids.push(p.pid);
+  return pids;
+}
+
+/** Samples `roots` (each with its descendants), every PostgreSQL process, and this process. */
+export function sampleCpu(roots: Record<string, number | undefined>): CpuSample | null {
+  let idleLine: string;
+  try {
+    idleLine = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  } catch {
+    return null;
+  }
+  const all = processes();
+  const groups: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(roots)) {
+    if (pid !== undefined) groups[name] = tree(pid, all).reduce((sum, one) => sum + ticksOf(one), 0) * TICK_MS;
+  }
+  groups.postgres = all.filter((p) => p.name === 'postgres').reduce((sum, p) => sum + ticksOf(p.pid), 0) * TICK_MS;
+  const usage = process.cpuUsage();
+  groups.bench = (usage.user + usage.system) / 1000;
+  const [, , , , idle, iowait] = idleLine.split(/\s+/).map(Number);
+  return { groups, idle: ((idle ?? 0) + (iowait ?? 0)) * TICK_MS, at: performance.now() };
+}
+
+/** Microseconds of CPU per item of work, per group, between two samples; and the machine's idle share. */
+export function cpuPerItem(before: CpuSample | null, after: CpuSample | null, items: number): string {
+  if (!before || !after || items <= 0) return 'CPU accounting unavailable (no /proc)';
+  const parts = Object.keys(after.groups).map((name) => {
+    const usedMs = after.groups[name]! - (before.groups[name] ?? 0);
+    return `${name} ${((usedMs * 1000) / items).toFixed(0)}`;
+  });
+  const wallMs = after.at - before.at;
+  const idleShare = (after.idle - before.idle) / (wallMs * cpus().length);
+  return `CPU µs per delivery: ${parts.join(', ')}; machine idle ${(Math.max(0, idleShare) * 100).toFixed(0)}%`;
+}
