@@ -134,6 +134,29 @@ describe('the table store’s rows', () => {
       .toEqual([]);
     expect(purgeErrors).toEqual([]);
   });
+
+  it('relaxes the commit of its own statements only: the connection keeps the database’s setting', async () => {
+    await database.db.connection().execute(async (connection) => {
+      const setting = async () =>
+        (await sql<{ value: string }>`select current_setting('synchronous_commit') as value`.execute(connection)).rows[0]!.value;
+      const before = await setting();
+      const store = new PostgresRateLimitStore({ db: connection, onPurgeError: (error) => purgeErrors.push(error) });
+      const k = limitKey(KEY_SECRET, 'relaxed', 'one');
+      for (let i = 0; i < 3; i++) await store.hit(k, { now: T0, windowMs: MINUTE, rationFrom: 2 });
+      expect(await setting()).toBe(before);
+      expect((await store.takeTurn(k, { now: T0 + 1_000, intervalMs: 1_000 })).granted).toBe(true);
+      expect(await setting()).toBe(before);
+      // Inside a transaction the same statement relaxes it for that transaction alone, as set_config says:
+      // proof that the statement does set it (the store never runs inside a caller's transaction).
+      await connection.transaction().execute(async (trx) => {
+        await new PostgresRateLimitStore({ db: trx, onPurgeError: () => {} }).hit(k, { now: T0, windowMs: MINUTE });
+        expect((await sql<{ value: string }>`select current_setting('synchronous_commit') as value`.execute(trx)).rows[0]!.value).toBe(
+          'off',
+        );
+      });
+      expect(await setting()).toBe(before);
+    });
+  });
 });
 
 describe.skipIf(!REDIS_URL)('the redis store’s keys', () => {
