@@ -3,7 +3,7 @@
  *
  * 1. WebSocket fan-out: SUBSCRIBERS open `/ws?user_id=` subscriptions on one `proof serve` node, all
  *    for the same user, so every change goes to all of them. Latency from the commit to each
- *    client's receipt, for single updates (one at a time) and for a burst of changes. Baseline: a
+ *    client's receipt, for single updates (one at a time) and for a burst of changes. Helper: a
  *    bare `ws` server broadcasting the same payloads to the same number of clients, on the same
  *    schedule, timed from the instant each payload was due on it (as the node's receipts count from
  *    the commit), and also from its send call (which leaves out the bare server's own backlog).
@@ -11,12 +11,14 @@
  *    with the subscribers connected and idle, while the node fans the burst out, and (the control:
  *    what the machine's contention alone does to a read) while the bare server fans it out.
  * 2. Webhooks: throughput draining a backlog, and commit-to-first-attempt latency, to a local
- *    receiver. Baseline: a bare undici POST loop with the same body and the worker's concurrency;
+ *    receiver. Helper: a bare undici POST loop with the same body and the worker's concurrency;
  *    on PostgreSQL also that loop leasing and recording each message there, the floor of any
  *    durable queue on the machine.
  *
  * The server under test is the real binary in its own process; the baselines run in another
- * (delivery-baseline.ts); this process holds the clients and the receiver. On PostgreSQL (fresh
+ * (delivery-baseline.ts), the WebSocket clients in a third (delivery-subscribers.ts, by default at
+ * nice 10: they stand for clients on other machines, see CLIENT_NICENESS); this process holds the
+ * webhook receiver. On PostgreSQL (fresh
  * schema, dropped after) the commit instant is when an independent LISTEN connection sees the
  * change's NOTIFY; the embedded database has no NOTIFY, so there it is when the status call was
  * sent (an upper bound: it adds the HTTP call and the database transaction).
@@ -30,7 +32,6 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { eventChannel } from '../packages/server/src/bootstrap.ts';
 import { sandboxPartnerInput } from '../packages/server/src/modules/partners/sandbox-partner.ts';
 import { freePort } from '../packages/server/test/helpers/net.ts';
@@ -39,6 +40,11 @@ import { type ClaimProbe, probeClaims } from './claim-probe.ts';
 import { cpuPerItem, sampleCpu } from './cpu.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000);
+/**
+ * The WebSocket clients' CPU priority (nice): they stand for clients on other machines, so by default
+ * they take only the CPU the servers under test and the read probe leave; 0 runs them alongside.
+ */
+const CLIENT_NICENESS = Number(process.env.BENCH_CLIENT_NICENESS ?? 10);
 const SINGLE_UPDATES = Number(process.env.BENCH_SINGLE_UPDATES ?? 20);
 const BURST = Number(process.env.BENCH_BURST ?? 100);
 const BURST_CONCURRENCY = 10;
@@ -64,7 +70,7 @@ if (process.argv.includes('--help')) {
       'npm run bench:delivery — WebSocket fan-out and webhook delivery of `proof serve`, each beside a bare baseline; writes docs/benchmarks.md.',
       `Environment: BENCH_SUBSCRIBERS (${SUBSCRIBERS}), BENCH_SINGLE_UPDATES (${SINGLE_UPDATES}), BENCH_BURST (${BURST}),`,
       `BENCH_WEBHOOK_SAMPLE (${WEBHOOK_SAMPLE}), BENCH_WEBHOOKS (${WEBHOOK_BACKLOG}), BENCH_DATABASE_URL (${postgresUrl}), BENCH_PGLITE=false to skip PGlite,`,
-      'BENCH_PARTS (websocket,webhooks; docs/benchmarks.md is written only when both run).',
+      `BENCH_PARTS (websocket,webhooks; docs/benchmarks.md is written only when both run), BENCH_CLIENT_NICENESS (${CLIENT_NICENESS}: the WebSocket clients' CPU priority).`,
     ].join('\n'),
   );
   process.exit(0);
@@ -183,16 +189,17 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
   };
 }
 
-interface Baseline {
+interface Helper {
   pid: number | undefined;
   call<T = any>(command: Record<string, unknown>): Promise<T>;
   stop(): Promise<void>;
 }
 
-function startBaseline(): Baseline {
-  const child: ChildProcess = spawn(process.execPath, [new URL('./delivery-baseline.ts', import.meta.url).pathname], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+/** A helper process (`script` beside this one) answering JSON-line commands, at `niceness` (Linux's `nice`). */
+function startHelper(script: string, niceness = 0): Helper {
+  const node = [process.execPath, new URL(script, import.meta.url).pathname];
+  const [command, ...args] = niceness > 0 ? ['nice', '-n', String(niceness), ...node] : node;
+  const child: ChildProcess = spawn(command!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const waiting: Array<(line: string) => void> = [];
   createInterface({ input: child.stdout! }).on('line', (line) => waiting.shift()?.(line));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -217,85 +224,41 @@ function startBaseline(): Baseline {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WebSocket clients: many connections from this process, every receipt timestamped
-
-interface Receipts {
-  key: string;
-  times: number[];
-}
+// WebSocket clients: many connections, every receipt timestamped, in their own process
+// (delivery-subscribers.ts), at the CPU priority BENCH_CLIENT_NICENESS gives it
 
 class Subscribers {
-  private sockets: WebSocket[] = [];
-  private byText = new Map<string, Receipts>();
-  readonly byKey = new Map<string, Receipts>();
+  private readonly helper: Helper;
+
+  constructor(helper: Helper) {
+    this.helper = helper;
+  }
 
   async connect(url: string, count: number, headers: Record<string, string>): Promise<number> {
-    const started = now();
-    await lanes(
-      Array.from({ length: count }, (_, i) => i),
-      200,
-      async () => {
-        const socket = new WebSocket(url, { headers, perMessageDeflate: false });
-        socket.on('message', (data: Buffer) => this.receive(data));
-        await new Promise<void>((resolve, reject) => {
-          socket.once('open', () => resolve());
-          socket.once('error', reject);
-          socket.once('close', (code) => reject(new Error(`closed ${code} while connecting`)));
-        });
-        socket.removeAllListeners('close');
-        socket.removeAllListeners('error');
-        socket.on('error', () => {});
-        this.sockets.push(socket);
-      },
-    );
-    return now() - started;
+    return (await this.helper.call<{ ms: number }>({ cmd: 'connect', url, count, headers })).ms;
   }
 
-  private receive(data: Buffer): void {
-    const at = now();
-    const text = data.toString();
-    let receipts = this.byText.get(text);
-    if (!receipts) {
-      // One parse per distinct message; every subscriber receives the same text.
-      const message = JSON.parse(text) as { merchant_transaction_id: string; status: string };
-      receipts = { key: `${message.merchant_transaction_id}/${message.status}`, times: [] };
-      this.byText.set(text, receipts);
-      this.byKey.set(receipts.key, receipts);
-    }
-    receipts.times.push(at);
+  async waitFor(keys: string[], count: number): Promise<void> {
+    await this.helper.call({ cmd: 'wait', keys, count, timeoutMs: WAIT_MS });
   }
 
-  text(key: string): string {
-    for (const [text, receipts] of this.byText) if (receipts.key === key) return text;
-    throw new Error(`no message ${key}`);
+  /** Every receipt time of each message, by its key (merchant_transaction_id/status). */
+  async times(keys: string[]): Promise<Map<string, number[]>> {
+    const { times } = await this.helper.call<{ times: number[][] }>({ cmd: 'times', keys });
+    return new Map(keys.map((key, i) => [key, times[i]!]));
   }
 
-  count(key: string): number {
-    return this.byKey.get(key)?.times.length ?? 0;
+  /** Each message's text as the clients received it. */
+  async texts(keys: string[]): Promise<string[]> {
+    return (await this.helper.call<{ texts: string[] }>({ cmd: 'texts', keys })).texts;
   }
 
-  waitFor(keys: string[], count: number): Promise<void> {
-    return until(
-      () => keys.every((key) => this.count(key) >= count),
-      WAIT_MS,
-      () => `${keys.filter((key) => this.count(key) >= count).length} of ${keys.length} messages reached ${count} clients`,
-    );
-  }
-
-  reset(): void {
-    this.byText.clear();
-    this.byKey.clear();
+  async reset(): Promise<void> {
+    await this.helper.call({ cmd: 'reset' });
   }
 
   async close(): Promise<void> {
-    const closing = this.sockets.map(
-      (socket) =>
-        new Promise<void>((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve() : socket.once('close', () => resolve()))),
-    );
-    for (const socket of this.sockets) socket.terminate();
-    await Promise.all(closing);
-    this.sockets = [];
-    this.reset();
+    await this.helper.call({ cmd: 'close' });
   }
 }
 
@@ -372,7 +335,7 @@ interface Result {
 async function measure(
   label: string,
   env: Record<string, string>,
-  baseline: Baseline,
+  baseline: Helper,
   listenUrl: string | null,
   pgSchema: string | null = null,
 ): Promise<Result> {
@@ -381,7 +344,7 @@ async function measure(
   const proof = await startProof(env);
   const receiver = await startReceiver();
   const receiverUrl = receiver.url;
-  const subscribers = new Subscribers();
+  const subscribers = new Subscribers(clients);
   try {
     const move = (id: string, status: string) =>
       must(`${proof.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status } });
@@ -471,16 +434,18 @@ async function measure(
       await subscribers.waitFor(burstKeys, SUBSCRIBERS);
       const readDuringBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
       const committed = await commits();
-      const latencies = (keys: string[], start: (key: string) => number) =>
-        keys.flatMap((key) => subscribers.byKey.get(key)!.times.map((at) => at - start(key)));
-      const single = stats(latencies(singleKeys, (key) => commitOf(committed, key)));
-      const burst = stats(latencies(burstKeys, (key) => commitOf(committed, key)));
+      const latencies = (times: Map<string, number[]>, keys: string[], start: (key: string) => number) =>
+        keys.flatMap((key) => times.get(key)!.map((at) => at - start(key)));
+      const proofTimes = await subscribers.times([...singleKeys, ...burstKeys]);
+      const single = stats(latencies(proofTimes, singleKeys, (key) => commitOf(committed, key)));
+      const burst = stats(latencies(proofTimes, burstKeys, (key) => commitOf(committed, key)));
       const burstOrder = [...burstKeys].sort((a, b) => commitOf(committed, a) - commitOf(committed, b));
       const burstStart = commitOf(committed, burstOrder[0]!);
       const burstSpan = commitOf(committed, burstOrder.at(-1)!) - burstStart;
-      const proofBurstLast = Math.max(...burstKeys.map((key) => Math.max(...subscribers.byKey.get(key)!.times)));
-      const singleTexts = singleKeys.map((key) => subscribers.text(key));
-      const burstTexts = burstOrder.map((key) => subscribers.text(key));
+      const lastReceipt = (times: Map<string, number[]>, keys: string[]) => Math.max(...keys.map((key) => Math.max(...times.get(key)!)));
+      const proofBurstLast = lastReceipt(proofTimes, burstKeys);
+      const singleTexts = await subscribers.texts(singleKeys);
+      const burstTexts = await subscribers.texts(burstOrder);
       log(
         `proof    single updates: p50 ${ms(single.p50)} ms, p99 ${ms(single.p99)} ms (${single.n} receipts); status call p50 ${ms(stats(callMs).p50)} ms`,
       );
@@ -492,7 +457,7 @@ async function measure(
       );
       await subscribers.close();
 
-      // Baseline: the same payloads, the same number of clients, the same schedule.
+      // Helper: the same payloads, the same number of clients, the same schedule.
       const { port } = await baseline.call<{ port: number }>({ cmd: 'ws-start' });
       const baselineConnectMs = await subscribers.connect(`ws://127.0.0.1:${port}/`, SUBSCRIBERS, {});
       const warmup = JSON.stringify({ event: 'warmup', merchant_transaction_id: 'warmup', status: 'ready' });
@@ -519,18 +484,19 @@ async function measure(
       }
       await subscribers.waitFor(burstOrder, SUBSCRIBERS);
       const readDuringBareBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
-      const baseSingle = stats(latencies(singleKeys, (key) => sentAt.get(key)!));
+      const baseTimes = await subscribers.times([...singleKeys, ...burstKeys]);
+      const baseSingle = stats(latencies(baseTimes, singleKeys, (key) => sentAt.get(key)!));
       // From the instant each payload was due on the schedule, as Proof Ramp's receipts count from the
       // commit: a bare server that falls behind its schedule is charged for it, as the node is.
-      const baseBurst = stats(latencies(burstKeys, (key) => dueAt.get(key)!));
-      const baseBurstFromSend = stats(latencies(burstKeys, (key) => sentAt.get(key)!));
-      const lastReceipt = (keys: string[]) => Math.max(...keys.map((key) => Math.max(...subscribers.byKey.get(key)!.times)));
+      const baseBurst = stats(latencies(baseTimes, burstKeys, (key) => dueAt.get(key)!));
+      const baseBurstFromSend = stats(latencies(baseTimes, burstKeys, (key) => sentAt.get(key)!));
       const proofRate = (burstKeys.length * SUBSCRIBERS) / ((proofBurstLast - burstStart) / 1000);
       // Capacity: the same payloads again, back to back, no schedule.
-      subscribers.reset();
+      await subscribers.reset();
       const backToBack = await baseline.call<{ sentAt: number[] }>({ cmd: 'ws-broadcast', payloads: burstTexts });
       await subscribers.waitFor(burstOrder, SUBSCRIBERS);
-      const baselineRate = (burstKeys.length * SUBSCRIBERS) / ((lastReceipt(burstOrder) - backToBack.sentAt[0]!) / 1000);
+      const baselineRate =
+        (burstKeys.length * SUBSCRIBERS) / ((lastReceipt(await subscribers.times(burstOrder), burstOrder) - backToBack.sentAt[0]!) / 1000);
       log(
         `fan-out capacity: proof ${proofRate.toFixed(0)} messages/s (burst, first commit to last receipt), bare ws back to back ${baselineRate.toFixed(0)} messages/s`,
       );
@@ -617,7 +583,7 @@ async function measure(
     log(`proof    ${hookCpu}`);
     await commits();
 
-    // Baseline: the same body, one at a time, then WORKER_CONCURRENCY at a time.
+    // Helper: the same body, one at a time, then WORKER_CONCURRENCY at a time.
     const body = receiver.sample();
     const prefix = `base_${label}_`;
     const sequential = await baseline.call<{ sentAt: number[] }>({
@@ -721,9 +687,10 @@ if (fdLimit !== 'unlimited' && Number(fdLimit) < SUBSCRIBERS + 1000) {
 }
 
 const runStarted = Date.now();
-const baseline = startBaseline();
+const baseline = startHelper('./delivery-baseline.ts');
 /** The read probe's own process, so that it times reads the same way while the bare server is busy broadcasting. */
-const prober = startBaseline();
+const prober = startHelper('./delivery-baseline.ts');
+const clients = startHelper('./delivery-subscribers.ts', CLIENT_NICENESS);
 const results: Result[] = [];
 let postgresVersion: string | null = null;
 try {
@@ -752,7 +719,7 @@ try {
     }
   }
 } finally {
-  await Promise.all([baseline.stop(), prober.stop()]);
+  await Promise.all([baseline.stop(), prober.stop(), clients.stop()]);
 }
 const elapsed = (Date.now() - runStarted) / 1000;
 log(`\nwhole run ${elapsed.toFixed(0)} s`);
@@ -831,7 +798,7 @@ const section = [
   '',
   `### WebSocket fan-out: ${SUBSCRIBERS.toLocaleString('en')} subscriptions on one node`,
   '',
-  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Baseline: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from the instant each payload was due on that schedule, as the node's receipts are timed from the commit. Timed instead from each of its send calls, which leaves out the time a payload waits for the sends before it, the bare burst took ${results.map((r) => `p50 ${ms(r.burst.baselineFromSend.p50)} / p99 ${ms(r.burst.baselineFromSend.p99)} ms (${r.label})`).join(', ')}.`,
+  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Helper: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from the instant each payload was due on that schedule, as the node's receipts are timed from the commit. Timed instead from each of its send calls, which leaves out the time a payload waits for the sends before it, the bare burst took ${results.map((r) => `p50 ${ms(r.burst.baselineFromSend.p50)} / p99 ${ms(r.burst.baselineFromSend.p99)} ms (${r.label})`).join(', ')}.`,
   '',
   '| database | updates | from | p50 ms | p99 ms | baseline p50 ms | baseline p99 ms | p50 ratio | p99 ratio | receipts |',
   '|---|---|---|---|---|---|---|---|---|---|',
@@ -851,7 +818,7 @@ const section = [
   '',
   '### Webhooks to a local receiver',
   '',
-  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival). The floor (PostgreSQL): the same loop leasing each batch of messages in one statement (FOR UPDATE SKIP LOCKED) and recording each attempt and its message's new state, a batch per transaction beside the sending, in tables of its own: what any durable queue pays here, without signing, ordering, retries or endpoint health.`,
+  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Helper: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival). The floor (PostgreSQL): the same loop leasing each batch of messages in one statement (FOR UPDATE SKIP LOCKED) and recording each attempt and its message's new state, a batch per transaction beside the sending, in tables of its own: what any durable queue pays here, without signing, ordering, retries or endpoint health.`,
   '',
   '| database | measure | Proof Ramp | baseline | ratio or difference |',
   '|---|---|---|---|---|',
