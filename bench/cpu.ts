@@ -82,5 +82,5 @@ export function cpuPerItem(before: CpuSample | null, after: CpuSample | null, it
   });
   const wallMs = after.at - before.at;
   const idleShare = (after.idle - before.idle) / (wallMs * cpus().length);
-  return `CPU µs per delivery: ${parts.join(', ')}; machine idle ${(Math.max(0, idleShare) * 100).toFixed(0)}%`;
+  return `${parts.join(', ')} µs; machine idle ${(Math.max(0, idleShare) * 100).toFixed(0)}%`;
 }

@@ -3,7 +3,7 @@
  *
  * 1. WebSocket fan-out: SUBSCRIBERS open `/ws?user_id=` subscriptions on one `proof serve` node, all
  *    for the same user, so every change goes to all of them. Latency from the commit to each
- *    client's receipt, for single updates (one at a time) and for a burst of changes. Helper: a
+ *    client's receipt, for single updates (one at a time) and for a burst of changes. Baseline: a
  *    bare `ws` server broadcasting the same payloads to the same number of clients, on the same
  *    schedule, timed from the instant each payload was due on it (as the node's receipts count from
  *    the commit), and also from its send call (which leaves out the bare server's own backlog).
@@ -11,7 +11,7 @@
  *    with the subscribers connected and idle, while the node fans the burst out, and (the control:
  *    what the machine's contention alone does to a read) while the bare server fans it out.
  * 2. Webhooks: throughput draining a backlog, and commit-to-first-attempt latency, to a local
- *    receiver. Helper: a bare undici POST loop with the same body and the worker's concurrency;
+ *    receiver. Baseline: a bare undici POST loop with the same body and the worker's concurrency;
  *    on PostgreSQL also that loop leasing and recording each message there, the floor of any
  *    durable queue on the machine.
  *
@@ -328,6 +328,8 @@ interface Result {
   webhookLatency: Pair;
   /** `durable`: the bare loop leasing and recording in PostgreSQL (post-durable), PostgreSQL only. */
   webhookThroughput: { proof: number; baseline: number; durable: number | null; bodyBytes: number; drained: number };
+  /** Where the CPU went, per delivery: the drain, the bare loop, the floor. */
+  webhookCpu: { proof: string; baseline: string; durable: string | null };
   /** PostgreSQL only: the claim's time with nothing blocked and with messages waiting behind failing ones. */
   claims: ClaimProbe | null;
 }
@@ -389,7 +391,7 @@ async function measure(
 
     // --- 1. WebSocket fan-out ------------------------------------------------------------------
     const wsPartner = await partner();
-    let result: Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall' | 'claims'> | null = null;
+    let result: Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'webhookCpu' | 'quietStatusCall' | 'claims'> | null = null;
     if (PARTS.has('websocket')) {
       const user = `fanout-${randomBytes(3).toString('hex')}`;
       const [first] = await sessions(wsPartner.client_token, 1, () => user);
@@ -457,7 +459,7 @@ async function measure(
       );
       await subscribers.close();
 
-      // Helper: the same payloads, the same number of clients, the same schedule.
+      // Baseline: the same payloads, the same number of clients, the same schedule.
       const { port } = await baseline.call<{ port: number }>({ cmd: 'ws-start' });
       const baselineConnectMs = await subscribers.connect(`ws://127.0.0.1:${port}/`, SUBSCRIBERS, {});
       const warmup = JSON.stringify({ event: 'warmup', merchant_transaction_id: 'warmup', status: 'ready' });
@@ -580,10 +582,10 @@ async function measure(
     log(
       `proof    webhook backlog of ${backlogKeys.length} (${heldCount} held): ${drained.length} drained in ${(lastAt - releasedAt).toFixed(0)} ms = ${hookRate.toFixed(0)}/s`,
     );
-    log(`proof    ${hookCpu}`);
+    log(`proof    CPU per delivery: ${hookCpu}`);
     await commits();
 
-    // Helper: the same body, one at a time, then WORKER_CONCURRENCY at a time.
+    // Baseline: the same body, one at a time, then WORKER_CONCURRENCY at a time.
     const body = receiver.sample();
     const prefix = `base_${label}_`;
     const sequential = await baseline.call<{ sentAt: number[] }>({
@@ -596,7 +598,7 @@ async function measure(
     const baseLatency = stats(sequential.sentAt.map((at, i) => receiver.ids.get(`${prefix}s${i}`)! - at));
     // A baseline loop over a backlog (post-concurrent or post-durable): deliveries per second from its
     // start to the receiver's last arrival.
-    const backlogRate = async (command: Record<string, unknown>, ids: string): Promise<number> => {
+    const backlogRate = async (command: Record<string, unknown>, ids: string): Promise<{ rate: number; cpu: string }> => {
       const cpuBefore = sampleCpu({ loop: baseline.pid });
       const { startedAt } = await baseline.call<{ startedAt: number }>({
         ...command,
@@ -607,19 +609,23 @@ async function measure(
         prefix: ids,
       });
       const last = Math.max(...Array.from({ length: WEBHOOK_BACKLOG }, (_, i) => receiver.ids.get(`${ids}${i}`)!));
-      log(`baseline ${String(command.cmd)}: ${cpuPerItem(cpuBefore, sampleCpu({ loop: baseline.pid }), WEBHOOK_BACKLOG)}`);
-      return WEBHOOK_BACKLOG / ((last - startedAt) / 1000);
+      const cpu = cpuPerItem(cpuBefore, sampleCpu({ loop: baseline.pid }), WEBHOOK_BACKLOG);
+      log(`baseline ${String(command.cmd)}: CPU per delivery: ${cpu}`);
+      return { rate: WEBHOOK_BACKLOG / ((last - startedAt) / 1000), cpu };
     };
-    const baseRate = await backlogRate({ cmd: 'post-concurrent' }, `${prefix}c`);
+    const { rate: baseRate, cpu: baseCpu } = await backlogRate({ cmd: 'post-concurrent' }, `${prefix}c`);
     log(
       `baseline POST one at a time: p50 ${ms(baseLatency.p50)} ms, p99 ${ms(baseLatency.p99)} ms; ${WEBHOOK_BACKLOG} at ${WORKER_CONCURRENCY} concurrent: ${baseRate.toFixed(0)}/s`,
     );
     // The floor of any durable queue here: the same loop, leasing and recording in PostgreSQL.
     let durableRate: number | null = null;
+    let durableCpu: string | null = null;
     if (env.DATABASE_URL) {
-      durableRate = await backlogRate({ cmd: 'post-durable', databaseUrl: env.DATABASE_URL }, `${prefix}d`);
+      const durable = await backlogRate({ cmd: 'post-durable', databaseUrl: env.DATABASE_URL }, `${prefix}d`);
+      durableRate = durable.rate;
+      durableCpu = durable.cpu;
       log(
-        `baseline durable loop (lease and record in PostgreSQL, nothing else): ${durableRate.toFixed(0)}/s, ${(durableRate / baseRate).toFixed(2)}× the bare loop`,
+        `baseline durable loop (lease and record in PostgreSQL, nothing else): ${durable.rate.toFixed(0)}/s, ${(durable.rate / baseRate).toFixed(2)}× the bare loop`,
       );
     }
 
@@ -635,9 +641,10 @@ async function measure(
 
     return {
       claims,
-      ...(result as Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'quietStatusCall' | 'claims'>),
+      ...(result as Omit<Result, 'webhookLatency' | 'webhookThroughput' | 'webhookCpu' | 'quietStatusCall' | 'claims'>),
       quietStatusCall: stats(quietCallMs),
       webhookLatency: { proof: hookLatency, baseline: baseLatency },
+      webhookCpu: { proof: hookCpu, baseline: baseCpu, durable: durableCpu },
       webhookThroughput: {
         proof: hookRate,
         baseline: baseRate,
@@ -771,7 +778,7 @@ if (pgResult) {
     `Reading (PostgreSQL). A single update reaches all ${SUBSCRIBERS.toLocaleString('en')} subscribers p50 ${ms(r.single.proof.p50)} / p99 ${ms(r.single.proof.p99)} ms after its commit; the bare broadcast of the same text to as many clients takes ${ms(r.single.baseline.p50)} / ${ms(r.single.baseline.p99)} ms. ` +
       `Most of it is the same work in both: ${SUBSCRIBERS.toLocaleString('en')} socket writes from one process (a write system call each) and as many receipts in the load generator, on 2 cores, so the last client waits for all the others. ` +
       `Fan-out capacity (messages/s in the burst) was ${x(r.fanOutRate.proof, r.fanOutRate.baseline)} the bare server's; Proof Ramp's own work per message (a filter and a sequence check per subscriber, the message's serialisation, one NOTIFY parse per change) is small next to the write, and the rest of the gap is the database and HTTP work the node does beside it.`,
-    `On PostgreSQL the subscribers are served by the node's WebSocket process (WS_PROCESS=separate, the default there): the fan-out has an event loop of its own, at a lower CPU priority than the API's (nice 10), in slices of about 2 ms (each change framed once, every subscriber's waiting messages in one write); the API's process only hands each upgrade over. The sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}, and a read during the burst took p99 ${ms(r.read.duringBurst.p99)} ms against ${ms(r.read.idle.p99)} ms idle (p50 ${ms(r.read.duringBurst.p50)} against ${ms(r.read.idle.p50)} ms) and ${ms(r.read.duringBareBurst.p99)} ms in the control, where the node sends nothing and only the load generator's ${(BURST * SUBSCRIBERS).toLocaleString('en')} receipts and the bare server compete with it for the 2 cores. ` +
+    `On PostgreSQL the subscribers are served by the node's WebSocket process (WS_PROCESS=separate, the default there): the fan-out has an event loop of its own, at a lower CPU priority than the API's (nice 10), in slices of about 2 ms (each change framed once, every subscriber's waiting messages in one write); the API's process only hands each upgrade over. The sandbox status call took p50 ${ms(r.statusCall.p50)} ms with the subscribers connected against ${ms(r.quietStatusCall.p50)} ms without${liteResult ? ` (on PGlite ${ms(liteResult.statusCall.p50)} against ${ms(liteResult.quietStatusCall.p50)} ms)` : ''}, and a read during the burst took p99 ${ms(r.read.duringBurst.p99)} ms against ${ms(r.read.idle.p99)} ms idle (p50 ${ms(r.read.duringBurst.p50)} against ${ms(r.read.idle.p50)} ms) and ${ms(r.read.duringBareBurst.p99)} ms in the control, where the node sends nothing and only the load generator's ${(BURST * SUBSCRIBERS).toLocaleString('en')} receipts (at nice ${CLIENT_NICENESS}) and the bare server compete with it for the 2 cores. ` +
       `The burst's changes committed over ${(r.burst.proofSpanMs / 1000).toFixed(1)} s; receipts p99 ${ms(r.burst.proof.p99)} ms against ${ms(r.burst.baseline.p99)} ms for the bare server on the same schedule, which has nothing else to do but falls behind it (its \`send\` per client costs more than the node's one prepared frame per message); from each of its send calls, which leaves its backlog out, it took ${ms(r.burst.baselineFromSend.p99)} ms. ` +
       `On 2 cores the load generator (${SUBSCRIBERS.toLocaleString('en')} client sockets), PostgreSQL, the baselines' process and the node share the CPU, so every figure includes time spent waiting for a CPU, and the p99s move most from run to run.`,
     `Webhooks: the worker drains a backlog at ${r.webhookThroughput.proof.toFixed(0)} deliveries/s, ${(r.webhookThroughput.proof / r.webhookThroughput.baseline).toFixed(2)}× the bare POST loop at the same concurrency (${r.webhookThroughput.baseline.toFixed(0)}/s), which does no bookkeeping at all. ` +
@@ -794,11 +801,11 @@ const section = [
   '## Status delivery: WebSocket fan-out and webhooks (`npm run bench:delivery`)',
   '',
   `Run on ${new Date().toISOString().slice(0, 10)}, ${cpu.length} cores (${cpu[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${postgresVersion ? `, PostgreSQL ${postgresVersion}` : ''}, open files limit ${fdLimit}; 1-minute load average before each database's run ${results.map((r) => `${r.load.toFixed(1)} (${r.label})`).join(', ')}; whole run ${elapsed.toFixed(0)} s.`,
-  `Three processes: \`proof serve\` (the real binary; a fresh PostgreSQL schema, dropped after, with its WebSocket process beside it, or a fresh PGlite data folder, WebSockets served inline), the bare baselines (\`bench/delivery-baseline.ts\`), and the load generator holding every client socket and the webhook receiver.`,
+  `Four processes: \`proof serve\` (the real binary; a fresh PostgreSQL schema, dropped after, with its WebSocket process beside it, or a fresh PGlite data folder, WebSockets served inline), the bare baselines (\`bench/delivery-baseline.ts\`), the WebSocket clients (\`bench/delivery-subscribers.ts\`, at nice ${CLIENT_NICENESS}: they stand for clients on other machines, so they take the CPU the servers leave rather than competing with them for it; BENCH_CLIENT_NICENESS=0 runs them alongside), and the bench itself, which holds the webhook receiver.`,
   '',
   `### WebSocket fan-out: ${SUBSCRIBERS.toLocaleString('en')} subscriptions on one node`,
   '',
-  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Helper: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from the instant each payload was due on that schedule, as the node's receipts are timed from the commit. Timed instead from each of its send calls, which leaves out the time a payload waits for the sends before it, the bare burst took ${results.map((r) => `p50 ${ms(r.burst.baselineFromSend.p50)} / p99 ${ms(r.burst.baselineFromSend.p99)} ms (${r.label})`).join(', ')}.`,
+  `All ${SUBSCRIBERS.toLocaleString('en')} connections subscribe with \`?user_id=\` to one user, so every change goes to every one of them. Latency: from the commit to each client's receipt (every receipt counts); the burst issues its changes ${BURST_CONCURRENCY} at a time. Baseline: a bare \`ws\` server broadcasting the very same payload texts to the same number of clients (the burst on the same schedule as the commits), timed from the instant each payload was due on that schedule, as the node's receipts are timed from the commit. Timed instead from each of its send calls, which leaves out the time a payload waits for the sends before it, the bare burst took ${results.map((r) => `p50 ${ms(r.burst.baselineFromSend.p50)} / p99 ${ms(r.burst.baselineFromSend.p99)} ms (${r.label})`).join(', ')}.`,
   '',
   '| database | updates | from | p50 ms | p99 ms | baseline p50 ms | baseline p99 ms | p50 ratio | p99 ratio | receipts |',
   '|---|---|---|---|---|---|---|---|---|---|',
@@ -818,11 +825,16 @@ const section = [
   '',
   '### Webhooks to a local receiver',
   '',
-  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Helper: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival). The floor (PostgreSQL): the same loop leasing each batch of messages in one statement (FOR UPDATE SKIP LOCKED) and recording each attempt and its message's new state, a batch per transaction beside the sending, in tables of its own: what any durable queue pays here, without signing, ordering, retries or endpoint health.`,
+  `Throughput: the receiver holds its first answers while ${WEBHOOK_BACKLOG} changes are committed, then answers everything; deliveries per second from then until the last one arrives (${WORKER_CONCURRENCY} in flight: one node's worker). Latency: one change at a time, from the commit to the arrival of its first attempt. Baseline: a bare undici POST loop in its own process with the same body (${results[0]?.webhookThroughput.bodyBytes ?? '?'} bytes) and headers of the same size, ${WORKER_CONCURRENCY} concurrent for throughput, one at a time for latency (from the call to the arrival). The floor (PostgreSQL): the same loop leasing each batch of messages in one statement (FOR UPDATE SKIP LOCKED) and recording each attempt and its message's new state, a batch per transaction beside the sending, in tables of its own: what any durable queue pays here, without signing, ordering, retries or endpoint health.`,
   '',
   '| database | measure | Proof Ramp | baseline | ratio or difference |',
   '|---|---|---|---|---|',
   ...hookRows,
+  '',
+  ...results.map(
+    (r) =>
+      `Where the CPU went (${r.label}; from /proc, user and system time, so a process is also charged for the loopback network work the kernel does while it runs), per delivery: the drain: ${r.webhookCpu.proof}; the bare loop: ${r.webhookCpu.baseline}${r.webhookCpu.durable ? `; the floor: ${r.webhookCpu.durable}` : ''}.`,
+  ),
   '',
   ...reading.flatMap((paragraph) => [paragraph, '']),
   '<!-- bench:delivery:end -->',
