@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +37,36 @@ function subscribe(node: ProofChild, query: string, token: string): Subscription
     }),
     closed: new Promise((resolve) => socket.once('close', (code) => resolve(code))),
   };
+}
+
+/** The answer to a WebSocket upgrade that is refused before any WebSocket exists: its status, headers and JSON body. */
+function refusedUpgrade(
+  node: ProofChild,
+  query: string,
+  token: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: any }> {
+  return new Promise((resolve, reject) => {
+    const upgrade = httpRequest(`${node.url}/ws?${query}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+      },
+    });
+    upgrade.once('upgrade', (_response, socket) => {
+      socket.destroy();
+      reject(new Error('the upgrade was accepted'));
+    });
+    upgrade.once('response', (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk));
+      response.once('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(text) }));
+    });
+    upgrade.once('error', reject);
+    upgrade.end();
+  });
 }
 
 describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('WebSockets served by a process of their own', () => {
@@ -131,7 +163,24 @@ describe.skipIf(process.env.PROOF_TEST_DB !== 'postgres')('WebSockets served by 
     await before.opened;
     process.kill(first, 'SIGKILL');
     expect(await before.closed).toBe(1006);
-    // Until the new child is ready, an upgrade is answered 503 (clients retry); then it is served again.
+    // Until the new child is ready (a second's wait, then its start), an upgrade is answered 503 in the
+    // documented error shape (clients retry); then it is served again. The node may take a moment to see
+    // the child gone: a connection it handed over meanwhile is dropped, and the next try is answered.
+    let refused: Awaited<ReturnType<typeof refusedUpgrade>> | null = null;
+    await waitUntil(
+      async () => (refused = await refusedUpgrade(node, `tx_id=${id}`, partner.client_token).catch(() => null)) !== null,
+      5_000,
+      () => 'no answer to an upgrade while the WebSocket process restarts',
+      20,
+    );
+    expect(refused!.status).toBe(503);
+    expect(refused!.headers['retry-after']).toBe('1');
+    expect(refused!.body).toEqual({
+      error: 'unavailable',
+      code: 'service_unavailable',
+      message: expect.stringContaining('restarting'),
+      request_id: refused!.headers['x-request-id'],
+    });
     await waitUntil(
       () => {
         const pid = webSocketPid();

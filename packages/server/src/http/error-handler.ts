@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_ERRORS, ApiError, type ErrorDetail } from '../lib/errors.ts';
+import { API_ERRORS, ApiError, type ApiErrorCode, type ErrorDetail } from '../lib/errors.ts';
 import { randomBase62 } from '../lib/ids.ts';
 import { ProviderError } from '../lib/provider-error.ts';
 
@@ -132,14 +132,25 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? ['headers_too_large', 'The request headers are too large.']
         : ['decode_error', 'The request is not valid HTTP.'];
+  answerOnSocket(socket, code, message);
+}
+
+/**
+ * Writes the documented error body, with an X-Request-Id, straight to a connection no request object
+ * answers (a refused request, an upgrade), then closes it. `headers`: more, e.g. Retry-After.
+ */
+export function answerOnSocket(socket: Duplex, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
   const requestId = `req_${randomBase62(20)}`;
   const { status, error: slug } = API_ERRORS[code];
   const body = JSON.stringify({ error: slug, code, message, request_id: requestId });
+  const more = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\n` +
-        `Connection: close\r\n\r\n${body}`,
+        `${more}Connection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { answerOnSocket } from './error-handler.ts';
 
 /**
  * The WebSocket process: a child of the node that serves every /ws subscriber, so that a broadcast
@@ -117,7 +118,9 @@ export class WebSocketProcess {
   forward(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const child = this.child;
     if (!this.ready || child === null || !child.connected) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      answerOnSocket(socket, 'service_unavailable', 'WebSockets are restarting on this node: connect again in a moment.', {
+        'Retry-After': '1',
+      });
       return;
     }
     const message: ToWebSocketProcess = { type: 'socket', request: requestBytes(request, head).toString('base64') };

@@ -58,6 +58,8 @@ export const API_ERRORS = {
   provider_error: { status: 502, error: 'upstream_error' },
   upstream_unavailable: { status: 502, error: 'upstream_unavailable' },
   upstream_invalid_response: { status: 502, error: 'upstream_unavailable' },
+  /** (ours) The node cannot take the request for a moment (its WebSocket process is restarting): try again after Retry-After. */
+  service_unavailable: { status: 503, error: 'unavailable' },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;
