@@ -8,10 +8,10 @@
  * comparable across processes on one machine.
  */
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { WebSocketServer } from 'ws';
+import { serveCommands } from './command-lines.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -150,22 +150,10 @@ async function handle(command: Command): Promise<unknown> {
   }
 }
 
-let queue: Promise<void> = Promise.resolve();
-createInterface({ input: process.stdin }).on('line', (line) => {
-  queue = queue.then(async () => {
-    try {
-      process.stdout.write(`${JSON.stringify({ ok: true, ...((await handle(JSON.parse(line) as Command)) as object) })}\n`);
-    } catch (error) {
-      process.stdout.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`);
-    }
-  });
-});
-process.stdin.on('end', async () => {
-  await queue;
+serveCommands(handle, async () => {
   await listener?.end().catch(() => {});
   await agent.close();
   await probeAgent.close();
-  process.exit(0);
 });
 
 /**

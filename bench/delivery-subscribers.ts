@@ -7,8 +7,8 @@
  * on stdout, in order (as in delivery-baseline.ts). Times are wall-clock milliseconds with
  * sub-millisecond resolution (timeOrigin + performance.now()), comparable across processes.
  */
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { serveCommands } from './command-lines.ts';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -125,18 +125,4 @@ async function handle(command: Command): Promise<unknown> {
   }
 }
 
-let queue: Promise<void> = Promise.resolve();
-createInterface({ input: process.stdin }).on('line', (line) => {
-  queue = queue.then(async () => {
-    try {
-      process.stdout.write(`${JSON.stringify({ ok: true, ...((await handle(JSON.parse(line) as Command)) as object) })}\n`);
-    } catch (error) {
-      process.stdout.write(`${JSON.stringify({ ok: false, error: String(error) })}\n`);
-    }
-  });
-});
-process.stdin.on('end', async () => {
-  await queue;
-  await close();
-  process.exit(0);
-});
+serveCommands(handle, close);
