@@ -53,7 +53,10 @@ function tree(root: number, all: ReturnType<typeof processes>): number[] {
   return pids;
 }
 
-/** Samples `roots` (each with its descendants), every PostgreSQL process, and this process. */
+/**
+ * Samples `roots` (each with its descendants, which also appear on their own as `<name> children`:
+ * the node's WebSocket process, say), every PostgreSQL process, and this process.
+ */
 export function sampleCpu(roots: Record<string, number | undefined>): CpuSample | null {
   let idleLine: string;
   try {
@@ -64,13 +67,29 @@ export function sampleCpu(roots: Record<string, number | undefined>): CpuSample 
   const all = processes();
   const groups: Record<string, number> = {};
   for (const [name, pid] of Object.entries(roots)) {
-    if (pid !== undefined) groups[name] = tree(pid, all).reduce((sum, one) => sum + ticksOf(one), 0) * TICK_MS;
+    if (pid === undefined) continue;
+    const [own, ...descendants] = tree(pid, all);
+    const children = descendants.reduce((sum, one) => sum + ticksOf(one), 0) * TICK_MS;
+    groups[name] = ticksOf(own!) * TICK_MS + children;
+    if (descendants.length > 0) groups[`${name} children`] = children;
   }
   groups.postgres = all.filter((p) => p.name === 'postgres').reduce((sum, p) => sum + ticksOf(p.pid), 0) * TICK_MS;
   const usage = process.cpuUsage();
   groups.bench = (usage.user + usage.system) / 1000;
   const [, , , , idle, iowait] = idleLine.split(/\s+/).map(Number);
   return { groups, idle: ((idle ?? 0) + (iowait ?? 0)) * TICK_MS, at: performance.now() };
+}
+
+/** Milliseconds of CPU per group between two samples, and the machine's idle share. */
+export function cpuSpent(before: CpuSample | null, after: CpuSample | null): string {
+  if (!before || !after) return 'CPU accounting unavailable (no /proc)';
+  const parts = Object.keys(after.groups).map((name) => `${name} ${(after.groups[name]! - (before.groups[name] ?? 0)).toFixed(0)}`);
+  return `${parts.join(', ')} ms of CPU in ${(after.at - before.at).toFixed(0)} ms; machine idle ${idlePercent(before, after)}%`;
+}
+
+function idlePercent(before: CpuSample, after: CpuSample): string {
+  const share = (after.idle - before.idle) / ((after.at - before.at) * cpus().length);
+  return (Math.max(0, share) * 100).toFixed(0);
 }
 
 /** Microseconds of CPU per item of work, per group, between two samples; and the machine's idle share. */
@@ -80,7 +99,5 @@ export function cpuPerItem(before: CpuSample | null, after: CpuSample | null, it
     const usedMs = after.groups[name]! - (before.groups[name] ?? 0);
     return `${name} ${((usedMs * 1000) / items).toFixed(0)}`;
   });
-  const wallMs = after.at - before.at;
-  const idleShare = (after.idle - before.idle) / (wallMs * cpus().length);
-  return `${parts.join(', ')} µs; machine idle ${(Math.max(0, idleShare) * 100).toFixed(0)}%`;
+  return `${parts.join(', ')} µs; machine idle ${idlePercent(before, after)}%`;
 }

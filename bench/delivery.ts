@@ -37,7 +37,7 @@ import { sandboxPartnerInput } from '../packages/server/src/modules/partners/san
 import { freePort } from '../packages/server/test/helpers/net.ts';
 import { startWebhookReceiver } from '../packages/server/test/helpers/webhook-receiver.ts';
 import { type ClaimProbe, probeClaims } from './claim-probe.ts';
-import { cpuPerItem, sampleCpu } from './cpu.ts';
+import { cpuPerItem, cpuSpent, sampleCpu } from './cpu.ts';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 5000);
 /**
@@ -141,7 +141,7 @@ interface Proof {
 
 async function startProof(env: Record<string, string>): Promise<Proof> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -155,7 +155,8 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
       RATE_LIMIT_PER_MINUTE: '100000000',
       // The throughput run holds the receiver's first answers while the backlog builds up.
       WEBHOOK_TIMEOUT: '120s',
-      // e.g. BENCH_SERVER_NODE_OPTIONS=--cpu-prof to profile the server under test
+      // e.g. BENCH_SERVER_NODE_OPTIONS=--cpu-prof to profile the server under test (options Node
+      // refuses there, such as V8's, go in BENCH_SERVER_NODE_ARGS, on its command line)
       ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
       // e.g. BENCH_WS_PROCESS=inline to measure WebSockets served on the API's own event loop
       ...(process.env.BENCH_WS_PROCESS ? { WS_PROCESS: process.env.BENCH_WS_PROCESS } : {}),
@@ -185,6 +186,8 @@ async function startProof(env: Record<string, string>): Promise<Proof> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      // e.g. with BENCH_SERVER_NODE_ARGS=--import=<a module that logs long collections>
+      if (process.env.BENCH_SERVER_OUTPUT) writeFileSync(process.env.BENCH_SERVER_OUTPUT, output);
     },
   };
 }
@@ -424,6 +427,8 @@ async function measure(
         }
       }
       const burstKeys: string[] = [];
+      const cpuRoots = { node: proof.pid, clients: clients.pid, prober: prober.pid };
+      const burstCpuBefore = sampleCpu(cpuRoots);
       await prober.call({ cmd: 'probe-start', ...probeTarget });
       await lanes(burstTxs, BURST_CONCURRENCY, async (id) => {
         for (const status of STEPS) {
@@ -435,6 +440,7 @@ async function measure(
       });
       await subscribers.waitFor(burstKeys, SUBSCRIBERS);
       const readDuringBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
+      const burstCpu = cpuSpent(burstCpuBefore, sampleCpu(cpuRoots));
       const committed = await commits();
       const latencies = (times: Map<string, number[]>, keys: string[], start: (key: string) => number) =>
         keys.flatMap((key) => times.get(key)!.map((at) => at - start(key)));
@@ -454,6 +460,7 @@ async function measure(
       log(
         `proof    burst of ${BURST} (committed over ${burstSpan.toFixed(0)} ms): p50 ${ms(burst.p50)} ms, p99 ${ms(burst.p99)} ms (${burst.n} receipts)`,
       );
+      log(`proof    during the burst: ${burstCpu}`);
       log(
         `proof    GET /widget/transactions/{id} during the burst: p50 ${ms(readDuringBurst.p50)} ms, p99 ${ms(readDuringBurst.p99)} ms (${readDuringBurst.n}); ${(readDuringBurst.p99 / readIdle.p99).toFixed(2)}× the idle p99`,
       );
