@@ -65,6 +65,9 @@ function refusedUpgrade(
       response.once('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(text) }));
     });
     upgrade.once('error', reject);
+    // Handed to a child that died before the node saw it go, a connection gets no answer at all (the
+    // client's own timeout ends it): give up on it and try again.
+    upgrade.setTimeout(1_000, () => upgrade.destroy(new Error('no answer within 1 s')));
     upgrade.end();
   });
 }

@@ -65,6 +65,12 @@ export class WebSocketProcess {
   private stopping = false;
   private restartDelayMs = 1_000;
   private restartTimer: NodeJS.Timeout | null = null;
+  /**
+   * Connections given to the child whose hand-over has not completed. Node queues a connection behind
+   * one the child has not acknowledged yet; if the child dies meanwhile, a queued one would wait for
+   * ever, so they are closed when it exits (their clients reconnect).
+   */
+  private readonly handingOver = new Set<Duplex>();
   private readonly stopFollowingClock: () => void;
   private readonly options: WebSocketProcessOptions;
 
@@ -124,7 +130,9 @@ export class WebSocketProcess {
       return;
     }
     const message: ToWebSocketProcess = { type: 'socket', request: requestBytes(request, head).toString('base64') };
+    this.handingOver.add(socket);
     child.send(message, socket as Socket, (error) => {
+      this.handingOver.delete(socket);
       // The child went away with the connection in flight: the client reconnects.
       if (error) socket.destroy();
     });
@@ -152,6 +160,8 @@ export class WebSocketProcess {
     if (this.child !== child) return;
     this.child = null;
     this.ready = false;
+    for (const socket of this.handingOver) socket.destroy();
+    this.handingOver.clear();
     this.options.onConnections(0);
     if (this.stopping) return;
     this.options.logger.error({ code, signal, restart_in_ms: this.restartDelayMs }, 'the WebSocket process exited; starting it again');
