@@ -16,29 +16,28 @@ export interface CpuSample {
 
 const TICK_MS = 10; // USER_HZ is 100 on every Linux this runs on
 
-function ticksOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields are counted after its closing one.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, and the same of children it has waited for: PostgreSQL's postmaster thereby
-    // keeps the time of a connection's backend that ended during the measurement.
-    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-  } catch {
-    return 0;
-  }
+interface ProcessCpu {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** CPU ticks so far: utime and stime, and the same of children it has waited for (PostgreSQL's
+   * postmaster thereby keeps the time of a connection's backend that ended during the measurement). */
+  ticks: number;
 }
 
-function processes(): Array<{ pid: number; ppid: number; name: string }> {
-  const found: Array<{ pid: number; ppid: number; name: string }> = [];
+/** Every process, each read from its /proc/<pid>/stat once. */
+function processes(): ProcessCpu[] {
+  const found: ProcessCpu[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: fields are counted after its closing one.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      found.push({ pid, ppid, name });
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      found.push({ pid, ppid: Number(fields[1]), name, ticks });
     } catch {
       // gone meanwhile
     }
@@ -47,10 +46,10 @@ function processes(): Array<{ pid: number; ppid: number; name: string }> {
 }
 
 /** A process and its descendants (the node and its WebSocket process, say). */
-function tree(root: number, all: ReturnType<typeof processes>): number[] {
-  const pids = [root];
-  for (let i = 0; i < pids.length; i++) for (const p of all) if (p.ppid === pids[i]) pids.push(p.pid);
-  return pids;
+function tree(root: number, all: ProcessCpu[]): ProcessCpu[] {
+  const found = all.filter((p) => p.pid === root);
+  for (let i = 0; i < found.length; i++) for (const p of all) if (p.ppid === found[i]!.pid) found.push(p);
+  return found;
 }
 
 /**
@@ -69,11 +68,12 @@ export function sampleCpu(roots: Record<string, number | undefined>): CpuSample 
   for (const [name, pid] of Object.entries(roots)) {
     if (pid === undefined) continue;
     const [own, ...descendants] = tree(pid, all);
-    const children = descendants.reduce((sum, one) => sum + ticksOf(one), 0) * TICK_MS;
-    groups[name] = ticksOf(own!) * TICK_MS + children;
+    if (own === undefined) continue;
+    const children = descendants.reduce((sum, one) => sum + one.ticks, 0) * TICK_MS;
+    groups[name] = own.ticks * TICK_MS + children;
     if (descendants.length > 0) groups[`${name} children`] = children;
   }
-  groups.postgres = all.filter((p) => p.name === 'postgres').reduce((sum, p) => sum + ticksOf(p.pid), 0) * TICK_MS;
+  groups.postgres = all.filter((p) => p.name === 'postgres').reduce((sum, p) => sum + p.ticks, 0) * TICK_MS;
   const usage = process.cpuUsage();
   groups.bench = (usage.user + usage.system) / 1000;
   const [, , , , idle, iowait] = idleLine.split(/\s+/).map(Number);

@@ -76,9 +76,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
  * A CTE (`relaxed`, one row) that turns off `synchronous_commit` for the statement's own transaction
  * (it must be read from, or PostgreSQL never evaluates it): its commit then returns without waiting
  * for the WAL to reach the disk, which was most of a rate-limited request's wait for its count (a hit
- * took 0.63 ms at the median here, 0.26 ms without that wait). A counter needs no more: a crash of the database loses at most the last few hundred
- * milliseconds of hits (three times wal_writer_delay), never a half-written window, and nothing else
- * of the request's work is relaxed (decision 0026).
+ * took 0.63 ms at the median here, 0.26 ms without that wait). A counter needs no more: a crash of
+ * the database loses at most the last few hundred milliseconds of hits (three times
+ * wal_writer_delay), never a half-written window, and nothing else of the request's work is relaxed
+ * (decision 0026).
  */
 const RELAXED_COMMIT = sql`relaxed as (select set_config('synchronous_commit', 'off', true))`;
 
