@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
-import { setPriority } from 'node:os';
 import { buildApp } from './app.ts';
 import { startPlatform } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
 import { type FromWebSocketProcess, type ToWebSocketProcess, WEBSOCKET_PROCESS_NICENESS } from './http/ws-process.ts';
 import { type Clock, OffsetClock, systemClock } from './lib/clock.ts';
+import { lowerProcessPriority } from './lib/priority.ts';
 
 /**
  * The WebSocket process (http/ws-process.ts explains why it exists): started by `proof serve` with
@@ -35,7 +35,11 @@ process.once('message', (message: ToWebSocketProcess) => {
 });
 
 async function run(init: Extract<ToWebSocketProcess, { type: 'init' }>): Promise<void> {
-  lowerPriority();
+  // When the CPUs are all busy, the API's requests (payments, sessions) go first and broadcasts take
+  // what is left: a burst of updates then reaches its subscribers later, but never slows a request.
+  // With a CPU to spare the priority changes nothing; where it is not allowed, the process stays at
+  // the node's priority.
+  lowerProcessPriority(WEBSOCKET_PROCESS_NICENESS);
   const config = { ...loadConfig(), adminToken: init.adminToken, databasePoolSize: init.poolSize };
   const offsetClock = init.clockOffsetMs === null ? null : new OffsetClock(init.clockOffsetMs);
   const clock: Clock = offsetClock ?? systemClock;
@@ -68,17 +72,4 @@ async function run(init: Extract<ToWebSocketProcess, { type: 'init' }>): Promise
     }
   });
   tell({ type: 'ready' });
-}
-
-/**
- * When the CPUs are all busy, the API's requests (payments, sessions) go first and broadcasts take
- * what is left: a burst of updates then reaches its subscribers later, but never slows a request.
- * With a CPU to spare the priority changes nothing. A system that does not allow it leaves it as it is.
- */
-function lowerPriority(): void {
-  try {
-    setPriority(WEBSOCKET_PROCESS_NICENESS);
-  } catch {
-    // not permitted here: the process runs at the node's priority
-  }
 }
