@@ -51,7 +51,7 @@ const post = (url: string, body: string, id: string) =>
  * A probe: GETs one after another (`count` of them, or until probe-stop), each timed from the call
  * to the end of its body, from this process, whose event loop has nothing else to do.
  */
-let probe: { stop: boolean; samples: number[]; done: Promise<void> } | null = null;
+let probe: { stop: boolean; samples: number[]; startedAt: number[]; done: Promise<void> } | null = null;
 const probeAgent = new Agent({ connections: 1 });
 
 async function runProbe(url: string, token: string, count: number): Promise<void> {
@@ -62,6 +62,7 @@ async function runProbe(url: string, token: string, count: number): Promise<void
     await response.body.dump();
     if (response.statusCode !== 200) throw new Error(`probe: ${url} answered ${response.statusCode}`);
     current.samples.push(now() - started);
+    current.startedAt.push(started);
   }
 }
 
@@ -109,7 +110,7 @@ async function handle(command: Command): Promise<unknown> {
       return {};
     }
     case 'probe-start': {
-      probe = { stop: false, samples: [], done: Promise.resolve() };
+      probe = { stop: false, samples: [], startedAt: [], done: Promise.resolve() };
       probe.done = runProbe(command.url, command.token, command.count ?? Number.POSITIVE_INFINITY);
       probe.done.catch(() => {}); // reported by probe-stop
       if (command.count !== undefined) await probe.done;
@@ -120,7 +121,7 @@ async function handle(command: Command): Promise<unknown> {
       current.stop = true;
       await current.done;
       probe = null;
-      return { samples: current.samples };
+      return { samples: current.samples, startedAt: current.startedAt };
     }
     case 'notified': {
       const entries = notified;

@@ -325,9 +325,10 @@ interface Result {
   burst: Pair & { baselineFromSend: Stats; proofSpanMs: number };
   /**
    * GET /widget/transactions/{id}, one after another: subscribers connected and idle, during the
-   * node's burst, and (the control) during the bare server's burst, while the node has nothing to send.
+   * node's burst (and the same reads split at the last status call's answer), and (the control)
+   * during the bare server's burst, while the node has nothing to send.
    */
-  read: { idle: Stats; duringBurst: Stats; duringBareBurst: Stats };
+  read: { idle: Stats; duringBurst: Stats; duringBareBurst: Stats; whileChanging: Stats; afterChanges: Stats };
   webhookLatency: Pair;
   /** `durable`: the bare loop leasing and recording in PostgreSQL (post-durable), PostgreSQL only. */
   webhookThroughput: { proof: number; baseline: number; durable: number | null; bodyBytes: number; drained: number };
@@ -438,8 +439,14 @@ async function measure(
           await move(id, status);
         }
       });
+      const changesMadeAt = now();
       await subscribers.waitFor(burstKeys, SUBSCRIBERS);
-      const readDuringBurst = stats((await prober.call<{ samples: number[] }>({ cmd: 'probe-stop' })).samples);
+      const burstReads = await prober.call<{ samples: number[]; startedAt: number[] }>({ cmd: 'probe-stop' });
+      const readDuringBurst = stats(burstReads.samples);
+      // The same reads split at the last status call's answer: while the changes were being made
+      // (and fanned out), and after, when only the fan-out was left.
+      const readWhileChanging = stats(burstReads.samples.filter((_, i) => burstReads.startedAt[i]! < changesMadeAt));
+      const readAfterChanges = stats(burstReads.samples.filter((_, i) => burstReads.startedAt[i]! >= changesMadeAt));
       const burstCpu = cpuSpent(burstCpuBefore, sampleCpu(cpuRoots));
       const committed = await commits();
       const latencies = (times: Map<string, number[]>, keys: string[], start: (key: string) => number) =>
@@ -463,6 +470,9 @@ async function measure(
       log(`proof    during the burst: ${burstCpu}`);
       log(
         `proof    GET /widget/transactions/{id} during the burst: p50 ${ms(readDuringBurst.p50)} ms, p99 ${ms(readDuringBurst.p99)} ms (${readDuringBurst.n}); ${(readDuringBurst.p99 / readIdle.p99).toFixed(2)}× the idle p99`,
+      );
+      log(
+        `proof      while the changes were being made: p50 ${ms(readWhileChanging.p50)} ms, p99 ${ms(readWhileChanging.p99)} ms (${readWhileChanging.n}); after, the fan-out alone: p50 ${ms(readAfterChanges.p50)} ms, p99 ${ms(readAfterChanges.p99)} ms (${readAfterChanges.n})`,
       );
       await subscribers.close();
 
@@ -527,7 +537,13 @@ async function measure(
         statusCall: stats(callMs),
         single: { proof: single, baseline: baseSingle },
         burst: { proof: burst, baseline: baseBurst, baselineFromSend: baseBurstFromSend, proofSpanMs: burstSpan },
-        read: { idle: readIdle, duringBurst: readDuringBurst, duringBareBurst: readDuringBareBurst },
+        read: {
+          idle: readIdle,
+          duringBurst: readDuringBurst,
+          duringBareBurst: readDuringBareBurst,
+          whileChanging: readWhileChanging,
+          afterChanges: readAfterChanges,
+        },
       };
     }
     if (!PARTS.has('webhooks')) return result as Result;
@@ -818,13 +834,13 @@ const section = [
   '|---|---|---|---|---|---|---|---|---|---|',
   ...wsRows,
   '',
-  `A read during the fan-out: \`GET /widget/transactions/{id}\`, one call after another from a process of its own, first with the ${SUBSCRIBERS.toLocaleString('en')} subscribers connected and nothing being sent (${PROBE_IDLE} calls), then for as long as the node's burst is being committed and delivered, and last (the control) while the bare server fans the same burst out to the same clients and the node has nothing to send: what the load generator and the other processes alone do to a read on this machine.`,
+  `A read during the fan-out: \`GET /widget/transactions/{id}\`, one call after another from a process of its own, first with the ${SUBSCRIBERS.toLocaleString('en')} subscribers connected and nothing being sent (${PROBE_IDLE} calls), then for as long as the node's burst is being committed and delivered, and last (the control) while the bare server fans the same burst out to the same clients and the node has nothing to send: what the load generator and the other processes alone do to a read on this machine. The reads during the burst are also split at the answer to its last status call: those begun while the changes were still being made (the node's HTTP calls and database transactions for them, and the fan-out of the first ones), and those begun after, when only the fan-out was left.`,
   '',
-  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst | control: during the bare burst p50 / p99 ms | control p99 ratio | burst p99 over the control p99 |',
-  '|---|---|---|---|---|---|---|---|',
+  '| database | idle p50 / p99 ms | during the burst p50 / p99 ms | p99 ratio | calls during the burst | of them, while the changes were made: p50 / p99 ms (calls) | after, the fan-out alone: p50 / p99 ms (calls) | control: during the bare burst p50 / p99 ms | control p99 ratio |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} | ${ms(r.read.duringBareBurst.p50)} / ${ms(r.read.duringBareBurst.p99)} | ${(r.read.duringBareBurst.p99 / r.read.idle.p99).toFixed(1)}× | ${(r.read.duringBurst.p99 / r.read.duringBareBurst.p99).toFixed(1)}× |`,
+      `| ${r.label} | ${ms(r.read.idle.p50)} / ${ms(r.read.idle.p99)} | ${ms(r.read.duringBurst.p50)} / ${ms(r.read.duringBurst.p99)} | **${(r.read.duringBurst.p99 / r.read.idle.p99).toFixed(1)}×** | ${r.read.duringBurst.n} | ${ms(r.read.whileChanging.p50)} / ${ms(r.read.whileChanging.p99)} (${r.read.whileChanging.n}) | ${ms(r.read.afterChanges.p50)} / ${ms(r.read.afterChanges.p99)} (${r.read.afterChanges.n}) | ${ms(r.read.duringBareBurst.p50)} / ${ms(r.read.duringBareBurst.p99)} | ${(r.read.duringBareBurst.p99 / r.read.idle.p99).toFixed(1)}× |`,
   ),
   '',
   `Fan-out capacity: Proof Ramp delivered the burst's ${(BURST * SUBSCRIBERS).toLocaleString('en')} messages at ${results.map((r) => `${Math.round(r.fanOutRate.proof).toLocaleString('en')}/s (${r.label})`).join(', ')}, from its first commit to the last receipt; the bare server pushing the same payloads back to back: ${results.map((r) => `${Math.round(r.fanOutRate.baseline).toLocaleString('en')}/s`).join(', ')}.`,
