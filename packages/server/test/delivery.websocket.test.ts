@@ -587,8 +587,17 @@ describe('revocation reaches open sockets', () => {
       body: { grace_seconds: 3600 },
     });
     expect(second.status).toBe(200);
-    // With a grace period the socket stays open until the grace period ends, then closes like the token.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // With a grace period the socket stays open until the grace period ends, then closes like the token:
+    // each ping comes right after the token was checked again, so three pings are three checks passed.
+    await within(
+      new Promise<void>((resolve) => {
+        let pings = 0;
+        fresh.socket.on('ping', () => {
+          if (++pings === 3) resolve();
+        });
+      }),
+      2_000,
+    );
     expect(fresh.socket.readyState).toBe(fresh.socket.OPEN);
     server.clock.advance(3600 * 1000 + 1000);
     expect(await within(fresh.closed, 2_000)).toEqual({ code: 4401, reason: 'invalid_token' });
