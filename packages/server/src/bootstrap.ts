@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { type Database, type DatabaseOptions, type Db, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
+import { ConcurrencyLimit } from './lib/concurrency-limit.ts';
 import { deriveKey, Sealer } from './lib/crypto.ts';
 import { createMetrics } from './lib/metrics.ts';
 import { Notifier } from './lib/notifier.ts';
@@ -103,6 +104,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     metrics,
     inboxNotifier: new Notifier(),
     transferNotifier: new Notifier(),
+    statusChangeLimit: new ConcurrencyLimit(config.statusChangeConcurrency),
     close: async () => {
       await bus.stop();
       await database.close();

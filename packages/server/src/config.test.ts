@@ -178,6 +178,15 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...production, ENCRYPTION_KEY: '' })).toThrow('production mode needs ENCRYPTION_KEY');
   });
 
+  it('bounds the status changes made at once to a fifth of the pool unless told otherwise', () => {
+    expect(loadConfig({}).statusChangeConcurrency).toBe(2);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '30' }).statusChangeConcurrency).toBe(6);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).statusChangeConcurrency).toBe(1);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '30', STATUS_CHANGE_CONCURRENCY: '4' }).statusChangeConcurrency).toBe(4);
+    expect(() => loadConfig({ STATUS_CHANGE_CONCURRENCY: '0' })).toThrow('STATUS_CHANGE_CONCURRENCY must be at least 1');
+    expect(() => loadConfig({ STATUS_CHANGE_CONCURRENCY: 'all' })).toThrow('STATUS_CHANGE_CONCURRENCY must be a whole number');
+  });
+
   it('reads the KYC settings, and refuses ones it cannot use', () => {
     const config = loadConfig({
       KYC_PROVIDER: 'none',

@@ -22,6 +22,11 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   /**
+   * How many status changes made directly (the sandbox route, a user's cancel, a KYC rejection) run
+   * at once on this node; the rest wait their turn. A fifth of the pool by default (decision 0027).
+   */
+  statusChangeConcurrency: number;
+  /**
    * Where rate limits are counted when set (redis:// or rediss://), instead of the database: every node
    * on this Redis shares them. It may carry a password: it is never logged or echoed in an error.
    */
@@ -132,6 +137,7 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Config {
   const mode = env.NODE_ENV === 'production' ? 'production' : 'development';
   const port = integer(env, 'PORT', 8080);
+  const databasePoolSize = integer(env, 'DATABASE_POOL_SIZE', 10);
   const config: Config = {
     mode,
     host: env.HOST ?? '127.0.0.1',
@@ -141,7 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     dataDir: env.DATA_DIR ?? './.data',
     databaseUrl: env.DATABASE_URL || undefined,
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10),
+    databasePoolSize,
+    statusChangeConcurrency: integer(env, 'STATUS_CHANGE_CONCURRENCY', Math.max(1, Math.floor(databasePoolSize / 5))),
     redisUrl: redisUrl(env.REDIS_URL),
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'proof:',
     adminToken: env.ADMIN_TOKEN || undefined,
@@ -221,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.headersTimeoutMs > config.requestTimeoutMs) throw new Error('HEADERS_TIMEOUT must not exceed REQUEST_TIMEOUT');
   if (config.paymentMaxAttempts < 1 || config.paymentMaxAttempts > 20) throw new Error('PAYMENT_MAX_ATTEMPTS must be from 1 to 20');
   if (config.kycMaxUploadBytes < 1) throw new Error('KYC_MAX_UPLOAD_BYTES must be at least 1');
+  if (config.statusChangeConcurrency < 1) throw new Error('STATUS_CHANGE_CONCURRENCY must be at least 1');
   if (config.settlementPollIntervalMs < 10) throw new Error('SETTLEMENT_POLL_INTERVAL must be at least 10ms');
   if (config.settlementRetryMs < 1000) throw new Error('SETTLEMENT_RETRY must be at least 1s');
   if (config.depositAddressProvider === 'hd' && !Object.values(config.depositXpubs).some(Boolean)) {

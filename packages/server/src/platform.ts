@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Db } from './db/database.ts';
 import type { DatabaseReadiness } from './db/readiness.ts';
 import type { Clock } from './lib/clock.ts';
+import type { ConcurrencyLimit } from './lib/concurrency-limit.ts';
 import type { Sealer } from './lib/crypto.ts';
 import type { Metrics } from './lib/metrics.ts';
 import type { Notifier } from './lib/notifier.ts';
@@ -35,4 +36,9 @@ export interface Platform {
   transferNotifier: Notifier;
   /** Told when a provider callback was stored: this node's callback worker applies it without waiting for its next poll. */
   inboxNotifier: Notifier;
+  /**
+   * Bounds the status changes made at once on this node by changeStatus (STATUS_CHANGE_CONCURRENCY),
+   * so a burst of them leaves the event loop and the pool to the node's other requests (decision 0027).
+   */
+  statusChangeLimit: ConcurrencyLimit;
 }

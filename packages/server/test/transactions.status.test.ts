@@ -482,3 +482,41 @@ describe('expiry of a backlog', () => {
     expect(probeAnsweredAfter).toBeLessThanOrEqual(2);
   });
 });
+
+describe('status changes at once on a node (STATUS_CHANGE_CONCURRENCY)', () => {
+  const server = useServerWithPartner({ env: { ...DELIVERY_ENV, STATUS_CHANGE_CONCURRENCY: '2' } });
+
+  it('runs at most the limit at once, holding no connection while it waits, and makes every change', async () => {
+    const ids = await Promise.all([0, 1, 2, 3, 4, 5].map(() => server.newSession()));
+    let inside = 0;
+    let most = 0;
+    const changes = ids.map((id) =>
+      changeStatus(server.platform, {
+        partnerId: server.partner.partner_id,
+        merchantTransactionId: id,
+        to: 'processing',
+        afterUpdate: async () => {
+          most = Math.max(most, ++inside);
+          // Long enough for every other change to have started, had nothing held it back.
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          inside--;
+        },
+      }),
+    );
+    // Meanwhile a read is answered: the waiting changes hold no database connection.
+    const read = await request(`${server.url}/widget/transactions/${ids[0]}`, { token: server.partner.client_token });
+    expect(read.status).toBe(200);
+    const events = await Promise.all(changes);
+    // The embedded database runs one database transaction at a time whatever the limit.
+    expect(most).toBe(server.platform.dbKind === 'postgres' ? 2 : 1);
+    expect(events.map((event) => event.seq)).toEqual([2, 2, 2, 2, 2, 2]);
+
+    // Over HTTP too: more concurrent sandbox calls than the limit all answer.
+    const answers = await Promise.all(
+      ids.map((id) =>
+        request(`${server.url}/admin/sandbox/transactions/${id}/status`, { token: ADMIN_TOKEN, body: { status: 'completed' } }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+});

@@ -30,10 +30,14 @@ export class IllegalTransitionError extends Error {
 /**
  * Moves a transaction to a new status. One database transaction updates the row (locked, so
  * concurrent changes serialise and each sees the other's result), appends the history event and
- * queues the webhook; subscribers on every node hear of it once it commits.
+ * queues the webhook; subscribers on every node hear of it once it commits. At most
+ * STATUS_CHANGE_CONCURRENCY of these run at once on a node; the rest wait their turn, holding no
+ * connection meanwhile (decision 0027).
  */
 export async function changeStatus(platform: Platform, change: StatusChange): Promise<TransactionEvent> {
-  const event = await platform.db.transaction().execute((trx) => changeStatusWithin(platform, trx, change));
+  const event = await platform.statusChangeLimit.run(() =>
+    platform.db.transaction().execute((trx) => changeStatusWithin(platform, trx, change)),
+  );
   announceStatusChanges(platform, [event]);
   return event;
 }
