@@ -56,7 +56,7 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const config: Config = loadConfig({ PORT: '0', ADMIN_TOKEN, LOG_LEVEL: 'silent', ...options.env });
   const clock = new ManualClock(options.clockStart ?? TEST_START);
-  const database = await testDatabase();
+  const database = await testDatabase(config.databasePoolSize);
   const secrets = options.platformOptions?.secrets ?? {
     signingSecret: randomBytes(32).toString('base64url'),
     encryptionKey: randomBytes(32),
@@ -91,14 +91,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 }
 
-export async function testDatabase(): Promise<{ options: NonNullable<PlatformOptions['database']>; drop(): Promise<void> }> {
+/** A fresh database for one test server: in-memory PGlite, or a new schema on TEST_DATABASE_URL with a pool of `poolSize`. */
+export async function testDatabase(poolSize = 10): Promise<{ options: NonNullable<PlatformOptions['database']>; drop(): Promise<void> }> {
   if (process.env.PROOF_TEST_DB !== 'postgres') return { options: { dataDir: undefined }, drop: async () => {} };
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('PROOF_TEST_DB=postgres needs TEST_DATABASE_URL');
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await withClient(url, (client) => client.query(`create schema ${schema}`));
   return {
-    options: { url, schema, poolSize: 10 },
+    options: { url, schema, poolSize },
     drop: () => withClient(url, (client) => client.query(`drop schema if exists ${schema} cascade`)),
   };
 }
