@@ -80,9 +80,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     throw error;
   }
   const clock = options.clock ?? systemClock;
+  const statusChangeLimit = new ConcurrencyLimit(config.statusChangeConcurrency);
   const metrics = createMetrics({
     webhookQueue: () => measureWebhookQueue(database.db, clock.now()),
     pool: database.poolStats,
+    statusChangesWaiting: () => statusChangeLimit.queued,
   });
   return {
     config,
@@ -104,7 +106,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     metrics,
     inboxNotifier: new Notifier(),
     transferNotifier: new Notifier(),
-    statusChangeLimit: new ConcurrencyLimit(config.statusChangeConcurrency),
+    statusChangeLimit,
     close: async () => {
       await bus.stop();
       await database.close();

@@ -21,6 +21,7 @@ const FAMILIES = [
   ['proof_webhook_attempts_total', 'counter'],
   ['proof_websocket_connections', 'gauge'],
   ['proof_transaction_status_changes_total', 'counter'],
+  ['proof_status_changes_waiting', 'gauge'],
   ['proof_provider_call_duration_seconds', 'histogram'],
   ['proof_process_cpu_user_seconds_total', 'counter'],
   ['proof_nodejs_eventloop_lag_seconds', 'gauge'],

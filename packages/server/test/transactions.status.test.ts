@@ -516,10 +516,14 @@ describe('status changes at once on a node (STATUS_CHANGE_CONCURRENCY)', () => {
       while (inside < 2) await pause(5);
       const read = await request(`${server.url}/widget/transactions/${ids[0]}`, { token: server.partner.client_token });
       expect(read.status).toBe(200);
+      // Operators see the four waiting.
+      const metrics = await request(`${server.url}/metrics`, { token: ADMIN_TOKEN });
+      expect(metrics.body).toMatch(/^proof_status_changes_waiting 4$/m);
       readAnswered();
     }
     const events = await Promise.all(changes);
     expect(gaveUp).toBe(false);
+    expect(server.platform.statusChangeLimit.queued).toBe(0);
     expect(most).toBe(postgres ? 2 : 1);
     expect(events.map((event) => event.seq)).toEqual([2, 2, 2, 2, 2, 2]);
 

@@ -25,6 +25,7 @@ describe('createMetrics', () => {
         queries++;
         return { depth: 3, oldestAgeSeconds: 12.5, disabledEndpoints: 1 };
       },
+      statusChangesWaiting: () => 4,
     };
     const one = createMetrics(source);
     const two = createMetrics(source);
@@ -35,6 +36,7 @@ describe('createMetrics', () => {
     expect(text).toContain('proof_webhook_queue_depth 3');
     expect(text).toContain('proof_webhook_queue_oldest_age_seconds 12.5');
     expect(text).toContain('proof_webhook_endpoints_disabled 1');
+    expect(text).toContain('proof_status_changes_waiting 4');
     expect(text).toContain('# TYPE proof_process_cpu_user_seconds_total counter');
     expect(text).not.toContain('proof_db_pool');
     expect(await two.render()).not.toContain('proof_webhook_attempts_total{outcome="success"}');
@@ -49,6 +51,7 @@ describe('createMetrics', () => {
         return { depth: 7, oldestAgeSeconds: 1, disabledEndpoints: 0 };
       },
       pool: () => ({ total: 4, idle: 1, waiting: 2 }),
+      statusChangesWaiting: () => 0,
     });
     await metrics.render();
     fail = true;

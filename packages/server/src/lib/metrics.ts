@@ -36,6 +36,8 @@ export interface MetricsSources {
   webhookQueue: () => Promise<WebhookQueueStats>;
   /** The PostgreSQL pool's counters, read at scrape time; undefined on the embedded database (one connection, in process). */
   pool?: (() => PoolStats) | undefined;
+  /** Status changes waiting for a place under STATUS_CHANGE_CONCURRENCY (decision 0027), read at scrape time. */
+  statusChangesWaiting: () => number;
 }
 
 export interface Metrics {
@@ -103,6 +105,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Transaction status changes committed by this node, by transaction type, new status and reason ("none" without one).',
     labelNames: ['type', 'status', 'reason'] as const,
     registers,
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}status_changes_waiting`,
+    help: 'Status changes waiting on this node for one of the STATUS_CHANGE_CONCURRENCY places to run.',
+    registers,
+    collect() {
+      this.set(sources.statusChangesWaiting());
+    },
   });
   const providerCallDuration = new Histogram({
     name: `${METRIC_PREFIX}provider_call_duration_seconds`,
