@@ -496,7 +496,9 @@ describe('status changes at once on a node (STATUS_CHANGE_CONCURRENCY)', () => {
     let gaveUp = false;
     let readAnswered!: () => void;
     const answered = new Promise<void>((resolve) => (readAnswered = resolve));
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let limitReached!: () => void;
+    const full = new Promise<void>((resolve) => (limitReached = resolve));
+    const giveUp = () => new Promise<void>((resolve) => setTimeout(resolve, 5_000).unref()).then(() => (gaveUp = true));
     const changes = ids.map((id) =>
       changeStatus(server.platform, {
         partnerId: server.partner.partner_id,
@@ -504,16 +506,16 @@ describe('status changes at once on a node (STATUS_CHANGE_CONCURRENCY)', () => {
         to: 'processing',
         afterUpdate: async () => {
           most = Math.max(most, ++inside);
+          if (inside === 2) limitReached();
           // On PostgreSQL the running changes keep their transactions (and connections) open until a
           // read has been answered: it gets the pool's last connection only if the waiting ones hold none.
-          if (postgres) await Promise.race([answered, pause(5_000).then(() => (gaveUp = true))]);
-          else await pause(30);
+          if (postgres) await Promise.race([answered, giveUp()]);
           inside--;
         },
       }),
     );
     if (postgres) {
-      while (inside < 2) await pause(5);
+      await full;
       const read = await request(`${server.url}/widget/transactions/${ids[0]}`, { token: server.partner.client_token });
       expect(read.status).toBe(200);
       // Operators see the four waiting.

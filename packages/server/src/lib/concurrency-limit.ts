@@ -3,7 +3,7 @@
  * A place is freed when its work settles, whether it resolved or threw.
  */
 export class ConcurrencyLimit {
-  readonly limit: number;
+  private readonly limit: number;
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
