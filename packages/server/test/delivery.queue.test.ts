@@ -254,6 +254,31 @@ describe('webhook queue', () => {
     expect(seqsOf(await claim())).toEqual([`${due}/1`]);
   });
 
+  it('claims update their messages in place: no index entries per claim', async () => {
+    const transactions = Array.from({ length: 300 }, () => randomUUID());
+    await queue(transactions.map((transactionId) => ({ transactionId, seq: 1 })));
+    // The backend's counts not yet reported (pg_stat_xact_user_tables), before and after the claim:
+    // they may still hold an earlier transaction's, but nothing reports them mid-transaction.
+    const trx = await db.startTransaction().execute();
+    const counts = async () =>
+      (
+        await sql<{ updated: number; in_place: number }>`
+          select n_tup_upd::int as updated, n_tup_hot_upd::int as in_place
+          from pg_stat_xact_user_tables where relid = 'webhook_deliveries'::regclass`.execute(trx)
+      ).rows[0]!;
+    try {
+      const before = await counts();
+      expect(await claimDeliveries(trx, { now: tick(), limit: 500, leaseMs: LEASE_MS, exclude: [] })).toHaveLength(300);
+      const after = await counts();
+      const [updated, in_place] = [after.updated - before.updated, after.in_place - before.in_place];
+      expect(updated).toBe(300);
+      // At 80% full a page had room for about one claim in five.
+      expect(in_place, 'claims updated in place (HOT)').toBeGreaterThanOrEqual(290);
+    } finally {
+      await trx.rollback().execute();
+    }
+  });
+
   it('records a batch in time that grows with the batch, not with its square', async () => {
     // 300 transactions, each finishing its first message: the recording locks 300 chain rows.
     const transactions = Array.from({ length: 300 }, () => randomUUID());

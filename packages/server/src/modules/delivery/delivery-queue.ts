@@ -42,7 +42,8 @@ export interface Claim {
  * turned out disabled is parked (made unclaimable) instead, and `enableEndpoint` makes it claimable
  * again. One statement: it runs inside the caller's transaction or alone. A leased message stays in
  * the index (it is read past while the lease lasts: at most what the workers hold): the claim then
- * changes no indexed column, so PostgreSQL can update the row in place (a HOT update).
+ * changes no indexed column, so PostgreSQL can update the row in place (a HOT update: the table's
+ * pages are kept half full to leave each row room for it).
  */
 export async function claimDeliveries(db: Kysely<Tables>, claim: Claim): Promise<ClaimedDelivery[]> {
   if (claim.limit <= 0) return [];
