@@ -10,7 +10,7 @@ import { recordEndpointRuns } from './webhook-endpoint-store.ts';
 /** How many webhooks one node sends at once; a slow endpoint holds one slot, not the whole node. */
 const MAX_IN_FLIGHT = 64;
 /** Claimed messages one node holds unsent at most: those being sent and those waiting for a slot. */
-const MAX_UNSENT = 4 * MAX_IN_FLIGHT;
+const MAX_UNSENT = 8 * MAX_IN_FLIGHT;
 /**
  * Sent messages waiting to be recorded, at most: past this the worker claims nothing more until the
  * database catches up (while it is unreachable, say), rather than keeping ever more in memory.
@@ -135,10 +135,14 @@ export class WebhookWorker {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
+  /** Claimed messages this node may still take: attempts waiting to be recorded take none (the recording runs beside the sending). */
+  private room(): number {
+    return MAX_UNSENT - this.ready.length - this.sending.size;
+  }
+
   /** Claims due heads into the free room and starts sending them. Answers how many. */
   private async claim(): Promise<number> {
-    // Attempts waiting to be recorded take no room: the recording runs beside the sending.
-    const room = MAX_UNSENT - this.ready.length - this.sending.size;
+    const room = this.room();
     // A claim is a statement: worth making for a batch, or when the slots are about to run dry.
     if (room < MAX_IN_FLIGHT && this.ready.length > 0) return 0;
     if (room <= 0 || this.finished.length + this.recording > MAX_UNRECORDED) return 0;
@@ -213,11 +217,13 @@ export class WebhookWorker {
             for (const resolve of this.settledWaiters.splice(0)) resolve();
           }
           this.records.wake();
-          // Claim more before the slots run dry, not once they have; but when the last claim found
-          // less than it had room for, what becomes due next comes from a recording (which wakes the
-          // claim itself), a new message (the notifier) or the poll: a claim per finished send would
-          // mostly find nothing.
-          if (this.claimFilled && this.ready.length < MAX_IN_FLIGHT) this.claims.wake();
+          // Claim more as soon as a claim has a batch's room (what claim() itself waits for), so the
+          // next batch arrives while a slot's worth is still waiting: a claim takes milliseconds,
+          // and waiting until fewer than a slot's worth were left ran the slots dry whenever one
+          // was slow. But when the last claim found less than it had room for, what becomes due
+          // next comes from a recording (which wakes the claim itself), a new message (the notifier)
+          // or the poll: a claim per finished send would mostly find nothing.
+          if (this.claimFilled && this.room() >= MAX_IN_FLIGHT) this.claims.wake();
         });
     }
   }
