@@ -51,6 +51,11 @@ export class WebhookWorker {
   private readonly records: WorkerLoop;
   /** Claimed, waiting for a slot; the next one to send is the last (taking it is then O(1), not a shift). */
   private ready: ClaimedDelivery[] = [];
+  /**
+   * Claimed and never sent: they waited for a slot past half their lease, which another node may take
+   * over once it runs out; the next recording gives them back, to be claimed again with a new lease.
+   */
+  private expired: ClaimedDelivery[] = [];
   /** Being sent, by id. */
   private readonly sending = new Set<string>();
   /** Sent, waiting to be recorded. */
@@ -94,8 +99,9 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     await this.claims.stop();
     await this.records.stop();
-    const unsent = this.ready;
+    const unsent = [...this.ready, ...this.expired];
     this.ready = [];
+    this.expired = [];
     await this.settled();
     await this.record(Number.POSITIVE_INFINITY).catch((error) =>
       this.platform.logger.error({ err: error }, 'webhook worker could not record its last attempts'),
@@ -126,7 +132,7 @@ export class WebhookWorker {
   }
 
   private held(): number {
-    return this.ready.length + this.sending.size + this.finished.length + this.recording;
+    return this.ready.length + this.expired.length + this.sending.size + this.finished.length + this.recording;
   }
 
   /** Resolves once nothing is waiting for or using a slot (what is sent may still wait to be recorded). */
@@ -161,10 +167,14 @@ export class WebhookWorker {
     return claimed.length;
   }
 
-  /** Records up to `limit` finished attempts in one transaction; they are kept for the next try if it fails. */
+  /**
+   * Records up to `limit` finished attempts in one transaction, and gives back the expired claims;
+   * they are kept for the next try if it fails.
+   */
   private async record(limit: number): Promise<number> {
-    if (this.finished.length === 0) return 0;
+    if (this.finished.length === 0 && this.expired.length === 0) return 0;
     const batch = this.finished.splice(0, limit);
+    const giveBack = this.expired.splice(0);
     this.recording = batch.length;
     try {
       const { config } = this.platform;
@@ -175,9 +185,11 @@ export class WebhookWorker {
           trx,
           batch.map((one) => one.outcome),
         );
+        await releaseClaims(trx, giveBack);
         return disabledNow;
       });
       for (const { outcome } of batch) this.claimedAt.delete(outcome.delivery.id);
+      for (const delivery of giveBack) this.claimedAt.delete(delivery.id);
       for (const { run, reason } of disabled) {
         this.platform.logger.warn(
           { partner_id: run.partnerId, reason, delivery: run.lastFailure?.deliveryId, status_code: run.lastFailure?.statusCode },
@@ -186,9 +198,10 @@ export class WebhookWorker {
       }
       // Room was freed, and the transactions' next messages may now be claimable.
       this.claims.wake();
-      return batch.length;
+      return batch.length + giveBack.length;
     } catch (error) {
       this.finished.unshift(...batch);
+      this.expired.unshift(...giveBack);
       throw error;
     } finally {
       this.recording = 0;
@@ -202,10 +215,20 @@ export class WebhookWorker {
     return ids;
   }
 
-  /** Starts attempts from the claimed messages while slots are free. */
+  /**
+   * Starts attempts from the claimed messages while slots are free. A message that waited past half
+   * its lease is not sent on that claim (another node may take it over once the lease runs out: two
+   * sends at once) but given back by the next recording.
+   */
   private pump(): void {
+    const nowMs = this.platform.clock.now().getTime();
     while (this.sending.size < MAX_IN_FLIGHT && this.ready.length > 0) {
       const delivery = this.ready.pop()!;
+      if (nowMs - (this.claimedAt.get(delivery.id) ?? nowMs) > this.leaseMs / 2) {
+        this.expired.push(delivery);
+        this.records.wake();
+        continue;
+      }
       this.sending.add(delivery.id);
       this.attempt(delivery)
         .then((finished) => this.finished.push(finished))
@@ -213,9 +236,6 @@ export class WebhookWorker {
         .finally(() => {
           this.sending.delete(delivery.id);
           this.pump();
-          if (this.sending.size === 0 && this.ready.length === 0) {
-            for (const resolve of this.settledWaiters.splice(0)) resolve();
-          }
           this.records.wake();
           // Claim more as soon as a claim has a batch's room (what claim() itself waits for), so the
           // next batch arrives while a slot's worth is still waiting: a claim takes milliseconds,
@@ -225,6 +245,9 @@ export class WebhookWorker {
           // or the poll: a claim per finished send would mostly find nothing.
           if (this.claimFilled && this.room() >= MAX_IN_FLIGHT) this.claims.wake();
         });
+    }
+    if (this.sending.size === 0 && this.ready.length === 0) {
+      for (const resolve of this.settledWaiters.splice(0)) resolve();
     }
   }
 
