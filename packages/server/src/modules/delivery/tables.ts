@@ -237,7 +237,7 @@ export const deliveryMigrations: Record<string, Migration> = {
       // A claim changes no indexed column, so its update can stay on the row's page (a HOT update,
       // no index entries) only if the page has room for a second version of the row. Claims take
       // messages in the order they were queued, so every row on a page is claimed within a claim
-      // or two: at 80% full a page had room for about two of its eleven rows, and the rest moved to
+      // or two: at 80% full a page had room for about one row in four, and the rest moved to
       // other pages with an entry in each of the table's four indexes. Half full, each row has room
       // for its claim (pages written before this keep their old layout).
       await sql`alter table webhook_deliveries set (fillfactor = 50)`.execute(db);

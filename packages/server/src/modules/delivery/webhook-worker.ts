@@ -60,7 +60,7 @@ export class WebhookWorker {
   private readonly sending = new Set<string>();
   /** Sent, waiting to be recorded. */
   private finished: Finished[] = [];
-  /** Taken by the recording under way. */
+  /** Taken by the recording under way (attempts recorded and claims given back). */
   private recording = 0;
   private readonly claimedAt = new Map<string, number>();
   private readonly secrets = new LRUCache<string, string>({ max: SECRET_CACHE_ENTRIES, ttl: SECRET_CACHE_MS });
@@ -175,7 +175,7 @@ export class WebhookWorker {
     if (this.finished.length === 0 && this.expired.length === 0) return 0;
     const batch = this.finished.splice(0, limit);
     const giveBack = this.expired.splice(0);
-    this.recording = batch.length;
+    this.recording = batch.length + giveBack.length;
     try {
       const { config } = this.platform;
       const runs = foldEndpointAttempts(batch.flatMap((one) => (one.endpoint ? [one.endpoint] : [])));
